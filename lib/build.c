@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "build.h"
+#include "config.h"
+#include "hostinfo.h"
+#include "lock.h"
+#include "postinstall.h"
+#include "safeio.h"
+#include "state.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+
+const struct vs_build_method vs_build_methods[] = {
+	{ "debootstrap", "-- [-d SUITE] [-m MIRROR] [-a ARCH] [-s SCRIPT] [-- DEBOOTSTRAP-OPTIONS]" },
+	{ "mmdebstrap", "-- [-d SUITE] [-m MIRROR] [-a ARCH] [-- MMDEBSTRAP-OPTIONS]" },
+	{ "skeleton", "" },
+	{ "template", "-- -t TARBALL (.tar, .tar.gz, .tar.xz, .tar.zst)" },
+	{ "clone", "-- --source GUEST" },
+	{ NULL, NULL },
+};
+
+struct bctx {
+	const struct vs_settings *s;
+	const struct vs_build_opts *o;
+	const vs_report *rep;
+	char *stage_cfg;      /* confdir/.NAME.build-PID */
+	char *stage_root;     /* rootbase/.NAME.build-PID */
+	char *rootbase;       /* directory that will hold the root */
+	char *final_root;
+	char *final_cfg;
+	/* method arguments */
+	char *suite, *mirror, *arch, *script, *tarball, *source;
+	char **extra;
+	int n_extra;
+};
+
+/* ---- method arguments ------------------------------------------------- */
+
+static int parse_margs(struct bctx *b, vs_err *err)
+{
+	const char *m = b->o->method;
+	bool boot = !strcmp(m, "debootstrap") || !strcmp(m, "mmdebstrap");
+	for (int i = 0; i < b->o->n_margs; i++) {
+		const char *a = b->o->margs[i];
+		const char *v = i + 1 < b->o->n_margs ? b->o->margs[i + 1] : NULL;
+		char **dst = NULL;
+		if (!strcmp(a, "--") && boot) {
+			b->extra = b->o->margs + i + 1;
+			b->n_extra = b->o->n_margs - i - 1;
+			break;
+		}
+		if (boot && !strcmp(a, "-d"))
+			dst = &b->suite;
+		else if (boot && !strcmp(a, "-m"))
+			dst = &b->mirror;
+		else if (boot && !strcmp(a, "-a"))
+			dst = &b->arch;
+		else if (!strcmp(m, "debootstrap") && !strcmp(a, "-s"))
+			dst = &b->script;
+		else if (!strcmp(m, "template") && (!strcmp(a, "-t") || !strcmp(a, "--template")))
+			dst = &b->tarball;
+		else if (!strcmp(m, "clone") && !strcmp(a, "--source"))
+			dst = &b->source;
+		else
+			return vs_fail(err, VS_E_INVALID, 0, "build method %s: unknown argument '%s' (usage: -m %s %s)", m,
+				       a, m, ({
+					       const char *syn = "";
+					       for (int k = 0; vs_build_methods[k].name; k++)
+						       if (!strcmp(vs_build_methods[k].name, m))
+							       syn = vs_build_methods[k].synopsis;
+					       syn;
+				       }));
+		if (!v || !*v)
+			return vs_fail(err, VS_E_INVALID, 0, "build method %s: '%s' needs a value", m, a);
+		free(*dst);
+		*dst = vs_strdup(v);
+		i++;
+	}
+	if (!strcmp(m, "template") && !b->tarball)
+		return vs_fail(err, VS_E_INVALID, 0, "build method template needs -- -t TARBALL");
+	if (!strcmp(m, "clone") && !b->source)
+		return vs_fail(err, VS_E_INVALID, 0, "build method clone needs -- --source GUEST");
+	if (boot) {
+		if (!b->arch && getenv("ARCH") && *getenv("ARCH"))
+			b->arch = vs_strdup(getenv("ARCH"));
+		if (!b->suite) {
+			b->suite = vs_host_codename();
+			if (!b->suite)
+				return vs_fail(err, VS_E_INVALID, 0,
+					       "no -d SUITE given and the host's release is unknown (no VERSION_CODENAME in /etc/os-release)");
+		}
+		for (const char *p = b->suite; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+				return vs_fail(err, VS_E_INVALID, 0, "suite '%s' is not a Debian suite name", b->suite);
+		if (b->arch)
+			for (const char *p = b->arch; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+					return vs_fail(err, VS_E_INVALID, 0, "architecture '%s' is not a Debian architecture name",
+						       b->arch);
+		if (!b->mirror) {
+			_cleanup_free_ char *p = vs_asprintf("%s/.defaults/apps/debootstrap/mirror", b->s->confdir);
+			_cleanup_free_ char *data = NULL;
+			vs_err e;
+			if (vs_read_file_at(AT_FDCWD, p, 4096, &data, NULL, &e) == 0) {
+				data[strcspn(data, "\n")] = 0;
+				if (*data)
+					b->mirror = vs_strdup(data);
+			}
+		}
+		if (!b->mirror)
+			b->mirror = vs_host_apt_mirror("", b->suite);
+		if (!b->mirror)
+			b->mirror = vs_strdup("http://deb.debian.org/debian");
+		if (!vs_str_startswith(b->mirror, "http://") && !vs_str_startswith(b->mirror, "https://") &&
+		    !vs_str_startswith(b->mirror, "file:/") && b->mirror[0] != '/')
+			return vs_fail(err, VS_E_INVALID, 0, "mirror '%s' must be an http://, https:// or file:/ URL",
+				       b->mirror);
+	}
+	if (b->tarball && access(b->tarball, R_OK) < 0)
+		return vs_fail(err, VS_E_INVALID, errno, "template '%s'", b->tarball);
+	return 0;
+}
+
+/* ---- staging configuration ---------------------------------------------- */
+
+static int write_iface(const char *cfg, int idx, const char *spec, vs_err *err)
+{
+	_cleanup_free_ char *copy = vs_strdup(spec);
+	char *label = NULL, *dev = NULL, *ip = copy;
+	char *eq = strchr(copy, '=');
+	if (eq) {
+		*eq = 0;
+		label = copy;
+		ip = eq + 1;
+	}
+	struct vs_ipaddr a;
+	vs_err e;
+	if (vs_ip_parse(ip, &a, &e) < 0) {
+		char *colon = strchr(ip, ':');
+		if (!colon)
+			return vs_fail(err, VS_E_INVALID, 0, "--interface '%s': %s", spec, e.msg);
+		*colon = 0;
+		dev = ip;
+		ip = colon + 1;
+		if (vs_ip_parse(ip, &a, &e) < 0)
+			return vs_fail(err, VS_E_INVALID, 0, "--interface '%s': %s", spec, e.msg);
+	}
+	char rel[64];
+	snprintf(rel, sizeof rel, "interfaces/%d/ip", idx);
+	if (vs_config_write(cfg, rel, ip, err) < 0)
+		return -1;
+	if (dev && strcmp(dev, "nodev")) {
+		snprintf(rel, sizeof rel, "interfaces/%d/dev", idx);
+		if (vs_config_write(cfg, rel, dev, err) < 0)
+			return -1;
+	} else if (dev) {
+		snprintf(rel, sizeof rel, "interfaces/%d/nodev", idx);
+		if (vs_config_write(cfg, rel, "", err) < 0)
+			return -1;
+	}
+	if (label) {
+		snprintf(rel, sizeof rel, "interfaces/%d/name", idx);
+		if (vs_config_write(cfg, rel, label, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char default_fstab[] =
+	"# Mounts of this guest: SOURCE TARGET TYPE OPTIONS [DUMP PASS]\n"
+	"# TARGET is a path inside the guest.  /proc, /sys, /dev, /dev/pts and /run\n"
+	"# are set up by vserver itself.  Examples:\n"
+	"#   none         /tmp          tmpfs  size=256m,mode=1777  0 0\n"
+	"#   /srv/shared  /srv/shared   none   bind,ro              0 0\n";
+
+static int stage_config(struct bctx *b, const char *context, vs_err *err)
+{
+	const struct vs_build_opts *o = b->o;
+	const char *cfg = b->stage_cfg;
+	if (mkdir(b->s->confdir, 0755) < 0 && errno != EEXIST)
+		return vs_fail_errno(err, "%s", b->s->confdir);
+	if (mkdir(cfg, 0755) < 0)
+		return vs_fail_errno(err, "%s", cfg);
+	if (context && vs_config_write(cfg, "context", context, err) < 0)
+		return -1;
+	if (vs_config_write(cfg, "uts/nodename", o->hostname ? o->hostname : o->name, err) < 0)
+		return -1;
+	if (o->initstyle && vs_config_write(cfg, "apps/init/style", o->initstyle, err) < 0)
+		return -1;
+	for (size_t i = 0; i < o->interfaces.n; i++)
+		if (write_iface(cfg, (int)i, o->interfaces.v[i], err) < 0)
+			return -1;
+	/* fstab: .defaults/fstab if the admin has one */
+	_cleanup_free_ char *dfp = vs_asprintf("%s/.defaults/fstab", b->s->confdir);
+	_cleanup_free_ char *df = NULL;
+	vs_err e;
+	const char *fstab = default_fstab;
+	if (vs_read_file_at(AT_FDCWD, dfp, VS_CONFIG_MAX_FILE, &df, NULL, &e) == 0)
+		fstab = df;
+	if (vs_config_write(cfg, "fstab", fstab, err) < 0)
+		return -1;
+	if (b->arch && !strcmp(b->arch, "i386") && !strcmp(vs_host_dpkg_arch(), "amd64") &&
+	    vs_config_write(cfg, "uts/machine", "i686", err) < 0)
+		return -1;
+	_cleanup_free_ char *vdl = vs_asprintf("%s/vdir", cfg);
+	if (symlink(b->final_root, vdl) < 0)
+		return vs_fail_errno(err, "%s", vdl);
+	_cleanup_free_ char *cl = vs_asprintf("%s/cache", cfg);
+	_cleanup_free_ char *ct = vs_asprintf("%s/%s", b->s->cachebase, o->name);
+	if (symlink(ct, cl) < 0)
+		return vs_fail_errno(err, "%s", cl);
+	return 0;
+}
+
+/* Load the staged configuration with the loader `check` uses. */
+static int validate_stage(struct bctx *b, bool need_context, vs_err *err)
+{
+	struct vs_config c;
+	struct vs_diags d = { 0 };
+	if (vs_config_load_at(b->s, b->o->name, b->stage_cfg, &c, &d, err) < 0) {
+		vs_diags_free(&d);
+		return -1;
+	}
+	/* the context is allocated at registration */
+	size_t keep = 0;
+	for (size_t i = 0; i < d.n; i++) {
+		if (!need_context && !strcmp(d.d[i].file, "context")) {
+			free(d.d[i].file);
+			free(d.d[i].msg);
+			continue;
+		}
+		d.d[keep++] = d.d[i];
+	}
+	d.n = keep;
+	if (d.n) {
+		/* report against the option, not the staging path */
+		const struct vs_diag *x = &d.d[0];
+		vs_fail(err, VS_E_INVALID, 0, "invalid build option (%s): %s", x->file, x->msg);
+		vs_diags_free(&d);
+		vs_config_free(&c);
+		return -1;
+	}
+	vs_diags_free(&d);
+	vs_config_free(&c);
+	return 0;
+}
+
+/* ---- running a bootstrapper --------------------------------------------- */
+
+/* Run argv with stdout/stderr inherited, in new mount, PID, IPC and UTS
+ * namespaces so that whatever the package scripts start dies with it
+ * and the mounts it makes (proc, sys in the target) vanish. */
+static int run_confined(char *const argv[], vs_err *err)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term, old_hup;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGTERM, &ign, &old_term);
+	sigaction(SIGHUP, &ign, &old_hup);
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+		return vs_fail(err, VS_E_SYSTEM, e, "fork");
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
+			perror("vserver: unshare");
+			_exit(127);
+		}
+		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+			perror("vserver: mount --make-rslave /");
+			_exit(127);
+		}
+		pid_t c = fork();
+		if (c < 0)
+			_exit(127);
+		if (c == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			/* a private /proc for the new PID namespace */
+			mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+			execvp(argv[0], argv);
+			fprintf(stderr, "vserver: cannot run %s: %s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
+		int st;
+		while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (code == 127)
+		return vs_fail(err, VS_E_SYSTEM, 0, "%s could not be run (is it installed?)", argv[0]);
+	if (code)
+		return vs_fail(err, VS_E_SYSTEM, 0, "%s failed with exit status %d (see its output above)", argv[0],
+			       code);
+	return 0;
+}
+
+static int method_bootstrap(struct bctx *b, vs_err *err)
+{
+	bool mm = !strcmp(b->o->method, "mmdebstrap");
+	vs_strv argv = { 0 };
+	vs_strv_push(&argv, mm ? "mmdebstrap" : "debootstrap");
+	if (b->arch)
+		vs_strv_push_take(&argv, vs_asprintf("--arch=%s", b->arch));
+	for (int i = 0; i < b->n_extra; i++)
+		vs_strv_push(&argv, b->extra[i]);
+	vs_strv_push(&argv, b->suite);
+	vs_strv_push(&argv, b->stage_root);
+	vs_strv_push(&argv, b->mirror);
+	if (b->script)
+		vs_strv_push(&argv, b->script);
+	vs_say(b->rep, "[2/4] installing Debian %s (%s) from %s with %s", b->suite, b->arch ? b->arch : vs_host_dpkg_arch(),
+	       b->mirror, argv.v[0]);
+	if (mm) {
+		/* mmdebstrap wants an empty or absent target */
+		rmdir(b->stage_root);
+	}
+	int r = run_confined(argv.v, err);
+	vs_strv_free(&argv);
+	return r;
+}
+
+static int method_skeleton(struct bctx *b, vs_err *err)
+{
+	(void)err;
+	vs_say(b->rep, "[2/4] creating an empty root %s", b->final_root);
+	return 0;
+}
+
+static int copy_data(struct archive *ar, struct archive *aw)
+{
+	for (;;) {
+		const void *buff;
+		size_t size;
+		la_int64_t offset;
+		int r = archive_read_data_block(ar, &buff, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			return ARCHIVE_OK;
+		if (r < ARCHIVE_OK)
+			return r;
+		if (archive_write_data_block(aw, buff, size, offset) < ARCHIVE_OK)
+			return ARCHIVE_FATAL;
+	}
+}
+
+/* Extract with libarchive in a child whose cwd is the staging root;
+ * absolute names, ".." and writes through symlinks are refused. */
+static int method_template(struct bctx *b, vs_err *err)
+{
+	vs_say(b->rep, "[2/4] unpacking %s", b->tarball);
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return vs_fail_errno(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return vs_fail_errno(err, "fork");
+	if (pid == 0) {
+		close(pfd[0]);
+		char msg[1024] = "";
+		int rc = 1;
+		struct archive *ar = archive_read_new(), *aw = archive_write_disk_new();
+		archive_read_support_filter_all(ar);
+		archive_read_support_format_all(ar);
+		archive_write_disk_set_options(aw, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+							   ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
+							   ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+							   ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+							   ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK);
+		archive_write_disk_set_standard_lookup(aw);
+		if (archive_read_open_filename(ar, b->tarball, 1 << 16) != ARCHIVE_OK) {
+			snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(ar));
+			goto out;
+		}
+		if (chdir(b->stage_root) < 0) {
+			snprintf(msg, sizeof msg, "%s: %s", b->stage_root, strerror(errno));
+			goto out;
+		}
+		unsigned long n = 0;
+		for (;;) {
+			struct archive_entry *e;
+			int r = archive_read_next_header(ar, &e);
+			if (r == ARCHIVE_EOF)
+				break;
+			if (r < ARCHIVE_WARN) {
+				snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(ar));
+				goto out;
+			}
+			r = archive_write_header(aw, e);
+			if (r < ARCHIVE_WARN) {
+				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
+					 archive_error_string(aw));
+				goto out;
+			}
+			if (archive_entry_size(e) > 0 && copy_data(ar, aw) < ARCHIVE_WARN) {
+				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
+					 archive_error_string(aw));
+				goto out;
+			}
+			if (archive_write_finish_entry(aw) < ARCHIVE_WARN) {
+				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
+					 archive_error_string(aw));
+				goto out;
+			}
+			n++;
+		}
+		if (archive_write_close(aw) < ARCHIVE_WARN) {
+			snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(aw));
+			goto out;
+		}
+		snprintf(msg, sizeof msg, "%lu entries", n);
+		rc = 0;
+out:
+		if (write(pfd[1], msg, strlen(msg)) < 0)
+			rc = 2;
+		_exit(rc);
+	}
+	close(pfd[1]);
+	char msg[1024] = "";
+	ssize_t n = read(pfd[0], msg, sizeof msg - 1);
+	close(pfd[0]);
+	if (n > 0)
+		msg[n] = 0;
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return vs_fail(err, VS_E_INVALID, 0, "template: %s", *msg ? msg : "extraction failed");
+	vs_say(b->rep, "  unpacked %s", msg);
+	return 0;
+}
+
+static int method_clone(struct bctx *b, int *src_lock, vs_err *err)
+{
+	struct vs_config src;
+	if (vs_config_load(b->s, b->source, &src, NULL, err) < 0)
+		return vs_err_prefix(err, "clone source");
+	*src_lock = vs_lock(b->s, b->source, LOCK_SH | LOCK_NB, err);
+	if (*src_lock < 0) {
+		vs_config_free(&src);
+		return -1;
+	}
+	struct vs_state st;
+	int running = vs_state_get(b->s, b->source, &st, NULL, err);
+	if (running != 0) {
+		vs_config_free(&src);
+		return running < 0 ? -1
+				   : vs_fail(err, VS_E_STATE, 0, "clone source '%s' is running; stop it first", b->source);
+	}
+	struct stat sb;
+	if (lstat(src.vdir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		vs_fail(err, VS_E_INVALID, errno, "clone source root %s is not a directory", src.vdir);
+		vs_config_free(&src);
+		return -1;
+	}
+	/* init style and fstab come from the source; name, context,
+	 * addresses and host name are new */
+	if (!b->o->initstyle && src.init.style_set &&
+	    vs_config_write(b->stage_cfg, "apps/init/style", vs_init_style_name(src.init.style), err) < 0) {
+		vs_config_free(&src);
+		return -1;
+	}
+	_cleanup_free_ char *sf = vs_asprintf("%s/fstab", src.cfgdir);
+	_cleanup_free_ char *fs = NULL;
+	vs_err e;
+	if (vs_read_file_at(AT_FDCWD, sf, VS_CONFIG_MAX_FILE, &fs, NULL, &e) == 0 &&
+	    vs_config_write(b->stage_cfg, "fstab", fs, err) < 0) {
+		vs_config_free(&src);
+		return -1;
+	}
+	if (src.machine && vs_config_write(b->stage_cfg, "uts/machine", src.machine, err) < 0) {
+		vs_config_free(&src);
+		return -1;
+	}
+	vs_say(b->rep, "[2/4] copying %s (guest '%s') to %s", src.vdir, b->source, b->final_root);
+	_cleanup_free_ char *from = vs_asprintf("%s/.", src.vdir);
+	vs_config_free(&src);
+	/* cp -a keeps hard links, xattrs, ACLs, device nodes and FIFOs (as
+	 * nodes, never opened); -x stays on one filesystem; symlinks are
+	 * copied, never followed. */
+	char *argv[] = { "cp", "-a", "--preserve=all", "--one-file-system", "--no-target-directory", "--", from,
+			 b->stage_root, NULL };
+	pid_t pid = fork();
+	if (pid < 0)
+		return vs_fail_errno(err, "fork");
+	if (pid == 0) {
+		execvp("cp", argv);
+		_exit(127);
+	}
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+		return vs_fail(err, VS_E_SYSTEM, 0, "copying the source root failed (cp exit status %d)",
+			       WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+	return 0;
+}
+
+/* ---- registration --------------------------------------------------------- */
+
+static int move_aside(const char *path, long long stamp, const vs_report *rep, vs_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : vs_fail_errno(err, "%s", path);
+	_cleanup_free_ char *aside = vs_asprintf("%s.~%lld~", path, stamp);
+	if (rename(path, aside) < 0)
+		return vs_fail_errno(err, "cannot move %s aside", path);
+	vs_say(rep, "  moved the existing %s to %s", path, aside);
+	return 0;
+}
+
+static int register_guest(struct bctx *b, vs_err *err)
+{
+	_cleanup_close_ int g = vs_lock(b->s, VS_LOCK_GLOBAL, LOCK_EX, err);
+	if (g < 0)
+		return -1;
+	const struct vs_build_opts *o = b->o;
+	char ctxbuf[16];
+	unsigned ctx;
+	if (o->context) {
+		if (vs_parse_context(o->context, &ctx, err) < 0)
+			return -1;
+		_cleanup_free_ char *owner = vs_config_context_owner(b->s, ctx, o->force ? o->name : NULL);
+		if (owner)
+			return vs_fail(err, VS_E_INVALID, 0, "--context %u is already used by guest '%s'", ctx, owner);
+	} else {
+		_cleanup_free_ char *prev = NULL;
+		if (vs_config_next_context(b->s, &ctx, err) < 0)
+			return -1;
+	}
+	snprintf(ctxbuf, sizeof ctxbuf, "%u", ctx);
+	if (vs_config_write(b->stage_cfg, "context", ctxbuf, err) < 0)
+		return -1;
+	if (validate_stage(b, true, err) < 0)
+		return -1;
+	struct stat st;
+	bool cfg_exists = lstat(b->final_cfg, &st) == 0, root_exists = lstat(b->final_root, &st) == 0;
+	if (cfg_exists || root_exists) {
+		if (!o->force)
+			return vs_fail(err, VS_E_EXISTS, 0, "guest '%s' already exists (%s); use --force to replace it",
+				       o->name, cfg_exists ? b->final_cfg : b->final_root);
+		struct vs_state s2;
+		if (vs_state_get(b->s, o->name, &s2, NULL, err) != 0)
+			return vs_fail(err, VS_E_STATE, 0, "guest '%s' is running; stop it before rebuilding", o->name);
+		long long stamp = (long long)time(NULL);
+		if (move_aside(b->final_root, stamp, b->rep, err) < 0)
+			return -1;
+		if (move_aside(b->final_cfg, stamp, b->rep, err) < 0) {
+			_cleanup_free_ char *aside = vs_asprintf("%s.~%lld~", b->final_root, stamp);
+			rename(aside, b->final_root);
+			return -1;
+		}
+	}
+	if (rename(b->stage_root, b->final_root) < 0)
+		return vs_fail_errno(err, "%s", b->final_root);
+	if (rename(b->stage_cfg, b->final_cfg) < 0) {
+		int e = errno;
+		rename(b->final_root, b->stage_root);
+		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_cfg);
+	}
+	_cleanup_free_ char *cache = vs_asprintf("%s/%s", b->s->cachebase, o->name);
+	if (mkdir(b->s->cachebase, 0755) == 0 || errno == EEXIST)
+		mkdir(cache, 0700);
+	vs_say(b->rep, "[4/4] registered guest '%s' (context %u, configuration %s)", o->name, ctx, b->final_cfg);
+	return 0;
+}
+
+/* ---- the driver ------------------------------------------------------------ */
+
+static void bctx_free(struct bctx *b)
+{
+	free(b->stage_cfg);
+	free(b->stage_root);
+	free(b->rootbase);
+	free(b->final_root);
+	free(b->final_cfg);
+	free(b->suite);
+	free(b->mirror);
+	free(b->arch);
+	free(b->script);
+	free(b->tarball);
+	free(b->source);
+}
+
+int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const vs_report *rep, vs_err *err)
+{
+	double t0 = vs_now();
+	if (vs_name_check(o->name, err) < 0)
+		return -1;
+	int m;
+	for (m = 0; vs_build_methods[m].name; m++)
+		if (o->method && !strcmp(vs_build_methods[m].name, o->method))
+			break;
+	if (!o->method || !vs_build_methods[m].name)
+		return vs_fail(err, VS_E_INVALID, 0,
+			       "unknown build method '%s' (allowed: debootstrap, mmdebstrap, skeleton, template, clone)",
+			       o->method ? o->method : "");
+	if (o->context) {
+		unsigned ctx;
+		if (vs_parse_context(o->context, &ctx, err) < 0)
+			return vs_err_prefix(err, "--context");
+	}
+	if (o->hostname && vs_hostname_check(o->hostname, err) < 0)
+		return vs_err_prefix(err, "--hostname");
+	if (o->initstyle && vs_init_style_from_name(o->initstyle) < 0)
+		return vs_fail(err, VS_E_INVALID, 0, "--initstyle '%s': allowed: sysv, plain, systemd", o->initstyle);
+	if (o->rootdir && o->rootdir[0] != '/')
+		return vs_fail(err, VS_E_INVALID, 0, "--rootdir '%s' must be an absolute path", o->rootdir);
+	if (o->method && !strcmp(o->method, "clone") && o->n_margs >= 2 && !strcmp(o->margs[1], o->name))
+		return vs_fail(err, VS_E_INVALID, 0, "a guest cannot be cloned onto itself");
+
+	struct bctx b = { .s = s, .o = o, .rep = rep };
+	int rc = -1, lock = -1, src_lock = -1;
+	bool staged = false;
+	if (parse_margs(&b, err) < 0)
+		goto out;
+	b.rootbase = vs_strdup(o->rootdir ? o->rootdir : s->vdirbase);
+	for (size_t n = strlen(b.rootbase); n > 1 && b.rootbase[n - 1] == '/'; n--)
+		b.rootbase[n - 1] = 0;
+	b.final_root = vs_asprintf("%s/%s", b.rootbase, o->name);
+	b.final_cfg = vs_asprintf("%s/%s", s->confdir, o->name);
+	b.stage_root = vs_asprintf("%s/.%s.build-%d", b.rootbase, o->name, (int)getpid());
+	b.stage_cfg = vs_asprintf("%s/.%s.build-%d", s->confdir, o->name, (int)getpid());
+
+	lock = vs_lock(s, o->name, LOCK_EX | LOCK_NB, err);
+	if (lock < 0)
+		goto out;
+	struct stat st;
+	if (!o->force && (lstat(b.final_cfg, &st) == 0 || lstat(b.final_root, &st) == 0)) {
+		vs_fail(err, VS_E_EXISTS, 0, "guest '%s' already exists (%s); use --force to replace it", o->name,
+			lstat(b.final_cfg, &st) == 0 ? b.final_cfg : b.final_root);
+		goto out;
+	}
+	if (o->context) {
+		unsigned ctx;
+		vs_parse_context(o->context, &ctx, err);
+		_cleanup_free_ char *owner = vs_config_context_owner(s, ctx, o->force ? o->name : NULL);
+		if (owner) {
+			vs_fail(err, VS_E_INVALID, 0, "--context %u is already used by guest '%s'", ctx, owner);
+			goto out;
+		}
+	}
+
+	vs_say(rep, "[1/4] checking the configuration of '%s'", o->name);
+	staged = true;
+	if (stage_config(&b, NULL, err) < 0 || validate_stage(&b, false, err) < 0)
+		goto out;
+	/* the new guest's addresses must not collide with other guests' */
+	{
+		struct vs_config c;
+		struct vs_diags d = { 0 };
+		if (vs_config_load_at(s, o->name, b.stage_cfg, &c, &d, err) == 0) {
+			vs_diags_free(&d);
+			vs_config_check_conflicts(s, &c, &d);
+			for (size_t i = 0; i < d.n; i++)
+				if (strcmp(d.d[i].file, "context") && !(o->force && strstr(d.d[i].msg, o->name))) {
+					vs_fail(err, VS_E_INVALID, 0, "invalid build option: %s", d.d[i].msg);
+					vs_diags_free(&d);
+					vs_config_free(&c);
+					goto out;
+				}
+			vs_config_free(&c);
+		}
+		vs_diags_free(&d);
+	}
+	if (mkdir(b.rootbase, 0700) < 0 && errno != EEXIST) {
+		vs_fail_errno(err, "%s", b.rootbase);
+		goto out;
+	}
+	if (mkdir(b.stage_root, 0755) < 0) {
+		vs_fail_errno(err, "%s", b.stage_root);
+		goto out;
+	}
+	if (!strcmp(o->method, "debootstrap") || !strcmp(o->method, "mmdebstrap"))
+		rc = method_bootstrap(&b, err);
+	else if (!strcmp(o->method, "skeleton"))
+		rc = method_skeleton(&b, err);
+	else if (!strcmp(o->method, "template"))
+		rc = method_template(&b, err);
+	else
+		rc = method_clone(&b, &src_lock, err);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+
+	vs_say(rep, "[3/4] container post-install");
+	{
+		_cleanup_close_ int rootfd = open(b.stage_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (rootfd < 0) {
+			vs_fail_errno(err, "%s", b.stage_root);
+			goto out;
+		}
+		if (fchmod(rootfd, 0755) < 0) {
+			vs_fail_errno(err, "%s", b.stage_root);
+			goto out;
+		}
+		int style = o->initstyle ? vs_init_style_from_name(o->initstyle) : vs_detect_init_style(rootfd);
+		if (!o->initstyle) {
+			struct vs_config tmp;
+			struct vs_diags d = { 0 };
+			bool set = false;
+			if (vs_config_load_at(s, o->name, b.stage_cfg, &tmp, &d, err) == 0) {
+				set = tmp.init.style_set;
+				if (set)
+					style = tmp.init.style;
+				vs_config_free(&tmp);
+			}
+			vs_diags_free(&d);
+			if (!set) {
+				if (vs_config_write(b.stage_cfg, "apps/init/style", vs_init_style_name(style), err) < 0)
+					goto out;
+				vs_say(rep, "  init style: %s (detected)", vs_init_style_name(style));
+			}
+		}
+		struct vs_config c;
+		struct vs_diags d = { 0 };
+		if (vs_config_load_at(s, o->name, b.stage_cfg, &c, &d, err) < 0) {
+			vs_diags_free(&d);
+			goto out;
+		}
+		vs_diags_free(&d);
+		int r = vs_postinstall(rootfd, &c, style, o->host_resolv, rep, err);
+		vs_config_free(&c);
+		if (r < 0)
+			goto out;
+	}
+	if (register_guest(&b, err) < 0)
+		goto out;
+	staged = false;
+	vs_say(rep, "built guest '%s' with %s in %.1f s", o->name, o->method, vs_now() - t0);
+	rc = 0;
+out:
+	if (rc < 0 && staged) {
+		if (o->keep) {
+			vs_say(rep, "build failed; --keep: leaving %s and %s", b.stage_root, b.stage_cfg);
+		} else {
+			vs_err e2;
+			_cleanup_close_ int base = open(b.rootbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			_cleanup_close_ int conf = open(s->confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			const char *rb = strrchr(b.stage_root, '/') + 1, *cb = strrchr(b.stage_cfg, '/') + 1;
+			if (base >= 0 && vs_rm_rf_at(base, rb, &e2) < 0)
+				vs_say(rep, "warning: could not remove %s: %s", b.stage_root, e2.msg);
+			if (conf >= 0 && vs_rm_rf_at(conf, cb, &e2) < 0)
+				vs_say(rep, "warning: could not remove %s: %s", b.stage_cfg, e2.msg);
+			vs_say(rep, "build failed; removed everything it had created");
+		}
+	}
+	if (lock >= 0)
+		close(lock);
+	if (src_lock >= 0)
+		close(src_lock);
+	bctx_free(&b);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "caps.h"
+#include "util.h"
+#include <linux/capability.h>
+#include <strings.h>
+#include <string.h>
+
+static const char *const cap_names[VS_CAP_TABLE_LAST + 1] = {
+	[CAP_CHOWN] = "CHOWN",
+	[CAP_DAC_OVERRIDE] = "DAC_OVERRIDE",
+	[CAP_DAC_READ_SEARCH] = "DAC_READ_SEARCH",
+	[CAP_FOWNER] = "FOWNER",
+	[CAP_FSETID] = "FSETID",
+	[CAP_KILL] = "KILL",
+	[CAP_SETGID] = "SETGID",
+	[CAP_SETUID] = "SETUID",
+	[CAP_SETPCAP] = "SETPCAP",
+	[CAP_LINUX_IMMUTABLE] = "LINUX_IMMUTABLE",
+	[CAP_NET_BIND_SERVICE] = "NET_BIND_SERVICE",
+	[CAP_NET_BROADCAST] = "NET_BROADCAST",
+	[CAP_NET_ADMIN] = "NET_ADMIN",
+	[CAP_NET_RAW] = "NET_RAW",
+	[CAP_IPC_LOCK] = "IPC_LOCK",
+	[CAP_IPC_OWNER] = "IPC_OWNER",
+	[CAP_SYS_MODULE] = "SYS_MODULE",
+	[CAP_SYS_RAWIO] = "SYS_RAWIO",
+	[CAP_SYS_CHROOT] = "SYS_CHROOT",
+	[CAP_SYS_PTRACE] = "SYS_PTRACE",
+	[CAP_SYS_PACCT] = "SYS_PACCT",
+	[CAP_SYS_ADMIN] = "SYS_ADMIN",
+	[CAP_SYS_BOOT] = "SYS_BOOT",
+	[CAP_SYS_NICE] = "SYS_NICE",
+	[CAP_SYS_RESOURCE] = "SYS_RESOURCE",
+	[CAP_SYS_TIME] = "SYS_TIME",
+	[CAP_SYS_TTY_CONFIG] = "SYS_TTY_CONFIG",
+	[CAP_MKNOD] = "MKNOD",
+	[CAP_LEASE] = "LEASE",
+	[CAP_AUDIT_WRITE] = "AUDIT_WRITE",
+	[CAP_AUDIT_CONTROL] = "AUDIT_CONTROL",
+	[CAP_SETFCAP] = "SETFCAP",
+	[CAP_MAC_OVERRIDE] = "MAC_OVERRIDE",
+	[CAP_MAC_ADMIN] = "MAC_ADMIN",
+	[CAP_SYSLOG] = "SYSLOG",
+	[CAP_WAKE_ALARM] = "WAKE_ALARM",
+	[CAP_BLOCK_SUSPEND] = "BLOCK_SUSPEND",
+	[CAP_AUDIT_READ] = "AUDIT_READ",
+	[38] = "PERFMON",
+	[39] = "BPF",
+	[40] = "CHECKPOINT_RESTORE",
+};
+
+int vs_cap_from_name(const char *name)
+{
+	if (strncasecmp(name, "CAP_", 4) == 0)
+		name += 4;
+	for (int i = 0; i <= VS_CAP_TABLE_LAST; i++)
+		if (cap_names[i] && strcasecmp(cap_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *vs_cap_name(int cap)
+{
+	return cap >= 0 && cap <= VS_CAP_TABLE_LAST ? cap_names[cap] : NULL;
+}
+
+#define B(c) (UINT64_C(1) << (c))
+
+uint64_t vs_caps_default(void)
+{
+	/* Kept: what a full distribution needs to boot and run services
+	 * as root.  Dropped: SYS_ADMIN, SYS_MODULE, SYS_RAWIO, SYS_TIME,
+	 * MKNOD, NET_ADMIN, DAC_READ_SEARCH, SYS_PTRACE, MAC_*, BPF,
+	 * PERFMON, SYSLOG, and everything else not listed. */
+	return B(CAP_CHOWN) | B(CAP_DAC_OVERRIDE) | B(CAP_FOWNER) | B(CAP_FSETID) | B(CAP_KILL) |
+	       B(CAP_SETGID) | B(CAP_SETUID) | B(CAP_SETPCAP) | B(CAP_NET_BIND_SERVICE) |
+	       B(CAP_NET_RAW) | B(CAP_IPC_LOCK) | B(CAP_IPC_OWNER) | B(CAP_SYS_CHROOT) |
+	       B(CAP_SYS_BOOT) | B(CAP_SYS_NICE) | B(CAP_SYS_RESOURCE) | B(CAP_LEASE) | B(CAP_AUDIT_WRITE) |
+	       B(CAP_SETFCAP);
+}
+
+bool vs_cap_forbidden(int cap)
+{
+	/* Granting these to a guest without a user namespace hands it the
+	 * host (security-catalogue.md 0.1). */
+	return cap == CAP_SYS_ADMIN || cap == CAP_SYS_MODULE || cap == CAP_SYS_RAWIO || cap == CAP_MAC_ADMIN ||
+	       cap == CAP_MAC_OVERRIDE || cap == CAP_DAC_READ_SEARCH || cap == CAP_BPF || cap == CAP_PERFMON;
+}

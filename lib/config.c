@@ -1,0 +1,1460 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Configuration loader: one table of keys, one parser per key. */
+#include "config.h"
+#include "caps.h"
+#include "safeio.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#define VS_LINE_MAX 4096
+
+/* ---- diagnostics ---------------------------------------------------- */
+
+void vs_diags_add(struct vs_diags *d, const char *file, int line, const char *fmt, ...)
+{
+	if (!d)
+		return;
+	struct vs_diag *n = realloc(d->d, (d->n + 1) * sizeof *n);
+	if (!n)
+		abort();
+	d->d = n;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	d->d[d->n++] = (struct vs_diag){ .file = vs_strdup(file), .line = line, .msg = msg };
+}
+
+void vs_diags_free(struct vs_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->d[i].file);
+		free(d->d[i].msg);
+	}
+	free(d->d);
+	d->d = NULL;
+	d->n = 0;
+}
+
+int vs_diags_to_err(const struct vs_diags *d, const char *cfgdir, vs_err *err)
+{
+	if (!d->n)
+		return 0;
+	const struct vs_diag *x = &d->d[0];
+	const char *sep = x->file[0] == '/' ? "" : "/";
+	const char *dir = x->file[0] == '/' ? "" : cfgdir;
+	if (x->line)
+		vs_fail(err, VS_E_INVALID, 0, "%s%s%s:%d: %s", dir, sep, x->file, x->line, x->msg);
+	else
+		vs_fail(err, VS_E_INVALID, 0, "%s%s%s: %s", dir, sep, x->file, x->msg);
+	if (d->n > 1) {
+		size_t l = strlen(err->msg);
+		snprintf(err->msg + l, sizeof err->msg - l, " (and %zu more problem%s; run 'vserver NAME check')",
+			 d->n - 1, d->n == 2 ? "" : "s");
+	}
+	return -1;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *const style_names[VS_INIT__COUNT] = {
+	[VS_INIT_SYSV] = "sysv",
+	[VS_INIT_PLAIN] = "plain",
+	[VS_INIT_SYSTEMD] = "systemd",
+};
+
+const char *vs_init_style_name(int style)
+{
+	return style >= 0 && style < VS_INIT__COUNT ? style_names[style] : "?";
+}
+
+int vs_init_style_from_name(const char *s)
+{
+	for (int i = 0; i < VS_INIT__COUNT; i++)
+		if (!strcmp(style_names[i], s))
+			return i;
+	return -1;
+}
+
+int vs_name_check(const char *name, vs_err *err)
+{
+	size_t n = strlen(name);
+	_cleanup_free_ char *shown = vs_escape(name);
+	if (n == 0)
+		return vs_fail(err, VS_E_INVALID, 0, "invalid guest name '': a name cannot be empty");
+	if (n > VS_NAME_MAX)
+		return vs_fail(err, VS_E_INVALID, 0,
+			       "invalid guest name '%s': %zu characters, at most %d allowed (interface names derived from it must fit in 15)",
+			       shown, n, VS_NAME_MAX);
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+		return vs_fail(err, VS_E_INVALID, 0,
+			       "invalid guest name '%s': must start with a lower-case letter or a digit (allowed: a-z 0-9 . _ -)",
+			       shown);
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return vs_fail(err, VS_E_INVALID, 0,
+				       "invalid guest name '%s': character '%s' not allowed (allowed: a-z 0-9 . _ -)", shown,
+				       (*p >= 0x20 && *p < 0x7f) ? (char[]){ *p, 0 } : "\\x..");
+	return 0;
+}
+
+int vs_hostname_check(const char *s, vs_err *err)
+{
+	size_t n = strlen(s);
+	_cleanup_free_ char *shown = vs_escape(s);
+	if (n == 0 || n > 64)
+		return vs_fail(err, VS_E_INVALID, 0, "host name '%s' must be 1..64 characters", shown);
+	const char *label = s;
+	for (const char *p = s;; p++) {
+		if (*p == '.' || *p == 0) {
+			size_t l = (size_t)(p - label);
+			if (l == 0)
+				return vs_fail(err, VS_E_INVALID, 0, "host name '%s' has an empty label", shown);
+			if (l > 63)
+				return vs_fail(err, VS_E_INVALID, 0, "host name '%s' has a label longer than 63", shown);
+			if (label[0] == '-' || p[-1] == '-')
+				return vs_fail(err, VS_E_INVALID, 0,
+					       "host name '%s': a label may not start or end with '-'", shown);
+			if (!*p)
+				break;
+			label = p + 1;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return vs_fail(err, VS_E_INVALID, 0,
+				       "host name '%s' contains '%s' (allowed: letters, digits, '-' and '.')", shown,
+				       (*p > 0x20 && *p < 0x7f) ? (char[]){ *p, 0 } : "a control character or space");
+	}
+	return 0;
+}
+
+int vs_parse_context(const char *s, unsigned *out, vs_err *err)
+{
+	uint64_t v;
+	_cleanup_free_ char *shown = vs_escape(s);
+	if (vs_parse_u64(s, &v) < 0 || v < VS_CONTEXT_MIN || v > VS_CONTEXT_MAX)
+		return vs_fail(err, VS_E_INVALID, 0,
+			       "context '%s' is not allowed: a decimal number %d..%d without sign, spaces or leading zeros",
+			       shown, VS_CONTEXT_MIN, VS_CONTEXT_MAX);
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* ---- loader ----------------------------------------------------------- */
+
+struct line {
+	int no;
+	char *text;
+};
+
+struct ld {
+	struct vs_config *c;
+	struct vs_diags *diags;
+	const struct vs_settings *s;
+	const char *rel;        /* file being parsed, relative to cfgdir */
+	struct line *lines;
+	size_t n_lines;
+	char *ifdir;            /* interfaces/<id> of the file being parsed */
+	bool seen_prefix_for_if; /* prefix and mask both given? */
+};
+
+#define D(L, line, ...) vs_diags_add((L)->diags, (L)->rel, (line), __VA_ARGS__)
+
+enum kind { K_SCALAR, K_BOOL, K_LIST, K_ARGV, K_FSTAB, K_LINK };
+
+struct key {
+	const char *path;   /* '*' matches one path component */
+	enum kind kind;
+	void (*parse)(struct ld *L, const char *value);
+	const char *doc;
+};
+
+static struct vs_iface *cur_iface(struct ld *L)
+{
+	const char *id = L->rel + strlen("interfaces/");
+	size_t idlen = strcspn(id, "/");
+	for (size_t i = 0; i < L->c->n_ifaces; i++)
+		if (strlen(L->c->ifaces[i].id) == idlen && !strncmp(L->c->ifaces[i].id, id, idlen))
+			return &L->c->ifaces[i];
+	L->c->ifaces = realloc(L->c->ifaces, (L->c->n_ifaces + 1) * sizeof *L->c->ifaces);
+	if (!L->c->ifaces)
+		abort();
+	struct vs_iface *f = &L->c->ifaces[L->c->n_ifaces++];
+	memset(f, 0, sizeof *f);
+	f->id = strndup(id, idlen);
+	f->ip.prefix = -1;
+	return f;
+}
+
+static int first_line_no(struct ld *L)
+{
+	return L->n_lines ? L->lines[0].no : 1;
+}
+
+static void p_name(struct ld *L, const char *v)
+{
+	if (strlen(v) > 64)
+		D(L, 1, "display name is %zu characters, at most 64 allowed", strlen(v));
+	else
+		L->c->display_name = vs_strdup(v);
+}
+
+static void p_context(struct ld *L, const char *v)
+{
+	vs_err e;
+	if (vs_parse_context(v, &L->c->context, &e) < 0)
+		D(L, first_line_no(L), "%s", e.msg);
+}
+
+static void p_nodename(struct ld *L, const char *v)
+{
+	vs_err e;
+	if (vs_hostname_check(v, &e) < 0)
+		D(L, 1, "%s", e.msg);
+	else
+		L->c->nodename = vs_strdup(v);
+}
+
+static void p_domainname(struct ld *L, const char *v)
+{
+	vs_err e;
+	if (vs_hostname_check(v, &e) < 0)
+		D(L, 1, "%s", e.msg);
+	else
+		L->c->domainname = vs_strdup(v);
+}
+
+static void p_machine(struct ld *L, const char *v)
+{
+	struct utsname u;
+	uname(&u);
+	if (!strcmp(v, "i686") || !strcmp(v, "i586") || !strcmp(v, "i486") || !strcmp(v, "i386")) {
+		if (strcmp(u.machine, "x86_64") && strcmp(u.machine, "i686")) {
+			D(L, 1, "machine '%s' cannot be emulated on a %s host", v, u.machine);
+			return;
+		}
+		if (strcmp(v, "i686")) {
+			D(L, 1, "machine '%s' is not possible on a stock kernel: a 32-bit personality reports 'i686' (write i686)", v);
+			return;
+		}
+		L->c->linux32 = true;
+	} else if (strcmp(v, u.machine)) {
+		D(L, 1, "machine '%s' is not possible on this %s host (allowed: %s, or i686 for a 32-bit guest)", v,
+		  u.machine, u.machine);
+		return;
+	}
+	L->c->machine = vs_strdup(v);
+}
+
+static const struct {
+	const char *name;
+	unsigned long value;
+} persona_flags[] = {
+	{ "UNAME26", 0x0020000 },        { "ADDR_NO_RANDOMIZE", 0x0040000 }, { "FDPIC_FUNCPTRS", 0x0080000 },
+	{ "MMAP_PAGE_ZERO", 0x0100000 }, { "ADDR_COMPAT_LAYOUT", 0x0200000 }, { "READ_IMPLIES_EXEC", 0x0400000 },
+	{ "ADDR_LIMIT_32BIT", 0x0800000 }, { "SHORT_INODE", 0x1000000 },      { "WHOLE_SECONDS", 0x2000000 },
+	{ "STICKY_TIMEOUTS", 0x4000000 }, { "ADDR_LIMIT_3GB", 0x8000000 },
+};
+
+static void p_personality(struct ld *L, const char *unused)
+{
+	(void)unused;
+	bool first = true;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *v = L->lines[i].text;
+		if (!*v || *v == '#')
+			continue;
+		if (first) {
+			first = false;
+			if (!strcasecmp(v, "LINUX_32BIT") || !strcasecmp(v, "LINUX32"))
+				L->c->linux32 = true;
+			else if (strcasecmp(v, "LINUX"))
+				D(L, L->lines[i].no, "personality type '%s' is not supported (allowed: LINUX, LINUX_32BIT)", v);
+			continue;
+		}
+		size_t k;
+		for (k = 0; k < VS_ARRAY_SIZE(persona_flags); k++)
+			if (!strcasecmp(v, persona_flags[k].name))
+				break;
+		if (k == VS_ARRAY_SIZE(persona_flags))
+			D(L, L->lines[i].no, "unknown personality flag '%s' (allowed: UNAME26, ADDR_NO_RANDOMIZE, "
+			  "MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT, READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT, SHORT_INODE, "
+			  "WHOLE_SECONDS, STICKY_TIMEOUTS, ADDR_LIMIT_3GB)", v);
+		else
+			vs_strv_push(&L->c->personality_flags, persona_flags[k].name);
+	}
+	if (first)
+		D(L, 0, "empty file; the first line must be the personality type (LINUX or LINUX_32BIT)");
+}
+
+static void p_style(struct ld *L, const char *v)
+{
+	int s = vs_init_style_from_name(v);
+	if (s < 0) {
+		const char *why = "";
+		if (!strcmp(v, "minit") || !strcmp(v, "gentoo") || !strcmp(v, "openrc") || !strcmp(v, "arch"))
+			why = " (util-vserver style not provided; use apps/init/cmd.start and cmd.stop)";
+		D(L, 1, "unknown init style '%s'%s; allowed: sysv, plain, systemd", v, why);
+		return;
+	}
+	L->c->init.style = s;
+	L->c->init.style_set = true;
+}
+
+static bool word_ok(const char *v)
+{
+	if (!*v)
+		return false;
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
+static void p_mark(struct ld *L, const char *v)
+{
+	if (!word_ok(v) || strlen(v) > 64)
+		D(L, 1, "mark '%s' is not allowed: 1..64 characters of letters, digits, '.', '_' and '-'", v);
+	else
+		L->c->init.mark = vs_strdup(v);
+}
+
+static void p_depends(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *v = L->lines[i].text;
+		vs_err e;
+		if (vs_name_check(v, &e) < 0)
+			D(L, L->lines[i].no, "%s", e.msg);
+		else if (!strcmp(v, L->c->name))
+			D(L, L->lines[i].no, "guest '%s' cannot depend on itself", v);
+		else if (vs_strv_contains(&L->c->init.depends, v))
+			D(L, L->lines[i].no, "'%s' is listed twice", v);
+		else
+			vs_strv_push(&L->c->init.depends, v);
+	}
+}
+
+static void p_runlevel(struct ld *L, const char *v)
+{
+	if (strlen(v) != 1 || !strchr("12345Ss", v[0]))
+		D(L, 1, "runlevel '%s' is not allowed (allowed: 1, 2, 3, 4, 5 or S)", v);
+	else
+		L->c->init.runlevel = vs_strdup(v);
+}
+
+static void argv_into(struct ld *L, vs_strv *dst, bool need_abs)
+{
+	for (size_t i = 0; i < L->n_lines; i++) {
+		if (i == 0 && need_abs && L->lines[i].text[0] != '/') {
+			D(L, L->lines[i].no, "'%s': the command must be an absolute path inside the guest",
+			  L->lines[i].text);
+			return;
+		}
+		vs_strv_push(dst, L->lines[i].text);
+	}
+	if (!L->n_lines)
+		D(L, 0, "empty file; expected a command, one argument per line");
+}
+
+static void p_cmd_start(struct ld *L, const char *v)
+{
+	(void)v;
+	argv_into(L, &L->c->init.cmd_start, true);
+}
+
+static void p_cmd_stop(struct ld *L, const char *v)
+{
+	(void)v;
+	argv_into(L, &L->c->init.cmd_stop, true);
+}
+
+static void p_environment(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *v = L->lines[i].text, *eq = strchr(v, '=');
+		bool ok = eq && eq != v && (isalpha((unsigned char)v[0]) || v[0] == '_');
+		for (const char *p = v; ok && p < eq; p++)
+			ok = isalnum((unsigned char)*p) || *p == '_';
+		if (!ok)
+			D(L, L->lines[i].no, "'%s' is not VAR=VALUE (VAR: letters, digits and '_', not starting with a digit)", v);
+		else
+			vs_strv_push(&L->c->init.environment, v);
+	}
+}
+
+static int signal_from_name(const char *s)
+{
+	uint64_t n;
+	if (vs_parse_u64(s, &n) == 0)
+		return n >= 1 && n <= 64 ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	static const struct {
+		const char *n;
+		int v;
+	} t[] = { { "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+		  { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "TERM", SIGTERM }, { "PWR", SIGPWR },
+		  { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "ALRM", SIGALRM } };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(t); i++)
+		if (!strcasecmp(s, t[i].n))
+			return t[i].v;
+	if (!strncasecmp(s, "RTMIN+", 6) && vs_parse_u64(s + 6, &n) == 0 && n <= 30)
+		return SIGRTMIN + (int)n;
+	return -1;
+}
+
+static void p_killseq(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *v = L->lines[i].text;
+		uint64_t w;
+		if (i % 2 == 0) {
+			if (signal_from_name(v) < 0) {
+				D(L, L->lines[i].no, "'%s' is not a signal (a number 1..64 or a name like TERM, KILL)", v);
+				return;
+			}
+		} else if (vs_parse_u64(v, &w) < 0 || w > 3600) {
+			D(L, L->lines[i].no, "'%s' is not a wait time (seconds, 0..3600)", v);
+			return;
+		}
+		vs_strv_push(&L->c->init.killseq, v);
+	}
+	if (L->n_lines % 2 == 0)
+		D(L, 0, "the sequence must be SIGNAL [WAIT SIGNAL]..., ending with a signal (one token per line)");
+}
+
+static void p_bcaps(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *v = L->lines[i].text;
+		bool neg = v[0] == '~' || v[0] == '!';
+		const char *nm = neg ? v + 1 : v;
+		int cap = vs_cap_from_name(nm);
+		if (cap < 0) {
+			D(L, L->lines[i].no, "unknown capability '%s' (names like MKNOD or CAP_MKNOD, '~' to remove)", v);
+			continue;
+		}
+		uint64_t bit = UINT64_C(1) << cap;
+		if (!neg && vs_cap_forbidden(cap)) {
+			D(L, L->lines[i].no,
+			  "capability %s cannot be granted to a guest: with it guest root can escape to the host", nm);
+			continue;
+		}
+		if ((neg ? L->c->caps_add : L->c->caps_drop) & bit)
+			D(L, L->lines[i].no, "capability %s is both added and removed", vs_cap_name(cap));
+		if (neg)
+			L->c->caps_drop |= bit;
+		else
+			L->c->caps_add |= bit;
+	}
+}
+
+static void fstab_into(struct ld *L, struct vs_fstab *f)
+{
+	for (size_t i = 0; i < L->n_lines; i++) {
+		struct vs_fstab_entry e;
+		vs_err err;
+		int r = vs_fstab_parse_line(L->lines[i].text, &e, &err);
+		if (r < 0) {
+			D(L, L->lines[i].no, "%s", err.msg);
+			continue;
+		}
+		if (r == 0)
+			continue;
+		e.line = L->lines[i].no;
+		bool dup = false;
+		for (size_t k = 0; k < f->n; k++)
+			if (!strcmp(f->e[k].target, e.target)) {
+				D(L, e.line, "target '%s' is already mounted by line %d", e.target, f->e[k].line);
+				dup = true;
+			}
+		if (dup) {
+			vs_fstab_entry_free(&e);
+			continue;
+		}
+		f->e = realloc(f->e, (f->n + 1) * sizeof *f->e);
+		if (!f->e)
+			abort();
+		f->e[f->n++] = e;
+	}
+}
+
+static void p_fstab(struct ld *L, const char *v)
+{
+	(void)v;
+	fstab_into(L, &L->c->fstab);
+}
+
+static void p_fstab_remote(struct ld *L, const char *v)
+{
+	(void)v;
+	fstab_into(L, &L->c->fstab_remote);
+}
+
+static void p_if_dev(struct ld *L, const char *v)
+{
+	vs_err e;
+	if (vs_ifname_check(v, &e) < 0)
+		D(L, 1, "%s", e.msg);
+	else if (!strncmp(L->rel, "interfaces/dev", 15) && !strcmp(L->rel, "interfaces/dev"))
+		L->c->iface_dev = vs_strdup(v);
+	else
+		cur_iface(L)->dev = vs_strdup(v);
+}
+
+static void set_prefix(struct ld *L, int p)
+{
+	if (!strcmp(L->rel, "interfaces/prefix") || !strcmp(L->rel, "interfaces/mask")) {
+		if (L->c->iface_prefix >= 0 && L->c->iface_prefix != p)
+			D(L, 1, "interfaces/prefix and interfaces/mask disagree");
+		L->c->iface_prefix = p;
+	} else {
+		struct vs_iface *f = cur_iface(L);
+		if (f->ip.prefix >= 0 && f->ip.prefix != p)
+			D(L, 1, "prefix/mask disagrees with the prefix already given for this interface");
+		else
+			f->ip.prefix = p;
+	}
+}
+
+static void p_if_prefix(struct ld *L, const char *v)
+{
+	uint64_t p;
+	if (vs_parse_u64(v, &p) < 0 || p > 128)
+		D(L, 1, "prefix '%s' is not a decimal number in 0..128", v);
+	else
+		set_prefix(L, (int)p);
+}
+
+static void p_if_mask(struct ld *L, const char *v)
+{
+	int p;
+	vs_err e;
+	if (vs_mask_to_prefix(v, &p, &e) < 0)
+		D(L, 1, "%s", e.msg);
+	else
+		set_prefix(L, p);
+}
+
+static void p_if_lback(struct ld *L, const char *v)
+{
+	vs_err e;
+	if (vs_ip_parse(v, &L->c->lback, &e) < 0)
+		D(L, 1, "%s", e.msg);
+	else if (L->c->lback.family != AF_INET || L->c->lback.addr[0] != 127)
+		D(L, 1, "loopback address '%s' must be an IPv4 address in 127.0.0.0/8", v);
+}
+
+static void p_if_ip(struct ld *L, const char *v)
+{
+	struct vs_iface *f = cur_iface(L);
+	struct vs_ipaddr a;
+	vs_err e;
+	if (vs_ip_parse(v, &a, &e) < 0) {
+		D(L, 1, "%s", e.msg);
+		return;
+	}
+	if (f->ip.prefix >= 0 && a.prefix >= 0 && a.prefix != f->ip.prefix)
+		D(L, 1, "prefix /%d disagrees with this interface's prefix or mask file", a.prefix);
+	if (a.prefix < 0)
+		a.prefix = f->ip.prefix;
+	if (a.family == AF_INET && a.prefix > 32)
+		D(L, 1, "prefix /%d is too large for an IPv4 address", a.prefix);
+	f->ip = a;
+}
+
+static void p_if_name(struct ld *L, const char *v)
+{
+	if (!word_ok(v) || strlen(v) > 15)
+		D(L, 1, "label '%s' is not allowed: 1..15 letters, digits, '.', '_' or '-'", v);
+	else
+		cur_iface(L)->label = vs_strdup(v);
+}
+
+static void p_if_nodev(struct ld *L, const char *v)
+{
+	(void)v;
+	cur_iface(L)->nodev = true;
+}
+static void p_if_disabled(struct ld *L, const char *v)
+{
+	(void)v;
+	cur_iface(L)->disabled = true;
+}
+static void p_if_down(struct ld *L, const char *v)
+{
+	(void)v;
+	cur_iface(L)->down = true;
+}
+
+static void p_shell(struct ld *L, const char *v)
+{
+	if (v[0] != '/')
+		D(L, 1, "shell '%s' must be an absolute path inside the guest", v);
+	else
+		L->c->shell = vs_strdup(v);
+}
+
+static void p_disabled(struct ld *L, const char *v)
+{
+	(void)v;
+	L->c->disabled = true;
+}
+
+static void p_nice(struct ld *L, const char *v)
+{
+	int64_t n;
+	if (vs_parse_i64(v, &n) < 0 || n < -20 || n > 19)
+		D(L, 1, "nice '%s' is not allowed: an integer -20..19", v);
+	else {
+		L->c->nice = (int)n;
+		L->c->nice_set = true;
+	}
+}
+
+static void p_link(struct ld *L, const char *v)
+{
+	(void)L;
+	(void)v; /* handled by the walker */
+}
+
+static const struct key keys[] = {
+	{ "name", K_SCALAR, p_name, "display name shown by vserver-stat (default: the directory name)" },
+	{ "context", K_SCALAR, p_context, "unique context number, 2..49151" },
+	{ "vdir", K_LINK, p_link, "symlink to the guest root (default .defaults/vdirbase/NAME)" },
+	{ "cache", K_LINK, p_link, "symlink to the guest's cache directory" },
+	{ "run", K_LINK, p_link, "util-vserver run link (ignored; state lives in the run directory)" },
+	{ "uts/nodename", K_SCALAR, p_nodename, "host name inside the guest (default: the guest name)" },
+	{ "uts/domainname", K_SCALAR, p_domainname, "NIS domain name inside the guest" },
+	{ "uts/machine", K_SCALAR, p_machine, "uname -m inside the guest: the host's, or i686 (32-bit personality)" },
+	{ "personality", K_LIST, p_personality, "LINUX or LINUX_32BIT, then personality flags, one per line" },
+	{ "apps/init/style", K_SCALAR, p_style, "init style: sysv, plain or systemd" },
+	{ "apps/init/mark", K_SCALAR, p_mark, "autostart mark, e.g. default" },
+	{ "apps/init/depends", K_LIST, p_depends, "guests to start before this one, one per line" },
+	{ "apps/init/runlevel", K_SCALAR, p_runlevel, "start runlevel (default 3)" },
+	{ "apps/init/cmd.start", K_ARGV, p_cmd_start, "start command, one argument per line" },
+	{ "apps/init/cmd.stop", K_ARGV, p_cmd_stop, "stop command, one argument per line" },
+	{ "apps/init/environment", K_ARGV, p_environment, "VAR=VALUE lines: the guest's start environment" },
+	{ "apps/init/killseq", K_ARGV, p_killseq, "SIGNAL [WAIT SIGNAL]..., one token per line (default 15 5 9)" },
+	{ "bcapabilities", K_LIST, p_bcaps, "capabilities added to (or with ~ removed from) the default set" },
+	{ "fstab", K_FSTAB, p_fstab, "mounts, targets relative to the guest root" },
+	{ "fstab.remote", K_FSTAB, p_fstab_remote, "network mounts, done in the guest's network context" },
+	{ "interfaces/dev", K_SCALAR, p_if_dev, "default device for the guest's addresses" },
+	{ "interfaces/prefix", K_SCALAR, p_if_prefix, "default prefix length" },
+	{ "interfaces/mask", K_SCALAR, p_if_mask, "default netmask (dotted quad)" },
+	{ "interfaces/lback", K_SCALAR, p_if_lback, "the guest's own loopback address (127.x.y.z)" },
+	{ "interfaces/*/ip", K_SCALAR, p_if_ip, "address, ADDR or ADDR/PREFIX (required)" },
+	{ "interfaces/*/dev", K_SCALAR, p_if_dev, "device of this address" },
+	{ "interfaces/*/prefix", K_SCALAR, p_if_prefix, "prefix length of this address" },
+	{ "interfaces/*/mask", K_SCALAR, p_if_mask, "netmask of this address" },
+	{ "interfaces/*/name", K_SCALAR, p_if_name, "address label (DEV:NAME)" },
+	{ "interfaces/*/nodev", K_BOOL, p_if_nodev, "the address already exists on the host; do not add it" },
+	{ "interfaces/*/disabled", K_BOOL, p_if_disabled, "skip this address" },
+	{ "interfaces/*/down", K_BOOL, p_if_down, "do not bring the device up" },
+	{ "shell", K_SCALAR, p_shell, "shell for vserver NAME enter" },
+	{ "disabled", K_BOOL, p_disabled, "not started by autostart" },
+	{ "nice", K_SCALAR, p_nice, "nice level of the guest's processes, -20..19" },
+};
+
+/* util-vserver keys that are recognised but not (or not yet) provided:
+ * a clear error instead of "unknown file". */
+static const struct {
+	const char *path, *why;
+} unsupported[] = {
+	{ "ccapabilities", "context capabilities need the Linux-VServer kernel patch" },
+	{ "cflags", "context flags need the Linux-VServer kernel patch" },
+	{ "flags", "context flags need the Linux-VServer kernel patch" },
+	{ "nflags", "network flags need the Linux-VServer kernel patch" },
+	{ "ncapabilities", "network capabilities need the Linux-VServer kernel patch" },
+	{ "ncontext", "network contexts need the Linux-VServer kernel patch" },
+	{ "noncontext", "network contexts need the Linux-VServer kernel patch" },
+	{ "tag", "filesystem tagging needs the Linux-VServer kernel patch" },
+	{ "capabilities", "2.4-kernel key; use bcapabilities" },
+	{ "umask", "namespace unsharing is controlled by vserver itself" },
+	{ "badness", "not provided yet (OOM score)" },
+	{ "schedule", "deprecated util-vserver key; resource limits are not provided yet" },
+	{ "sched", "resource limits are not provided yet" },
+	{ "rlimits", "resource limits are not provided yet" },
+	{ "ulimits", "resource limits are not provided yet" },
+	{ "dlimits", "disk limits are not provided yet" },
+	{ "cgroup", "cgroup settings are not provided yet" },
+	{ "nocgroup", "vserver always uses a cgroup per guest" },
+	{ "cpuset", "the legacy cpuset interface is not provided" },
+	{ "ionice", "not provided yet" },
+	{ "spaces", "vserver always gives each guest its own namespaces" },
+	{ "namespace", "vserver always uses a private mount namespace" },
+	{ "nonamespace", "vserver always uses a private mount namespace" },
+	{ "netns", "private network namespaces are not provided yet" },
+	{ "nonetns", "private network namespaces are not provided yet" },
+	{ "sysctl", "not provided yet" },
+	{ "fstab.local", "deprecated util-vserver key; merge it into fstab" },
+	{ "scripts", "host-side scriptlets run as host root; not provided" },
+	{ "keepfds", "a guest always starts with only fds 0-2" },
+	{ "legacy", "2.4-era configuration is not supported" },
+	{ "noisy", "not needed" },
+	{ "hostname", "deprecated util-vserver key; use uts/nodename" },
+	{ "domainname", "deprecated util-vserver key; use uts/domainname" },
+	{ "uts/context", "internal util-vserver key" },
+	{ "uts/sysname", "a stock kernel reports the host's value; only nodename, domainname and machine can differ" },
+	{ "uts/release", "a stock kernel reports the host's value; only nodename, domainname and machine can differ" },
+	{ "uts/version", "a stock kernel reports the host's value; only nodename, domainname and machine can differ" },
+	{ "apps/init/cmd.prepare", "not provided" },
+	{ "apps/init/runlevel.start", "use apps/init/runlevel" },
+	{ "apps/init/runlevel.stop", "the stop runlevel is always 6 (sysv) or the init's own shutdown" },
+	{ "apps/init/sync", "not needed: stop is always synchronous" },
+	{ "apps/init/tty", "not needed: console output goes to the console log" },
+	{ "apps/init/mtab", "vserver writes /etc/mtab as a link to /proc/self/mounts" },
+	{ "apps/vshelper", "not needed: the per-guest monitor handles reboot and halt" },
+	{ "apps/vunify", "unification is not provided" },
+	{ "apps/pkgmgmt", "host-side package management is not provided" },
+	{ "apps/vdevmap", "device maps are not provided" },
+	{ "interfaces/bcast", "broadcast addresses are derived from the prefix" },
+	{ "interfaces/scope", "ignored by util-vserver too" },
+	{ "interfaces/vlandev", "VLAN creation is not provided; create it on the host and use it as dev" },
+	{ "interfaces/novlandev", "VLAN creation is not provided" },
+	{ "interfaces/*/bcast", "broadcast addresses are derived from the prefix" },
+	{ "interfaces/*/scope", "ignored by util-vserver too" },
+	{ "interfaces/*/peer", "not provided" },
+	{ "interfaces/*/mac", "indirect interfaces are not provided" },
+	{ "interfaces/*/extip", "indirect interfaces are not provided" },
+	{ "interfaces/*/indirect", "indirect interfaces need the dummy module; not provided" },
+	{ "interfaces/*/tun", "tun/tap interfaces are not provided yet" },
+	{ "interfaces/*/tap", "tun/tap interfaces are not provided yet" },
+	{ "interfaces/*/only_ip", "deprecated util-vserver key; use nodev" },
+	{ "interfaces/*/vlandev", "VLAN creation is not provided" },
+	{ "interfaces/*/novlandev", "VLAN creation is not provided" },
+};
+
+static bool ignored_file(const char *n)
+{
+	static const char *const suffixes[] = { ".rpmsave", ".rpmnew", ".rpmorig", ".dpkg-old", ".dpkg-dist",
+						".dpkg-new", "~" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(suffixes); i++)
+		if (vs_str_endswith(n, suffixes[i]))
+			return true;
+	return strstr(n, ".cfsaved") != NULL;
+}
+
+static bool path_match(const char *pattern, const char *rel)
+{
+	return fnmatch(pattern, rel, FNM_PATHNAME) == 0;
+}
+
+/* Is `rel` a directory that some key lives under? */
+static bool known_dir(const char *rel)
+{
+	size_t n = strlen(rel);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(keys); i++) {
+		const char *p = keys[i].path;
+		/* compare rel against each prefix of p that ends at a '/' */
+		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+			_cleanup_free_ char *pre = strndup(p, (size_t)(s - p));
+			if (pre && path_match(pre, rel) && strlen(rel) == n)
+				return true;
+		}
+	}
+	return false;
+}
+
+static const struct key *find_key(const char *rel)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(keys); i++)
+		if (path_match(keys[i].path, rel))
+			return &keys[i];
+	return NULL;
+}
+
+static const char *find_unsupported(const char *rel)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(unsupported); i++)
+		if (path_match(unsupported[i].path, rel) ||
+		    (vs_str_startswith(rel, unsupported[i].path) && rel[strlen(unsupported[i].path)] == '/'))
+			return unsupported[i].why;
+	return NULL;
+}
+
+/* Split file content into lines, reporting bytes that are never allowed.
+ * Returns false if the file is unusable. */
+static bool split_lines(struct ld *L, char *data, size_t len)
+{
+	bool ok = true;
+	if (memchr(data, 0, len)) {
+		D(L, 0, "contains a NUL byte");
+		return false;
+	}
+	int no = 1;
+	char *p = data;
+	while (*p) {
+		char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		if (l > VS_LINE_MAX) {
+			D(L, no, "line is %zu bytes long, at most %d allowed", l, VS_LINE_MAX);
+			ok = false;
+		}
+		for (size_t i = 0; i < l && ok; i++) {
+			unsigned char ch = (unsigned char)p[i];
+			if (ch == '\r') {
+				D(L, no, "carriage return (DOS line ending); save the file with Unix line endings");
+				ok = false;
+			} else if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+				D(L, no, "control character 0x%02x is not allowed", ch);
+				ok = false;
+			}
+		}
+		L->lines = realloc(L->lines, (L->n_lines + 1) * sizeof *L->lines);
+		if (!L->lines)
+			abort();
+		L->lines[L->n_lines++] = (struct line){ .no = no, .text = strndup(p, l) };
+		no++;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return ok;
+}
+
+static void free_lines(struct ld *L)
+{
+	for (size_t i = 0; i < L->n_lines; i++)
+		free(L->lines[i].text);
+	free(L->lines);
+	L->lines = NULL;
+	L->n_lines = 0;
+}
+
+/* Keep only meaningful lines for list and argv kinds. */
+static void filter_lines(struct ld *L, bool skip_comments, bool trim)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		char *t = L->lines[i].text;
+		if (trim) {
+			while (*t == ' ' || *t == '\t')
+				memmove(t, t + 1, strlen(t));
+			size_t n = strlen(t);
+			while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+				t[--n] = 0;
+		}
+		if (!*t || (skip_comments && *t == '#')) {
+			free(t);
+			continue;
+		}
+		L->lines[o++] = L->lines[i];
+	}
+	L->n_lines = o;
+}
+
+static void parse_file(struct ld *L, int dirfd, const char *fname, const struct key *k)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	vs_err e;
+	if (vs_read_file_at(dirfd, fname, VS_CONFIG_MAX_FILE, &data, &len, &e) < 0) {
+		const char *m = strchr(e.msg, ':');
+		D(L, 0, "%s", m ? m + 2 : e.msg);
+		return;
+	}
+	if (!split_lines(L, data, len)) {
+		free_lines(L);
+		return;
+	}
+	switch (k->kind) {
+	case K_SCALAR: {
+		/* drop trailing empty lines */
+		while (L->n_lines && !L->lines[L->n_lines - 1].text[0]) {
+			free(L->lines[--L->n_lines].text);
+		}
+		if (!L->n_lines || !L->lines[0].text[0]) {
+			D(L, 1, "empty value; expected %s", k->doc);
+			break;
+		}
+		if (L->n_lines > 1) {
+			D(L, L->lines[1].no, "unexpected second line '%s': this file holds a single value",
+			  L->lines[1].text);
+			break;
+		}
+		const char *v = L->lines[0].text;
+		size_t n = strlen(v);
+		if (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t') {
+			D(L, 1, "value '%s' has leading or trailing blanks", v);
+			break;
+		}
+		k->parse(L, v);
+		break;
+	}
+	case K_BOOL:
+		for (size_t i = 0; i < L->n_lines; i++)
+			if (L->lines[i].text[0]) {
+				D(L, L->lines[i].no,
+				  "'%s': this is a flag file, its existence turns it on; it must be empty (remove the file to turn it off)",
+				  L->lines[i].text);
+				goto out;
+			}
+		k->parse(L, "");
+		break;
+	case K_LIST:
+		filter_lines(L, true, true);
+		k->parse(L, NULL);
+		break;
+	case K_ARGV:
+		filter_lines(L, false, false);
+		k->parse(L, NULL);
+		break;
+	case K_FSTAB:
+		k->parse(L, NULL);
+		break;
+	case K_LINK:
+		break;
+	}
+out:
+	free_lines(L);
+}
+
+static void check_link(struct ld *L, int dirfd, const char *fname, const char *rel)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, fname, buf, sizeof buf - 1);
+	if (n < 0) {
+		D(L, 0, "cannot read link: %s", strerror(errno));
+		return;
+	}
+	buf[n] = 0;
+	if (!strcmp(rel, "vdir")) {
+		free(L->c->vdir);
+		L->c->vdir = vs_strdup(buf);
+	} else if (!strcmp(rel, "cache")) {
+		free(L->c->cache);
+		L->c->cache = vs_strdup(buf);
+	}
+}
+
+static void walk(struct ld *L, int dirfd, const char *prefix, int depth)
+{
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	vs_strv names = { 0 };
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			vs_strv_push(&names, de->d_name);
+	if (names.n)
+		qsort(names.v, names.n, sizeof *names.v, vs_strv_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		const char *nm = names.v[i];
+		_cleanup_free_ char *rel = *prefix ? vs_asprintf("%s/%s", prefix, nm) : vs_strdup(nm);
+		L->rel = rel;
+		if (ignored_file(nm))
+			continue;
+		struct stat st;
+		if (fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		const struct key *k = find_key(rel);
+		if (S_ISLNK(st.st_mode)) {
+			if (k && k->kind == K_LINK)
+				check_link(L, dirfd, nm, rel);
+			else
+				D(L, 0, "is a symbolic link; only vdir, cache and run may be links");
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			const char *why;
+			if (depth < 4 && known_dir(rel)) {
+				if (!strcmp(prefix, "interfaces")) {
+					vs_err e;
+					if (!word_ok(nm) || strlen(nm) > 32) {
+						D(L, 0, "interface directory name '%s' is not allowed (letters, digits, '.', '_', '-')", nm);
+						continue;
+					}
+					(void)e;
+					cur_iface(L);
+				}
+				int sub = openat(dirfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (sub < 0) {
+					D(L, 0, "cannot open directory: %s", strerror(errno));
+					continue;
+				}
+				walk(L, sub, rel, depth + 1);
+				close(sub);
+			} else if ((why = find_unsupported(rel)))
+				D(L, 0, "not supported: %s", why);
+			else if (k)
+				D(L, 0, "is a directory, expected a file (%s)", k->doc);
+			else
+				D(L, 0, "unknown configuration directory (typo?)");
+			continue;
+		}
+		if (k && k->kind == K_LINK) {
+			D(L, 0, "must be a symbolic link (%s)", k->doc);
+			continue;
+		}
+		if (!k) {
+			const char *why = find_unsupported(rel);
+			if (why)
+				D(L, 0, "not supported: %s", why);
+			else
+				D(L, 0, "unknown configuration file (typo?); see vserver(8) for the keys");
+			continue;
+		}
+		parse_file(L, dirfd, nm, k);
+	}
+	vs_strv_free(&names);
+	closedir(d);
+}
+
+static void finish(struct ld *L)
+{
+	struct vs_config *c = L->c;
+	L->rel = "context";
+	if (!c->context)
+		if (!L->diags || ({
+			    bool had = false;
+			    for (size_t i = 0; i < L->diags->n; i++)
+				    had |= !strcmp(L->diags->d[i].file, "context");
+			    !had;
+		    }))
+			vs_diags_add(L->diags, "context", 0,
+				     "missing: every guest needs a unique context number %d..%d", VS_CONTEXT_MIN,
+				     VS_CONTEXT_MAX);
+	/* vdir: absolute, normalised, last component is the guest name */
+	L->rel = "vdir";
+	if (!c->vdir) {
+		c->vdir = vs_asprintf("%s/%s", L->s->vdirbase, c->name);
+		c->vdir_is_default = true;
+	} else {
+		_cleanup_free_ char *relv = vs_asprintf("../.defaults/vdirbase/%s", c->name);
+		if (!strcmp(c->vdir, relv)) {
+			free(c->vdir);
+			c->vdir = vs_asprintf("%s/%s", L->s->vdirbase, c->name);
+		}
+		const char *v = c->vdir;
+		const char *base = strrchr(v, '/');
+		if (v[0] != '/')
+			D(L, 0, "target '%s' must be an absolute path", v);
+		else if (strstr(v, "/../") || vs_str_endswith(v, "/..") || strstr(v, "/./") || strstr(v, "//") ||
+			 vs_str_endswith(v, "/."))
+			D(L, 0, "target '%s' must be a normalised path (no '.', '..' or '//')", v);
+		else if (!base || strcmp(base + 1, c->name))
+			D(L, 0, "target '%s' must end in the guest name '/%s'", v, c->name);
+		else {
+			_cleanup_free_ char *def = vs_asprintf("%s/%s", L->s->vdirbase, c->name);
+			c->vdir_is_default = !strcmp(def, v);
+		}
+	}
+	/* interfaces */
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		struct vs_iface *f = &c->ifaces[i];
+		_cleanup_free_ char *rel = vs_asprintf("interfaces/%s", f->id);
+		L->rel = rel;
+		if (!f->ip.family) {
+			if (!f->disabled)
+				D(L, 0, "has no 'ip' file (required)");
+			continue;
+		}
+		if (f->ip.prefix < 0 && c->iface_prefix >= 0)
+			f->ip.prefix = f->ip.family == AF_INET && c->iface_prefix > 32 ? -1 : c->iface_prefix;
+		if (!f->dev && !f->nodev && !c->iface_dev)
+			f->nodev = true; /* util-vserver: no dev anywhere means nodev */
+		for (size_t k = 0; k < i; k++)
+			if (c->ifaces[k].ip.family && vs_ip_equal(&c->ifaces[k].ip, &f->ip)) {
+				char b[64];
+				vs_ip_format(&f->ip, b, sizeof b);
+				D(L, 0, "address %s is also configured in interfaces/%s", b, c->ifaces[k].id);
+			}
+	}
+}
+
+static void load_defaults(struct ld *L)
+{
+	/* .defaults/shell and .defaults/apps/init/environment provide
+	 * defaults for guests that do not set them. */
+	_cleanup_free_ char *dd = vs_asprintf("%s/.defaults", L->s->confdir);
+	int dfd = open(dd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	static const char *const rels[] = { "shell", "apps/init/environment" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(rels); i++) {
+		struct stat st;
+		if (fstatat(dfd, rels[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		_cleanup_free_ char *rel = vs_asprintf("%s/%s", dd, rels[i]);
+		L->rel = rel;
+		parse_file(L, dfd, rels[i], find_key(rels[i]));
+	}
+	close(dfd);
+}
+
+int vs_config_load(const struct vs_settings *s, const char *name, struct vs_config *c, struct vs_diags *diags,
+		   vs_err *err)
+{
+	return vs_config_load_at(s, name, NULL, c, diags, err);
+}
+
+int vs_config_load_at(const struct vs_settings *s, const char *name, const char *cfgdir, struct vs_config *c,
+		      struct vs_diags *diags, vs_err *err)
+{
+	memset(c, 0, sizeof *c);
+	c->iface_prefix = -1;
+	if (vs_name_check(name, err) < 0)
+		return -1;
+	c->name = vs_strdup(name);
+	c->cfgdir = cfgdir ? vs_strdup(cfgdir) : vs_asprintf("%s/%s", s->confdir, name);
+	_cleanup_close_ int dfd = open(c->cfgdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return vs_fail(err, VS_E_NOGUEST, 0, "no guest named '%s' (no directory %s)", name, c->cfgdir);
+		return vs_fail_errno(err, "%s", c->cfgdir);
+	}
+	struct vs_diags local = { 0 };
+	struct ld L = { .c = c, .diags = diags ? diags : &local, .s = s };
+	load_defaults(&L);
+	/* guest values override .defaults ones */
+	vs_strv defenv = c->init.environment;
+	memset(&c->init.environment, 0, sizeof c->init.environment);
+	char *defshell = c->shell;
+	c->shell = NULL;
+	walk(&L, dfd, "", 0);
+	if (!c->shell)
+		c->shell = defshell;
+	else
+		free(defshell);
+	if (!c->init.environment.n)
+		c->init.environment = defenv;
+	else
+		vs_strv_free(&defenv);
+	finish(&L);
+	if (!c->display_name)
+		c->display_name = vs_strdup(name);
+	if (!c->nodename)
+		c->nodename = vs_strdup(name);
+	if (!c->init.runlevel)
+		c->init.runlevel = vs_strdup("3");
+	if (!c->init.killseq.n) {
+		vs_strv_push(&c->init.killseq, "15");
+		vs_strv_push(&c->init.killseq, "5");
+		vs_strv_push(&c->init.killseq, "9");
+	}
+	if (!c->init.environment.n)
+		vs_strv_push(&c->init.environment, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (!diags) {
+		int r = vs_diags_to_err(&local, c->cfgdir, err);
+		vs_diags_free(&local);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void vs_config_free(struct vs_config *c)
+{
+	free(c->name);
+	free(c->cfgdir);
+	free(c->display_name);
+	free(c->vdir);
+	free(c->cache);
+	free(c->nodename);
+	free(c->domainname);
+	free(c->machine);
+	vs_strv_free(&c->personality_flags);
+	free(c->init.mark);
+	vs_strv_free(&c->init.depends);
+	free(c->init.runlevel);
+	vs_strv_free(&c->init.cmd_start);
+	vs_strv_free(&c->init.cmd_stop);
+	vs_strv_free(&c->init.environment);
+	vs_strv_free(&c->init.killseq);
+	vs_fstab_free(&c->fstab);
+	vs_fstab_free(&c->fstab_remote);
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		free(c->ifaces[i].id);
+		free(c->ifaces[i].dev);
+		free(c->ifaces[i].label);
+	}
+	free(c->ifaces);
+	free(c->iface_dev);
+	free(c->shell);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- the set of guests ------------------------------------------------ */
+
+int vs_config_list_names(const struct vs_settings *s, vs_strv *names, vs_err *err)
+{
+	_cleanup_closedir_ DIR *d = opendir(s->confdir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return vs_fail_errno(err, "%s", s->confdir);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (vs_name_check(de->d_name, NULL) < 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		vs_strv_push(names, de->d_name);
+	}
+	if (names->n)
+		qsort(names->v, names->n, sizeof *names->v, vs_strv_cmp);
+	return 0;
+}
+
+/* Context of another guest, read leniently (0 if unreadable). */
+static unsigned read_context(const struct vs_settings *s, const char *name)
+{
+	_cleanup_free_ char *p = vs_asprintf("%s/%s/context", s->confdir, name);
+	_cleanup_free_ char *data = NULL;
+	vs_err e;
+	if (vs_read_file_at(AT_FDCWD, p, 64, &data, NULL, &e) < 0)
+		return 0;
+	data[strcspn(data, "\n")] = 0;
+	unsigned ctx;
+	return vs_parse_context(data, &ctx, &e) == 0 ? ctx : 0;
+}
+
+char *vs_config_context_owner(const struct vs_settings *s, unsigned context, const char *except)
+{
+	_cleanup_strv_ vs_strv names = { 0 };
+	vs_err e;
+	if (vs_config_list_names(s, &names, &e) < 0)
+		return NULL;
+	for (size_t i = 0; i < names.n; i++)
+		if ((!except || strcmp(names.v[i], except)) && read_context(s, names.v[i]) == context)
+			return vs_strdup(names.v[i]);
+	return NULL;
+}
+
+int vs_config_next_context(const struct vs_settings *s, unsigned *out, vs_err *err)
+{
+	unsigned start = VS_CONTEXT_START;
+	_cleanup_free_ char *p = vs_asprintf("%s/.defaults/context.next", s->confdir);
+	_cleanup_free_ char *data = NULL;
+	vs_err e;
+	if (vs_read_file_at(AT_FDCWD, p, 64, &data, NULL, &e) == 0) {
+		data[strcspn(data, "\n")] = 0;
+		if (vs_parse_context(data, &start, &e) < 0)
+			return vs_fail(err, VS_E_INVALID, 0, "%s:1: %s", p, e.msg);
+	}
+	_cleanup_strv_ vs_strv names = { 0 };
+	if (vs_config_list_names(s, &names, err) < 0)
+		return -1;
+	unsigned *used = vs_xmalloc0((names.n + 1) * sizeof *used);
+	for (size_t i = 0; i < names.n; i++)
+		used[i] = read_context(s, names.v[i]);
+	for (unsigned c = start; c <= VS_CONTEXT_MAX; c++) {
+		bool taken = false;
+		for (size_t i = 0; i < names.n && !taken; i++)
+			taken = used[i] == c;
+		if (!taken) {
+			free(used);
+			*out = c;
+			return 0;
+		}
+	}
+	free(used);
+	return vs_fail(err, VS_E_INVALID, 0, "no free context number left in %u..%d", start, VS_CONTEXT_MAX);
+}
+
+void vs_config_check_conflicts(const struct vs_settings *s, const struct vs_config *c, struct vs_diags *diags)
+{
+	if (c->context) {
+		_cleanup_free_ char *owner = vs_config_context_owner(s, c->context, c->name);
+		if (owner)
+			vs_diags_add(diags, "context", 1, "context %u is already used by guest '%s'", c->context, owner);
+	}
+	_cleanup_strv_ vs_strv names = { 0 };
+	vs_err e;
+	if (vs_config_list_names(s, &names, &e) < 0)
+		return;
+	for (size_t i = 0; i < c->init.depends.n; i++)
+		if (!vs_strv_contains(&names, c->init.depends.v[i]))
+			vs_diags_add(diags, "apps/init/depends", 0, "depends on '%s', which is not a configured guest",
+				     c->init.depends.v[i]);
+	if (!c->n_ifaces)
+		return;
+	for (size_t i = 0; i < names.n; i++) {
+		if (!strcmp(names.v[i], c->name))
+			continue;
+		struct vs_config o;
+		struct vs_diags od = { 0 };
+		if (vs_config_load(s, names.v[i], &o, &od, &e) == 0) {
+			for (size_t a = 0; a < c->n_ifaces; a++)
+				for (size_t b = 0; b < o.n_ifaces; b++)
+					if (c->ifaces[a].ip.family && !c->ifaces[a].disabled && !o.ifaces[b].disabled &&
+					    vs_ip_equal(&c->ifaces[a].ip, &o.ifaces[b].ip)) {
+						char buf[64];
+						vs_ip_format(&c->ifaces[a].ip, buf, sizeof buf);
+						_cleanup_free_ char *rel = vs_asprintf("interfaces/%s/ip", c->ifaces[a].id);
+						vs_diags_add(diags, rel, 1, "address %s is already used by guest '%s'", buf,
+							     o.name);
+					}
+		}
+		vs_diags_free(&od);
+		vs_config_free(&o);
+	}
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static json_object *strv_json(const vs_strv *v)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < v->n; i++)
+		json_object_array_add(a, json_object_new_string(v->v[i]));
+	return a;
+}
+
+static json_object *caps_json(uint64_t mask)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i <= VS_CAP_TABLE_LAST; i++)
+		if (mask & (UINT64_C(1) << i))
+			json_object_array_add(a, json_object_new_string(vs_cap_name(i)));
+	return a;
+}
+
+static json_object *fstab_json(const struct vs_fstab *f)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < f->n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "source", json_object_new_string(f->e[i].source));
+		json_object_object_add(o, "target", json_object_new_string(f->e[i].target));
+		json_object_object_add(o, "type", json_object_new_string(f->e[i].type));
+		json_object_object_add(o, "options", json_object_new_string(f->e[i].options));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+json_object *vs_config_to_json(const struct vs_config *c)
+{
+	struct utsname u;
+	uname(&u);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "display_name", json_object_new_string(c->display_name));
+	json_object_object_add(o, "context", json_object_new_int((int)c->context));
+	json_object_object_add(o, "cfgdir", json_object_new_string(c->cfgdir));
+	json_object_object_add(o, "vdir", json_object_new_string(c->vdir));
+	json_object_object_add(o, "cache", c->cache ? json_object_new_string(c->cache) : NULL);
+	json_object *uts = json_object_new_object();
+	json_object_object_add(uts, "nodename", json_object_new_string(c->nodename));
+	json_object_object_add(uts, "domainname", c->domainname ? json_object_new_string(c->domainname) : NULL);
+	json_object_object_add(uts, "machine",
+			       json_object_new_string(c->machine ? c->machine : c->linux32 ? "i686" : u.machine));
+	json_object_object_add(o, "uts", uts);
+	json_object *pers = json_object_new_object();
+	json_object_object_add(pers, "type", json_object_new_string(c->linux32 ? "LINUX_32BIT" : "LINUX"));
+	json_object_object_add(pers, "flags", strv_json(&c->personality_flags));
+	json_object_object_add(o, "personality", pers);
+	json_object *init = json_object_new_object();
+	json_object_object_add(init, "style", json_object_new_string(vs_init_style_name(c->init.style)));
+	json_object_object_add(init, "mark", c->init.mark ? json_object_new_string(c->init.mark) : NULL);
+	json_object_object_add(init, "depends", strv_json(&c->init.depends));
+	json_object_object_add(init, "runlevel", json_object_new_string(c->init.runlevel));
+	json_object_object_add(init, "cmd_start", strv_json(&c->init.cmd_start));
+	json_object_object_add(init, "cmd_stop", strv_json(&c->init.cmd_stop));
+	json_object_object_add(init, "environment", strv_json(&c->init.environment));
+	json_object_object_add(init, "killseq", strv_json(&c->init.killseq));
+	json_object_object_add(o, "init", init);
+	uint64_t eff = (vs_caps_default() | c->caps_add) & ~c->caps_drop;
+	json_object *caps = json_object_new_object();
+	json_object_object_add(caps, "add", caps_json(c->caps_add));
+	json_object_object_add(caps, "remove", caps_json(c->caps_drop));
+	json_object_object_add(caps, "bounding", caps_json(eff));
+	json_object_object_add(o, "capabilities", caps);
+	json_object_object_add(o, "fstab", fstab_json(&c->fstab));
+	json_object_object_add(o, "fstab_remote", fstab_json(&c->fstab_remote));
+	json_object *ifs = json_object_new_array();
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		const struct vs_iface *f = &c->ifaces[i];
+		json_object *x = json_object_new_object();
+		char buf[64] = "";
+		if (f->ip.family)
+			vs_ip_format(&f->ip, buf, sizeof buf);
+		json_object_object_add(x, "id", json_object_new_string(f->id));
+		json_object_object_add(x, "ip", json_object_new_string(buf));
+		const char *dev = f->nodev ? NULL : f->dev ? f->dev : c->iface_dev;
+		json_object_object_add(x, "dev", dev ? json_object_new_string(dev) : NULL);
+		json_object_object_add(x, "label", f->label ? json_object_new_string(f->label) : NULL);
+		json_object_object_add(x, "nodev", json_object_new_boolean(f->nodev));
+		json_object_object_add(x, "disabled", json_object_new_boolean(f->disabled));
+		json_object_object_add(x, "down", json_object_new_boolean(f->down));
+		json_object_array_add(ifs, x);
+	}
+	json_object_object_add(o, "interfaces", ifs);
+	if (c->lback.family) {
+		char buf[64];
+		vs_ip_format(&c->lback, buf, sizeof buf);
+		json_object_object_add(o, "lback", json_object_new_string(buf));
+	}
+	json_object_object_add(o, "shell", c->shell ? json_object_new_string(c->shell) : NULL);
+	json_object_object_add(o, "disabled", json_object_new_boolean(c->disabled));
+	json_object_object_add(o, "nice", json_object_new_int(c->nice));
+	return o;
+}
+
+int vs_config_write(const char *cfgdir, const char *rel, const char *value, vs_err *err)
+{
+	_cleanup_close_ int dfd = open(cfgdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return vs_fail_errno(err, "%s", cfgdir);
+	_cleanup_free_ char *copy = vs_strdup(rel);
+	char *slash = strrchr(copy, '/');
+	int pfd = dfd;
+	_cleanup_close_ int sub = -1;
+	const char *base = copy;
+	if (slash) {
+		*slash = 0;
+		base = slash + 1;
+		char *save = NULL;
+		int cur = dup(dfd);
+		for (char *t = strtok_r(copy, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+			if (mkdirat(cur, t, 0755) < 0 && errno != EEXIST) {
+				close(cur);
+				return vs_fail_errno(err, "%s/%s: mkdir", cfgdir, rel);
+			}
+			int n = openat(cur, t, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(cur);
+			if (n < 0)
+				return vs_fail_errno(err, "%s/%s", cfgdir, rel);
+			cur = n;
+		}
+		sub = cur;
+		pfd = sub;
+	}
+	size_t len = strlen(value);
+	_cleanup_free_ char *data = NULL;
+	if (len && value[len - 1] != '\n') {
+		data = vs_asprintf("%s\n", value);
+		value = data;
+		len++;
+	}
+	if (vs_write_file_atomic_at(pfd, base, value, len, 0644, err) < 0)
+		return vs_err_prefix(err, "%s", cfgdir);
+	return 0;
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The per-guest configuration tree /etc/vservers/NAME (util-vserver
+ * layout, reference section 4) and the global .defaults.
+ *
+ * Format rules: a scalar is the first line of a file (further non-empty
+ * lines are an error); a boolean is "the file exists" (it must be
+ * empty); a list has one item per line, blank lines and '#' lines
+ * skipped; an argv file (cmd.*, environment, killseq) has one element per
+ * line.  A missing final newline never loses the last line.  Every file
+ * is read with O_NOFOLLOW|O_NONBLOCK, must be a regular file of at most
+ * 64 KiB, and may not contain NUL, CR or other control characters.
+ *
+ * The loader never stops at the first problem: it collects diagnostics
+ * (file, line, value, what is allowed) so that `vserver NAME check` can
+ * report them all. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include "error.h"
+#include "fstab.h"
+#include "iface.h"
+#include "settings.h"
+#include "util.h"
+
+#define VS_NAME_MAX 12          /* "vs-" + name fits IFNAMSIZ - 1 */
+#define VS_CONTEXT_MIN 2
+#define VS_CONTEXT_MAX 49151
+#define VS_CONTEXT_START 40000  /* first context handed out by build */
+
+enum vs_init_style {
+	VS_INIT_SYSV,
+	VS_INIT_PLAIN,
+	VS_INIT_SYSTEMD,
+	VS_INIT__COUNT,
+};
+const char *vs_init_style_name(int style);
+int vs_init_style_from_name(const char *s); /* -1 if unknown */
+
+struct vs_diag {
+	char *file;   /* path relative to the config dir, or absolute */
+	int line;     /* 0: whole file */
+	char *msg;
+};
+struct vs_diags {
+	struct vs_diag *d;
+	size_t n;
+};
+void vs_diags_add(struct vs_diags *d, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void vs_diags_free(struct vs_diags *d);
+/* Turn the first diagnostic into an error (kind VS_E_INVALID). */
+int vs_diags_to_err(const struct vs_diags *d, const char *cfgdir, vs_err *err);
+
+struct vs_config {
+	char *name;            /* guest name = directory name */
+	char *cfgdir;          /* absolute path of /etc/vservers/NAME */
+	char *display_name;    /* `name` file; defaults to name */
+	char *vdir;            /* guest root (target of the vdir link) */
+	bool vdir_is_default;
+	char *cache;           /* target of the cache link, NULL if none */
+	unsigned context;      /* 0: missing */
+	char *nodename;        /* uts/nodename; defaults to name */
+	char *domainname;      /* uts/domainname; NULL: none */
+	char *machine;         /* uts/machine; NULL: the host's */
+	bool linux32;          /* personality LINUX_32BIT or machine i686 */
+	vs_strv personality_flags;
+	struct {
+		int style;
+		bool style_set;
+		char *mark;
+		vs_strv depends;
+		char *runlevel;       /* "3" by default */
+		vs_strv cmd_start, cmd_stop;
+		vs_strv environment;  /* VAR=VAL */
+		vs_strv killseq;      /* SIG [WAIT SIG]... */
+	} init;
+	uint64_t caps_add, caps_drop; /* from bcapabilities */
+	struct vs_fstab fstab, fstab_remote;
+	struct vs_iface *ifaces;
+	size_t n_ifaces;
+	char *iface_dev;       /* interfaces/dev */
+	int iface_prefix;      /* interfaces/prefix or mask; -1 */
+	struct vs_ipaddr lback;/* interfaces/lback; family 0 if unset */
+	char *shell;
+	bool disabled;
+	int nice;
+	bool nice_set;
+};
+
+void vs_config_free(struct vs_config *c);
+static inline void vs_config_freep(struct vs_config *c) { vs_config_free(c); }
+#define _cleanup_config_ __attribute__((cleanup(vs_config_freep)))
+
+/* Guest names: [a-z0-9][a-z0-9_.-]{0,11}, not "." or "..".  Checked
+ * before any path is built from a name. */
+int vs_name_check(const char *name, vs_err *err);
+/* RFC 1123 host name: <= 64 bytes, labels of [A-Za-z0-9-], no empty
+ * labels, no leading or trailing '-'. */
+int vs_hostname_check(const char *s, vs_err *err);
+
+/* Load /etc/vservers/NAME.  Returns -1 (err set, kind VS_E_NOGUEST) if
+ * the guest does not exist, or on a system error; problems in the files
+ * go to `diags` (which may be NULL: then the first problem is returned
+ * as an error). */
+int vs_config_load(const struct vs_settings *s, const char *name, struct vs_config *c, struct vs_diags *diags,
+		   vs_err *err);
+
+/* Same, from an explicit directory (a build's staging directory). */
+int vs_config_load_at(const struct vs_settings *s, const char *name, const char *cfgdir, struct vs_config *c,
+		      struct vs_diags *diags, vs_err *err);
+
+/* Checks that involve other guests: context and addresses in use. */
+void vs_config_check_conflicts(const struct vs_settings *s, const struct vs_config *c, struct vs_diags *diags);
+
+/* Every configured guest name, sorted. */
+int vs_config_list_names(const struct vs_settings *s, vs_strv *names, vs_err *err);
+
+/* Smallest free context >= .defaults/context.next (or 40000). */
+int vs_config_next_context(const struct vs_settings *s, unsigned *out, vs_err *err);
+/* The guest that uses `context`, excluding `except`; NULL if none. */
+char *vs_config_context_owner(const struct vs_settings *s, unsigned context, const char *except);
+
+/* Effective configuration (defaults applied) as a json-c object. */
+struct json_object;
+struct json_object *vs_config_to_json(const struct vs_config *c);
+
+/* Write one configuration value atomically (relative path inside the
+ * guest's config dir, creating sub-directories). */
+int vs_config_write(const char *cfgdir, const char *rel, const char *value, vs_err *err);
+
+/* Parse helpers shared with the command line. */
+int vs_parse_context(const char *s, unsigned *out, vs_err *err);

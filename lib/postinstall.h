@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Container post-install, applied after every build method (the seed did
+ * all of it by hand).  Every access goes through the guest root dirfd
+ * with RESOLVE_IN_ROOT (safeio.h): a planted symlink, FIFO or device can
+ * neither redirect a write to the host nor hang the tool, and no guest
+ * binary is ever run. */
+#pragma once
+#include "config.h"
+#include "util.h"
+
+/* Init style detected from the tree: systemd if /sbin/init is systemd,
+ * sysv if /etc/init.d/rc exists, plain if /sbin/init exists, else sysv. */
+int vs_detect_init_style(int rootfd);
+
+/* The whole post-install: base directories, /etc/hostname, /etc/hosts,
+ * root password locked, resolv.conf from the host, mtab, and services
+ * that make no sense in a container disabled for the given style.
+ * `host_resolv` is the host's resolv.conf path (NULL: /etc/resolv.conf). */
+int vs_postinstall(int rootfd, const struct vs_config *c, int style, const char *host_resolv,
+		   const vs_report *rep, vs_err *err);
+
+/* The parts that carry the guest's name: /etc/hostname and /etc/hosts.
+ * `old_nodename` (may be NULL) is replaced in /etc/hosts (rename). */
+int vs_postinstall_identity(int rootfd, const struct vs_config *c, const char *old_nodename,
+			    const vs_report *rep, vs_err *err);

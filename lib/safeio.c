@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "safeio.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+int vs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, vs_err *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			return vs_fail(err, VS_E_INVALID, 0, "%s: is a symbolic link, expected a regular file", path);
+		return vs_fail(err, e == ENOENT ? VS_E_NOGUEST : VS_E_SYSTEM, e, "%s", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return vs_fail_errno(err, "%s: stat", path);
+	if (!S_ISREG(st.st_mode))
+		return vs_fail(err, VS_E_INVALID, 0, "%s: not a regular file (%s)", path,
+			       S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO"
+			       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node" : "a special file");
+	if ((size_t)st.st_size > max)
+		return vs_fail(err, VS_E_INVALID, 0, "%s: file too large (%lld bytes, at most %zu allowed)", path,
+			       (long long)st.st_size, max);
+	char *buf = vs_xmalloc0(max + 1);
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(buf);
+			return vs_fail(err, VS_E_SYSTEM, e, "%s: read", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			free(buf);
+			return vs_fail(err, VS_E_INVALID, 0, "%s: file too large (more than %zu bytes)", path, max);
+		}
+	}
+	buf[n] = 0;
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int vs_fsync_dir(int dirfd)
+{
+	return fsync(dirfd);
+}
+
+int vs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			    vs_err *err)
+{
+	return vs_write_file_atomic_owned(dirfd, name, data, len, mode, (uid_t)-1, (gid_t)-1, err);
+}
+
+int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			       uid_t uid, gid_t gid, vs_err *err)
+{
+	char tmp[NAME_MAX + 1];
+	int fd = -1;
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		unsigned r;
+		if (getentropy(&r, sizeof r) < 0)
+			r = (unsigned)getpid() * 2654435761u + (unsigned)i;
+		if (snprintf(tmp, sizeof tmp, ".%.200s.%08x~", name, r) >= (int)sizeof tmp)
+			return vs_fail(err, VS_E_INVALID, ENAMETOOLONG, "%s", name);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			return vs_fail_errno(err, "%s: cannot create temporary file", name);
+	}
+	if (fd < 0)
+		return vs_fail(err, VS_E_SYSTEM, EEXIST, "%s: cannot create temporary file", name);
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
+		goto fail;
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		goto fail;
+	vs_fsync_dir(dirfd);
+	return 0;
+fail:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return vs_fail(err, VS_E_SYSTEM, e, "%s: write", name);
+}
+
+int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, vs_err *err)
+{
+	_cleanup_free_ char *dir = vs_strdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *base = path;
+	if (slash) {
+		base = path + (slash - dir) + 1;
+		if (slash == dir)
+			slash[1] = 0;
+		else
+			*slash = 0;
+	} else {
+		free(dir);
+		dir = vs_strdup(".");
+	}
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return vs_fail_errno(err, "%s", dir);
+	if (vs_write_file_atomic_at(dfd, base, data, len, mode, err) < 0)
+		return vs_fail(err, err->kind, err->errnum, "%s: write failed", path);
+	return 0;
+}
+
+/* Fallback when openat2 is missing: walk component by component and
+ * refuse any symlink at all (stricter than RESOLVE_IN_ROOT). */
+static int walk_nofollow(int rootfd, const char *path, int flags, mode_t mode)
+{
+	_cleanup_free_ char *copy = vs_strdup(path);
+	int cur = dup(rootfd);
+	if (cur < 0)
+		return -1;
+	char *save = NULL, *tok = strtok_r(copy, "/", &save);
+	while (tok) {
+		char *next = strtok_r(NULL, "/", &save);
+		int nfd;
+		if (strcmp(tok, "..") == 0) {
+			close(cur);
+			errno = EXDEV;
+			return -1;
+		}
+		if (next)
+			nfd = openat(cur, tok, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		else
+			nfd = openat(cur, tok, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+		int e = errno;
+		close(cur);
+		if (nfd < 0) {
+			errno = e;
+			return -1;
+		}
+		cur = nfd;
+		tok = next;
+	}
+	if (!(flags & O_PATH) && !(flags & O_DIRECTORY)) {
+		/* path was "/" or empty: reopen the root itself with flags */
+		int nfd = openat(cur, ".", flags | O_CLOEXEC, mode);
+		close(cur);
+		return nfd;
+	}
+	return cur;
+}
+
+int vs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, vs_err *err)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+	if (fd < 0 && errno == ENOSYS)
+		fd = walk_nofollow(rootfd, path, flags, mode);
+	if (fd < 0)
+		return vs_fail(err, errno == ENOENT ? VS_E_NOGUEST : VS_E_SYSTEM, errno, "%s", path);
+	return fd;
+}
+
+int vs_mkdir_p_in_root(int rootfd, const char *path, mode_t mode, vs_err *err)
+{
+	_cleanup_free_ char *copy = vs_strdup(path);
+	_cleanup_close_ int cur = dup(rootfd);
+	if (cur < 0)
+		return vs_fail_errno(err, "dup");
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (strcmp(tok, ".") == 0)
+			continue;
+		if (strcmp(tok, "..") == 0)
+			return vs_fail(err, VS_E_INVALID, 0, "%s: '..' is not allowed", path);
+		if (mkdirat(cur, tok, mode) < 0 && errno != EEXIST)
+			return vs_fail_errno(err, "%s: mkdir %s", path, tok);
+		/* Resolve (possibly a guest symlink) without leaving the root. */
+		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+		/* Resolution must be relative to the guest root to clamp
+		 * absolute links, so resolve the prefix so far from rootfd. */
+		size_t off = (size_t)(tok - copy) + strlen(tok);
+		char prefix[PATH_MAX];
+		snprintf(prefix, sizeof prefix, "%.*s", (int)off, path);
+		const char *pp = prefix;
+		while (*pp == '/')
+			pp++;
+		int nfd = (int)syscall(SYS_openat2, rootfd, pp, &how, sizeof how);
+		if (nfd < 0 && errno == ENOSYS)
+			nfd = walk_nofollow(rootfd, pp, O_PATH | O_DIRECTORY, 0);
+		if (nfd < 0)
+			return vs_fail_errno(err, "%s: %s", path, prefix);
+		close(cur);
+		cur = nfd;
+	}
+	return 0;
+}
+
+int vs_open_parent_in_root(int rootfd, const char *path, bool create, const char **base, vs_err *err)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash) {
+		*base = path;
+		int fd = dup(rootfd);
+		return fd < 0 ? vs_fail_errno(err, "dup") : fd;
+	}
+	*base = slash + 1;
+	if (!**base || strcmp(*base, "..") == 0 || strcmp(*base, ".") == 0)
+		return vs_fail(err, VS_E_INVALID, 0, "%s: invalid path", path);
+	_cleanup_free_ char *dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return vs_fail_errno(err, "strndup");
+	if (create && *dir && vs_mkdir_p_in_root(rootfd, dir, 0755, err) < 0)
+		return -1;
+	return vs_openat_in_root(rootfd, *dir ? dir : "/", O_PATH | O_DIRECTORY, 0, err);
+}
+
+static int rm_rf_children(int dfd, dev_t dev, const char *what, vs_err *err)
+{
+	int dup_fd = dup(dfd);
+	if (dup_fd < 0)
+		return vs_fail_errno(err, "%s: dup", what);
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return vs_fail_errno(err, "%s: opendir", what);
+	}
+	int rc = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			rc = vs_fail_errno(err, "%s/%s: stat", what, de->d_name);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != dev) {
+				rc = vs_fail(err, VS_E_STATE, 0, "%s/%s: is a mount point; unmount it first", what,
+					     de->d_name);
+				break;
+			}
+			int cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0) {
+				rc = vs_fail_errno(err, "%s/%s", what, de->d_name);
+				break;
+			}
+			_cleanup_free_ char *sub = vs_asprintf("%s/%s", what, de->d_name);
+			rc = rm_rf_children(cfd, dev, sub, err);
+			close(cfd);
+			if (rc < 0)
+				break;
+			if (unlinkat(dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+				rc = vs_fail_errno(err, "%s: rmdir", sub);
+				break;
+			}
+		} else if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT) {
+			rc = vs_fail_errno(err, "%s/%s: unlink", what, de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int vs_rm_rf_at(int dirfd, const char *name, vs_err *err)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return vs_fail_errno(err, "%s: stat", name);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return vs_fail_errno(err, "%s: unlink", name);
+		return 0;
+	}
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return vs_fail_errno(err, "%s", name);
+	if (rm_rf_children(fd, st.st_dev, name, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return vs_fail_errno(err, "%s: rmdir", name);
+	return 0;
+}

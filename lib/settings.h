@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Where things live.  Defaults follow util-vserver: /etc/vservers,
+ * /vservers (through .defaults/vdirbase), /var/cache/vservers (through
+ * .defaults/cachebase), /run/vservers.  Each can be redirected for a
+ * whole run, which is how the tests stay off the real paths:
+ *
+ *   VSERVER_SETTINGS=FILE   a file of KEY=VALUE lines (keys below)
+ *   VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE, VSERVER_RUNDIR
+ *
+ * Precedence: environment variable > settings file > .defaults link >
+ * built-in default. */
+#pragma once
+#include <limits.h>
+#include "error.h"
+
+struct vs_settings {
+	char confdir[PATH_MAX];   /* /etc/vservers */
+	char vdirbase[PATH_MAX];  /* /vservers */
+	char cachebase[PATH_MAX]; /* /var/cache/vservers */
+	char rundir[PATH_MAX];    /* /run/vservers */
+	char cgroup_parent[128];  /* name of the parent cgroup: "vserver" */
+};
+
+int vs_settings_load(struct vs_settings *s, vs_err *err);
+/* Create the run directory (0700) if missing; returns an O_DIRECTORY fd. */
+int vs_settings_open_rundir(const struct vs_settings *s, vs_err *err);

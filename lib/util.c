@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "util.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+static void oom(void)
+{
+	fputs("vserver: out of memory\n", stderr);
+	abort();
+}
+
+char *vs_strdup(const char *s)
+{
+	char *r = strdup(s ? s : "");
+	if (!r)
+		oom();
+	return r;
+}
+
+void *vs_xmalloc0(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *vs_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+	va_start(ap, fmt);
+	int n = vasprintf(&r, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	return r;
+}
+
+int vs_strv_push_take(vs_strv *l, char *s)
+{
+	if (l->n + 2 > l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		char **v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			oom();
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = s;
+	l->v[l->n] = NULL;
+	return 0;
+}
+
+int vs_strv_push(vs_strv *l, const char *s)
+{
+	return vs_strv_push_take(l, vs_strdup(s));
+}
+
+bool vs_strv_contains(const vs_strv *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void vs_strv_free(vs_strv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+int vs_strv_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+bool vs_str_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool vs_str_endswith(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int vs_parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (s[0] == '0' && s[1]) {
+		errno = EINVAL; /* leading zero: octal trap */
+		return -1;
+	}
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			errno = EINVAL;
+			return -1;
+		}
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10) {
+			errno = ERANGE;
+			return -1;
+		}
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int vs_parse_i64(const char *s, int64_t *out)
+{
+	bool neg = s && s[0] == '-';
+	uint64_t v;
+	if (vs_parse_u64(neg ? s + 1 : s, &v) < 0)
+		return -1;
+	if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) {
+		errno = ERANGE;
+		return -1;
+	}
+	if (neg && v == 0) {
+		errno = EINVAL; /* "-0" */
+		return -1;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
+char *vs_escape(const char *s)
+{
+	size_t n = strlen(s);
+	char *r = vs_xmalloc0(n * 4 + 1), *o = r;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			o += sprintf(o, *p == '\\' ? "\\\\" : "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = 0;
+	return r;
+}
+
+double vs_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void vs_say(const vs_report *r, const char *fmt, ...)
+{
+	if (!r || !r->fn)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *m;
+	if (vasprintf(&m, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	r->fn(r->ud, m);
+	free(m);
+}

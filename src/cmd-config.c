@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "caps.h"
+#include "cli.h"
+#include "config.h"
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+int cmd_check(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return vs_usage_error("check takes no arguments");
+	struct vs_config c;
+	struct vs_diags d = { 0 };
+	vs_err err = { 0 };
+	if (vs_config_load(s, name, &c, &d, &err) < 0) {
+		vs_diags_free(&d);
+		return vs_report_error(&err);
+	}
+	vs_config_check_conflicts(s, &c, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		const char *f = d.d[i].file;
+		const char *sep = f[0] == '/' ? "" : "/";
+		const char *dir = f[0] == '/' ? "" : c.cfgdir;
+		if (d.d[i].line)
+			printf("%s%s%s:%d: %s\n", dir, sep, f, d.d[i].line, d.d[i].msg);
+		else
+			printf("%s%s%s: %s\n", dir, sep, f, d.d[i].msg);
+	}
+	int rc = d.n ? EXIT_USAGE : EXIT_OK;
+	if (!d.n)
+		printf("%s: configuration OK\n", name);
+	else
+		printf("%s: %zu problem%s\n", name, d.n, d.n == 1 ? "" : "s");
+	vs_diags_free(&d);
+	vs_config_free(&c);
+	return rc;
+}
+
+static void print_strv(const char *key, json_object *arr)
+{
+	printf("%-22s", key);
+	size_t n = json_object_array_length(arr);
+	if (!n)
+		printf(" -");
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(arr, i)));
+	printf("\n");
+}
+
+static void print_text(json_object *o)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		if (!val) {
+			printf("%-22s -\n", key);
+			continue;
+		}
+		switch (json_object_get_type(val)) {
+		case json_type_object: {
+			json_object_object_foreach(val, k2, v2)
+			{
+				char full[128];
+				snprintf(full, sizeof full, "%s/%s", key, k2);
+				if (!v2)
+					printf("%-22s -\n", full);
+				else if (json_object_is_type(v2, json_type_array))
+					print_strv(full, v2);
+				else
+					printf("%-22s %s\n", full, json_object_get_string(v2));
+			}
+			break;
+		}
+		case json_type_array: {
+			size_t n = json_object_array_length(val);
+			if (n && json_object_is_type(json_object_array_get_idx(val, 0), json_type_object)) {
+				for (size_t i = 0; i < n; i++) {
+					json_object *e = json_object_array_get_idx(val, i);
+					printf("%-22s", key);
+					json_object_object_foreach(e, k3, v3)
+					printf(" %s=%s", k3, v3 ? json_object_get_string(v3) : "-");
+					printf("\n");
+				}
+				if (!n)
+					printf("%-22s -\n", key);
+			} else
+				print_strv(key, val);
+			break;
+		}
+		default:
+			printf("%-22s %s\n", key, json_object_get_string(val));
+		}
+	}
+}
+
+int cmd_config(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	bool json = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else
+			return vs_usage_error("config: unknown option '%s'", argv[i]);
+	}
+	struct vs_config c;
+	vs_err err = { 0 };
+	if (vs_config_load(s, name, &c, NULL, &err) < 0)
+		return vs_report_error(&err);
+	json_object *o = vs_config_to_json(&c);
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_text(o);
+	json_object_put(o);
+	vs_config_free(&c);
+	return 0;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cli.h"
+#include "guest.h"
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void addresses(const struct vs_config *c, char *buf, size_t len)
+{
+	buf[0] = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < c->n_ifaces; i++) {
+		if (!c->ifaces[i].ip.family || c->ifaces[i].disabled)
+			continue;
+		char a[64];
+		vs_ip_format(&c->ifaces[i].ip, a, sizeof a);
+		o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? "," : "", a);
+	}
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+int cmd_list(const struct vs_settings *s, int argc, char **argv)
+{
+	bool json = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: vserver list [--json]\nEvery configured guest: name, context, state, init style, addresses, mark.\n");
+			return 0;
+		} else
+			return vs_usage_error("list: unknown option '%s'", argv[i]);
+	}
+	struct vs_guest_info *g;
+	vs_err err = { 0 };
+	int n = vs_guest_list(s, &g, &err);
+	if (n < 0)
+		return vs_report_error(&err);
+	if (json) {
+		json_object *a = json_object_new_array();
+		for (int i = 0; i < n; i++) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(g[i].name));
+			json_object_object_add(o, "context", json_object_new_int((int)g[i].cfg.context));
+			json_object_object_add(o, "state", json_object_new_string(g[i].running ? "running" : "stopped"));
+			json_object_object_add(o, "init_style",
+					       json_object_new_string(vs_init_style_name(g[i].cfg.init.style)));
+			json_object *ad = json_object_new_array();
+			for (size_t k = 0; k < g[i].cfg.n_ifaces; k++)
+				if (g[i].cfg.ifaces[k].ip.family && !g[i].cfg.ifaces[k].disabled) {
+					char b[64];
+					vs_ip_format(&g[i].cfg.ifaces[k].ip, b, sizeof b);
+					json_object_array_add(ad, json_object_new_string(b));
+				}
+			json_object_object_add(o, "addresses", ad);
+			json_object_object_add(o, "mark",
+					       g[i].cfg.init.mark ? json_object_new_string(g[i].cfg.init.mark) : NULL);
+			json_object_object_add(o, "disabled", json_object_new_boolean(g[i].cfg.disabled));
+			json_object_object_add(o, "vdir", g[i].cfg.vdir ? json_object_new_string(g[i].cfg.vdir) : NULL);
+			json_object_object_add(o, "valid", json_object_new_boolean(g[i].valid));
+			json_object_object_add(o, "problem", g[i].problem ? json_object_new_string(g[i].problem) : NULL);
+			json_object_array_add(a, o);
+		}
+		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(a);
+	} else {
+		printf("%-12s %7s %-8s %-8s %-10s %s\n", "NAME", "CONTEXT", "STATE", "INIT", "MARK", "ADDRESSES");
+		for (int i = 0; i < n; i++) {
+			char ad[512];
+			addresses(&g[i].cfg, ad, sizeof ad);
+			char ctx[16];
+			snprintf(ctx, sizeof ctx, "%u", g[i].cfg.context);
+			printf("%-12s %7s %-8s %-8s %-10s %s%s\n", g[i].name, g[i].cfg.context ? ctx : "-",
+			       g[i].running ? "running" : "stopped", vs_init_style_name(g[i].cfg.init.style),
+			       g[i].cfg.init.mark ? g[i].cfg.init.mark : "-", ad,
+			       g[i].valid ? "" : "  (invalid configuration: run 'vserver NAME check')");
+		}
+	}
+	vs_guest_list_free(g, n);
+	return 0;
+}
+
+static bool confirm(const char *name)
+{
+	if (!isatty(STDIN_FILENO))
+		return true;
+	printf("Are you sure you want to delete the vserver %s (y/N) ", name);
+	fflush(stdout);
+	char buf[16];
+	if (!fgets(buf, sizeof buf, stdin))
+		return false;
+	return buf[0] == 'y' || buf[0] == 'Y';
+}
+
+int cmd_delete(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	bool force = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--force") || !strcmp(argv[i], "-f"))
+			force = true;
+		else
+			return vs_usage_error("delete: unknown option '%s'", argv[i]);
+	}
+	vs_err err = { 0 };
+	struct vs_config c;
+	if (vs_config_load(s, name, &c, &(struct vs_diags){ 0 }, &err) < 0)
+		return vs_report_error(&err);
+	vs_config_free(&c);
+	if (!force && !confirm(name)) {
+		printf("not deleted\n");
+		return EXIT_FAIL;
+	}
+	if (vs_guest_delete(s, name, &vs_stdout_report, &err) < 0)
+		return vs_report_error(&err);
+	return 0;
+}
+
+int cmd_rename(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	if (argc != 1)
+		return vs_usage_error("usage: vserver OLDNAME rename NEWNAME");
+	vs_err err = { 0 };
+	if (vs_guest_rename(s, name, argv[0], &vs_stdout_report, &err) < 0)
+		return vs_report_error(&err);
+	return 0;
+}
+
+int cmd_status(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return vs_usage_error("status takes no arguments");
+	vs_err err = { 0 };
+	struct vs_config c;
+	if (vs_config_load(s, name, &c, &(struct vs_diags){ 0 }, &err) < 0)
+		return vs_report_error(&err);
+	vs_config_free(&c);
+	struct vs_state st;
+	int r = vs_state_get(s, name, &st, NULL, &err);
+	if (r < 0)
+		return vs_report_error(&err);
+	if (!r) {
+		printf("Vserver '%s' is stopped\n", name);
+		return EXIT_STOPPED;
+	}
+	printf("Vserver '%s' is running at context '%u'\n", name, st.context);
+	return 0;
+}
+
+int cmd_running(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return vs_usage_error("running takes no arguments");
+	vs_err err = { 0 };
+	struct vs_state st;
+	return vs_state_get(s, name, &st, NULL, &err) == 1 ? 0 : 1;
+}
