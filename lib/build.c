@@ -51,7 +51,7 @@ static int parse_margs(struct bctx *b, vs_err *err)
 {
 	const char *m = b->o->method;
 	bool boot = !strcmp(m, "debootstrap") || !strcmp(m, "mmdebstrap");
-	for (int i = 0; i < b->o->n_margs; i++) {
+	for (int i = 0; i < b->o->n_margs;) {
 		const char *a = b->o->margs[i];
 		const char *v = i + 1 < b->o->n_margs ? b->o->margs[i + 1] : NULL;
 		char **dst = NULL;
@@ -85,7 +85,7 @@ static int parse_margs(struct bctx *b, vs_err *err)
 			return vs_fail(err, VS_E_INVALID, 0, "build method %s: '%s' needs a value", m, a);
 		free(*dst);
 		*dst = vs_strdup(v);
-		i++;
+		i += 2;
 	}
 	if (!strcmp(m, "template") && !b->tarball)
 		return vs_fail(err, VS_E_INVALID, 0, "build method template needs -- -t TARBALL");
@@ -548,7 +548,6 @@ static int register_guest(struct bctx *b, vs_err *err)
 		if (owner)
 			return vs_fail(err, VS_E_INVALID, 0, "--context %u is already used by guest '%s'", ctx, owner);
 	} else {
-		_cleanup_free_ char *prev = NULL;
 		if (vs_config_next_context(b->s, &ctx, err) < 0)
 			return -1;
 	}

@@ -277,8 +277,7 @@ static void gsnap_take(int rootfd, struct gsnap *g)
 	_cleanup_close_ int d = vs_open_parent_in_root(rootfd, g->path, false, &base, &e);
 	if (d < 0)
 		return;
-	_cleanup_close_ int d2 = openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d2 >= 0 && vs_read_file_at(d2, base, 1 << 20, &g->data, &g->len, &e) == 0)
+	if (d >= 0 && vs_read_file_at(d, base, 1 << 20, &g->data, &g->len, &e) == 0)
 		g->present = true;
 }
 
@@ -291,9 +290,8 @@ static void gsnap_restore(int rootfd, struct gsnap *g)
 	_cleanup_close_ int d = vs_open_parent_in_root(rootfd, g->path, false, &base, &e);
 	if (d < 0)
 		return;
-	_cleanup_close_ int d2 = openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d2 >= 0)
-		vs_write_file_atomic_at(d2, base, g->data, g->len, 0644, &e);
+	if (d >= 0)
+		vs_write_file_atomic_at(d, base, g->data, g->len, 0644, &e);
 }
 
 /* nodename: OLD -> NEW, OLD.domain -> NEW.domain; anything else kept */

@@ -69,13 +69,9 @@ static int put_file(int rootfd, const char *path, const char *data, mode_t mode,
 	_cleanup_close_ int dfd = vs_open_parent_in_root(rootfd, path, true, &base, err);
 	if (dfd < 0)
 		return vs_err_prefix(err, "guest %s", path);
-	/* O_PATH fds cannot be used with openat for O_CREAT; reopen */
-	_cleanup_close_ int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d2 < 0)
-		return vs_fail_errno(err, "guest %s", path);
 	struct stat st;
 	const char *what = NULL;
-	if (fstatat(d2, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return vs_fail(err, VS_E_INVALID, 0, "guest %s is a directory; not replacing it", path);
 		if (S_ISLNK(st.st_mode))
@@ -87,7 +83,7 @@ static int put_file(int rootfd, const char *path, const char *data, mode_t mode,
 		else if (!S_ISREG(st.st_mode))
 			what = "a special file";
 	}
-	if (vs_write_file_atomic_at(d2, base, data, strlen(data), mode, err) < 0)
+	if (vs_write_file_atomic_at(dfd, base, data, strlen(data), mode, err) < 0)
 		return vs_err_prefix(err, "guest %s", path);
 	if (what)
 		vs_say(rep, "  %s: replaced %s with a regular file", path, what);
@@ -105,12 +101,9 @@ static int get_file(int rootfd, const char *path, char **out, struct stat *st, v
 	_cleanup_close_ int dfd = vs_open_parent_in_root(rootfd, path, false, &base, &e);
 	if (dfd < 0)
 		return 0;
-	_cleanup_close_ int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d2 < 0)
-		return vs_fail_errno(err, "guest %s", path);
-	if (fstatat(d2, base, st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(dfd, base, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : vs_fail_errno(err, "guest %s", path);
-	if (vs_read_file_at(d2, base, 4 << 20, out, NULL, err) < 0)
+	if (vs_read_file_at(dfd, base, 4 << 20, out, NULL, err) < 0)
 		return vs_err_prefix(err, "guest %s", path);
 	return 0;
 }
@@ -216,10 +209,9 @@ static int lock_root_password(int rootfd, const vs_report *rep, vs_err *err)
 	_cleanup_close_ int dfd = vs_open_parent_in_root(rootfd, "etc/shadow", false, &base, err);
 	if (dfd < 0)
 		return -1;
-	_cleanup_close_ int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d2 < 0 || vs_write_file_atomic_owned(d2, base, out, strlen(out), st.st_mode & 07777, st.st_uid,
+	if (vs_write_file_atomic_owned(dfd, base, out, strlen(out), st.st_mode & 07777, st.st_uid,
 						  st.st_gid, err) < 0)
-		return d2 < 0 ? vs_fail_errno(err, "guest etc/shadow") : vs_err_prefix(err, "guest etc/shadow");
+		return vs_err_prefix(err, "guest etc/shadow");
 	vs_say(rep, "  etc/shadow: root's empty password locked");
 	return 0;
 }
@@ -253,11 +245,8 @@ static int mtab_link(int rootfd, const vs_report *rep, vs_err *err)
 	_cleanup_close_ int dfd = vs_open_parent_in_root(rootfd, "etc/mtab", true, &base, err);
 	if (dfd < 0)
 		return -1;
-	_cleanup_close_ int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d2 < 0)
-		return vs_fail_errno(err, "guest etc");
 	char buf[64];
-	ssize_t n = readlinkat(d2, base, buf, sizeof buf - 1);
+	ssize_t n = readlinkat(dfd, base, buf, sizeof buf - 1);
 	if (n > 0) {
 		buf[n] = 0;
 		if (!strcmp(buf, "../proc/self/mounts") || !strcmp(buf, "/proc/self/mounts") ||
@@ -265,16 +254,16 @@ static int mtab_link(int rootfd, const vs_report *rep, vs_err *err)
 			return 0;
 	}
 	/* create the link next to it, then rename over (atomic) */
-	if (unlinkat(d2, ".mtab.vserver~", 0) < 0 && errno != ENOENT)
+	if (unlinkat(dfd, ".mtab.vserver~", 0) < 0 && errno != ENOENT)
 		return vs_fail_errno(err, "guest etc/.mtab.vserver~");
-	if (symlinkat("../proc/self/mounts", d2, ".mtab.vserver~") < 0)
+	if (symlinkat("../proc/self/mounts", dfd, ".mtab.vserver~") < 0)
 		return vs_fail_errno(err, "guest etc/mtab");
 	struct stat st;
-	if (fstatat(d2, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-		unlinkat(d2, ".mtab.vserver~", 0);
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		unlinkat(dfd, ".mtab.vserver~", 0);
 		return vs_fail(err, VS_E_INVALID, 0, "guest etc/mtab is a directory");
 	}
-	if (renameat(d2, ".mtab.vserver~", d2, base) < 0)
+	if (renameat(dfd, ".mtab.vserver~", dfd, base) < 0)
 		return vs_fail_errno(err, "guest etc/mtab");
 	vs_say(rep, "  etc/mtab: -> ../proc/self/mounts");
 	return 0;
@@ -372,9 +361,8 @@ static int disable_sysv(int rootfd, int style, const vs_report *rep, vs_err *err
 			_cleanup_close_ int dfd = vs_open_parent_in_root(rootfd, "etc/inittab", false, &base, err);
 			if (dfd < 0)
 				return -1;
-			_cleanup_close_ int d2 = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (d2 < 0 || vs_write_file_atomic_at(d2, base, out, len, st.st_mode & 07777, err) < 0)
-				return d2 < 0 ? vs_fail_errno(err, "guest etc/inittab") : -1;
+			if (vs_write_file_atomic_at(dfd, base, out, len, st.st_mode & 07777, err) < 0)
+				return -1;
 			vs_say(rep, "  etc/inittab: %d getty line%s commented out", changed, changed == 1 ? "" : "s");
 		}
 	}

@@ -249,7 +249,7 @@ int vs_open_parent_in_root(int rootfd, const char *path, bool create, const char
 		return vs_fail_errno(err, "strndup");
 	if (create && *dir && vs_mkdir_p_in_root(rootfd, dir, 0755, err) < 0)
 		return -1;
-	return vs_openat_in_root(rootfd, *dir ? dir : "/", O_PATH | O_DIRECTORY, 0, err);
+	return vs_openat_in_root(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0, err);
 }
 
 static int rm_rf_children(int dfd, dev_t dev, const char *what, vs_err *err)

@@ -30,9 +30,9 @@ int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, si
  * open flags; O_NOFOLLOW applies to the last component. */
 int vs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, vs_err *err);
 
-/* Open the directory that contains `path` inside the root, creating the
- * missing directories (mode 0755) when `create` is set.  *base points
- * into `path` at the final component. */
+/* Open (O_RDONLY|O_DIRECTORY) the directory that contains `path` inside
+ * the root, creating the missing directories (mode 0755) when `create`
+ * is set.  *base points into `path` at the final component. */
 int vs_open_parent_in_root(int rootfd, const char *path, bool create, const char **base, vs_err *err);
 
 /* Create every missing directory of `path` inside the root. */
