@@ -287,7 +287,7 @@ static void p_personality(struct ld *L, const char *unused)
 			if (!strcasecmp(v, persona_flags[k].name))
 				break;
 		if (k == VS_ARRAY_SIZE(persona_flags))
-			D(L, L->lines[i].no, "unknown personality flag '%s' (allowed: UNAME26, ADDR_NO_RANDOMIZE, "
+			D(L, L->lines[i].no, "unknown personality flag '%s' (allowed: UNAME26, ADDR_NO_RANDOMIZE, FDPIC_FUNCPTRS, "
 			  "MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT, READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT, SHORT_INODE, "
 			  "WHOLE_SECONDS, STICKY_TIMEOUTS, ADDR_LIMIT_3GB)", v);
 		else

@@ -7,8 +7,9 @@
 #include <sys/stat.h>
 
 /* Services of a sysv guest that touch hardware or the host (the seed's
- * list, plus their modern Debian names).  halt and reboot are kept for
- * the plain style, whose /sbin/init needs them to stop. */
+ * list, plus their modern Debian names).  For the plain style, whose
+ * /sbin/init runs runlevels 0 and 6 itself, halt, reboot, sendsigs,
+ * single, umountroot and umountfs are kept. */
 static const char *const sysv_disable[] = {
 	"bootlogd", "bootmisc.sh", "checkfs", "checkfs.sh", "checkroot", "checkroot.sh",
 	"checkroot-bootclean.sh", "hwclock.sh", "ifupdown", "klogd", "libdevmapper1.02", "makedev",

@@ -8,7 +8,6 @@ mkdir -p "$root/.defaults/apps/init"
 chmod 0755 "$root"
 [ -e "$root/.defaults/vdirbase" ] || [ -L "$root/.defaults/vdirbase" ] || ln -s /vservers "$root/.defaults/vdirbase"
 [ -e "$root/.defaults/cachebase" ] || [ -L "$root/.defaults/cachebase" ] || ln -s /var/cache/vservers "$root/.defaults/cachebase"
-[ -e "$root/.defaults/run.rev" ] || [ -L "$root/.defaults/run.rev" ] || ln -s /run/vservers "$root/.defaults/run.rev"
 if [ -z "${DESTDIR:-}" ]; then
 	mkdir -p /vservers /var/cache/vservers
 	chmod 0700 /vservers

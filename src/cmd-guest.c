@@ -156,6 +156,10 @@ int cmd_running(const struct vs_settings *s, const char *name, int argc, char **
 	if (argc)
 		return vs_usage_error("running takes no arguments");
 	vs_err err = { 0 };
+	struct vs_config c;
+	if (vs_config_load(s, name, &c, &(struct vs_diags){ 0 }, &err) < 0)
+		return vs_report_error(&err);
+	vs_config_free(&c);
 	struct vs_state st;
 	return vs_state_get(s, name, &st, NULL, &err) == 1 ? 0 : 1;
 }

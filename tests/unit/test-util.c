@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -203,6 +204,25 @@ static void test_escape_no_control_left(void **state)
 	free(got);
 }
 
+/* C1 control characters (0x80-0x9f) act like ESC sequences on terminals
+ * that honour them: 0x9b is CSI.  Neither the raw byte nor its UTF-8
+ * encoding U+009B (c2 9b) may reach the terminal unescaped. */
+static void test_escape_c1(void **state)
+{
+	(void)state;
+	static const char *const in[] = { "\x9b" "2J", "a\xc2\x9b" "31mred", "\x9d" "0;title\x9c", "\xc2\x85" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(in); i++) {
+		char *got = vs_escape(in[i]);
+		bool bad = false;
+		for (const unsigned char *p = (const unsigned char *)got; *p; p++)
+			bad |= *p >= 0x80 && *p <= 0x9f; /* none of these inputs has another use for such a byte */
+		if (bad)
+			print_error("vs_escape(input %zu) left a C1 control byte in the output\n", i);
+		free(got);
+		assert_false(bad);
+	}
+}
+
 /* ---- string lists and helpers -------------------------------------------- */
 
 static void test_strv(void **state)
@@ -276,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_i64_overflow),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_escape_no_control_left),
+		cmocka_unit_test(test_escape_c1),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_str_helpers),
 		cmocka_unit_test(test_err),
