@@ -525,7 +525,9 @@ static void set_prefix(struct ld *L, int p)
 		L->c->iface_prefix = p;
 	} else {
 		struct vs_iface *f = cur_iface(L);
-		if (f->ip.prefix >= 0 && f->ip.prefix != p)
+		if (f->ip.family == AF_INET && p > 32)
+			D(L, 1, "prefix /%d is too large for the IPv4 address of this interface", p);
+		else if (f->ip.prefix >= 0 && f->ip.prefix != p)
 			D(L, 1, "prefix/mask disagrees with the prefix already given for this interface");
 		else
 			f->ip.prefix = p;
@@ -884,8 +886,11 @@ static void parse_file(struct ld *L, int dirfd, const char *fname, const struct 
 			break;
 		}
 		if (L->n_lines > 1) {
-			D(L, L->lines[1].no, "unexpected second line '%s': this file holds a single value",
-			  L->lines[1].text);
+			size_t i = 1;
+			while (!L->lines[i].text[0])
+				i++; /* trailing empty lines are gone: a non-empty one follows */
+			D(L, L->lines[i].no, "unexpected second value '%s': this file holds a single value",
+			  L->lines[i].text);
 			break;
 		}
 		const char *v = L->lines[0].text;
@@ -1056,6 +1061,21 @@ static void finish(struct ld *L)
 			D(L, 0, "target '%s' must be a normalised path (no '.', '..' or '//')", v);
 		else if (!base || strcmp(base + 1, c->name))
 			D(L, 0, "target '%s' must end in the guest name '/%s'", v, c->name);
+		else if (base == v || ({
+				 static const char *const sysdirs[] = { "/bin", "/boot", "/dev", "/etc", "/lib",
+									 "/lib32", "/lib64", "/libx32", "/proc",
+									 "/root", "/run", "/sbin", "/sys", "/usr",
+									 "/tmp" };
+				 bool bad = false;
+				 for (size_t k = 0; k < VS_ARRAY_SIZE(sysdirs); k++) {
+					 size_t l = strlen(sysdirs[k]);
+					 bad |= (size_t)(base - v) >= l && !strncmp(v, sysdirs[k], l) &&
+						(v[l] == '/' || v[l] == 0) && (size_t)(base - v) == l;
+				 }
+				 bad;
+			 }))
+			D(L, 0, "target '%s' is a system directory; a guest root must live in its own directory (e.g. %s/%s)",
+			  v, L->s->vdirbase, c->name);
 		else {
 			_cleanup_free_ char *def = vs_asprintf("%s/%s", L->s->vdirbase, c->name);
 			c->vdir_is_default = !strcmp(def, v);

@@ -55,7 +55,7 @@ static int unescape(char *s, vs_err *err)
 				p += 3;
 				continue;
 			}
-			return vs_fail(err, VS_E_INVALID, 0, "bad escape '\\%c' (use \\040 for a space)", p[1]);
+			return vs_fail(err, VS_E_INVALID, 0, "bad escape '\\%.3s' (use \\040 for a space)", p + 1);
 		}
 		*o++ = *p;
 	}
@@ -101,6 +101,23 @@ static int check_target(char *t, vs_err *err)
 				       forbidden[i]);
 	}
 	return 0;
+}
+
+/* "/", "//", "/.", "/usr/..", ...: every spelling of the host root. */
+static bool is_root_path(const char *p)
+{
+	int depth = 0;
+	_cleanup_free_ char *copy = vs_strdup(p);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, ".."))
+			depth = depth > 0 ? depth - 1 : 0;
+		else
+			depth++;
+	}
+	return depth == 0;
 }
 
 static int check_options(struct vs_fstab_entry *e, vs_err *err)
@@ -187,8 +204,35 @@ int vs_fstab_parse_line(const char *line, struct vs_fstab_entry *out, vs_err *er
 		vs_fail(err, VS_E_INVALID, 0, "bind source '%s' must be an absolute host path", out->source);
 		goto fail;
 	}
-	if (out->bind && !strcmp(out->source, "/")) {
+	if (out->bind && is_root_path(out->source)) {
 		vs_fail(err, VS_E_INVALID, 0, "binding the host's root directory '/' into a guest is not allowed");
+		goto fail;
+	}
+	if (out->bind) {
+		static const char *const host_fs[] = { "/proc", "/sys", "/dev" };
+		for (size_t i = 0; i < VS_ARRAY_SIZE(host_fs); i++) {
+			size_t l = strlen(host_fs[i]);
+			const char *src = out->source;
+			while (src[0] == '/' && src[1] == '/')
+				src++;
+			if (!strncmp(src, host_fs[i], l) && (src[l] == 0 || src[l] == '/')) {
+				vs_fail(err, VS_E_INVALID, 0,
+					"bind source '%s' exposes the host's %s to the guest (not allowed)", out->source,
+					host_fs[i]);
+				goto fail;
+			}
+		}
+		if (strstr(out->source, "/../") || vs_str_endswith(out->source, "/..")) {
+			vs_fail(err, VS_E_INVALID, 0, "bind source '%s' must not contain '..'", out->source);
+			goto fail;
+		}
+	}
+	if (!strcmp(out->target, "/proc") && strcmp(out->type, "proc")) {
+		vs_fail(err, VS_E_INVALID, 0, "only a proc filesystem may be mounted on /proc");
+		goto fail;
+	}
+	if (!strcmp(out->target, "/sys") && strcmp(out->type, "sysfs")) {
+		vs_fail(err, VS_E_INVALID, 0, "only a sysfs filesystem may be mounted on /sys");
 		goto fail;
 	}
 	if (!strcmp(out->type, "proc") && strcmp(out->target, "/proc")) {

@@ -322,8 +322,10 @@ static void report_references(const struct vs_settings *s, const char *oldname, 
 			if (vs_read_file_at(AT_FDCWD, p, VS_CONFIG_MAX_FILE, &data, NULL, &e) < 0)
 				continue;
 			int no = 0;
-			char *save = NULL;
-			for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			for (char *l = data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+				nl = strchr(l, '\n');
+				if (nl)
+					*nl = 0;
 				no++;
 				if (strstr(l, oldroot)) {
 					_cleanup_free_ char *esc = vs_escape(l);

@@ -148,6 +148,7 @@ static int walk_nofollow(int rootfd, const char *path, int flags, mode_t mode)
 	if (cur < 0)
 		return -1;
 	char *save = NULL, *tok = strtok_r(copy, "/", &save);
+	bool walked = tok != NULL;
 	while (tok) {
 		char *next = strtok_r(NULL, "/", &save);
 		int nfd;
@@ -169,7 +170,7 @@ static int walk_nofollow(int rootfd, const char *path, int flags, mode_t mode)
 		cur = nfd;
 		tok = next;
 	}
-	if (!(flags & O_PATH) && !(flags & O_DIRECTORY)) {
+	if (!walked) {
 		/* path was "/" or empty: reopen the root itself with flags */
 		int nfd = openat(cur, ".", flags | O_CLOEXEC, mode);
 		close(cur);

@@ -142,7 +142,20 @@ char *vs_escape(const char *s)
 	size_t n = strlen(s);
 	char *r = vs_xmalloc0(n * 4 + 1), *o = r;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+		if (*p >= 0x80) {
+			/* keep valid UTF-8 except the C1 controls U+0080..U+009F */
+			size_t l = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+			bool ok = l && !(*p == 0xc2 && p[1] < 0xa0);
+			for (size_t i = 1; ok && i < l; i++)
+				ok = (p[i] & 0xc0) == 0x80;
+			if (ok) {
+				memcpy(o, p, l);
+				o += l;
+				p += l - 1;
+				continue;
+			}
+			o += sprintf(o, "\\x%02x", *p);
+		} else if (*p < 0x20 || *p == 0x7f || *p == '\\')
 			o += sprintf(o, *p == '\\' ? "\\\\" : "\\x%02x", *p);
 		else
 			*o++ = (char)*p;

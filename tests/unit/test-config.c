@@ -54,10 +54,46 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Configurations loaded by the running test, freed by teardown if an
+ * assertion jumps out of the test before done().  The tests keep their
+ * struct vs_config and vs_diags in static storage, so the pointers are
+ * still valid after cmocka's longjmp. */
+static struct {
+	struct vs_config *c;
+	struct vs_diags *d;
+} live[8];
+
+static void live_add(struct vs_config *c, struct vs_diags *d)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(live); i++)
+		if (live[i].c == c)
+			return;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(live); i++)
+		if (!live[i].c) {
+			live[i].c = c;
+			live[i].d = d;
+			return;
+		}
+	fail_msg("too many live configurations");
+}
+
+static void live_del(struct vs_config *c)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(live); i++)
+		if (live[i].c == c)
+			live[i].c = NULL;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
 	alarm(0);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(live); i++)
+		if (live[i].c) {
+			vs_diags_free(live[i].d);
+			vs_config_free(live[i].c);
+			live[i].c = NULL;
+		}
 	return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -118,6 +154,7 @@ static void load(const char *guest, struct vs_config *c, struct vs_diags *d)
 	vs_err err = { 0 };
 	memset(d, 0, sizeof *d);
 	int r = vs_config_load(&S, guest, c, d, &err);
+	live_add(c, d);
 	if (r != 0)
 		fail_msg("vs_config_load(%s) failed: %s", guest, err.msg);
 }
@@ -173,6 +210,7 @@ static void check_diags_printable(const struct vs_diags *d)
 static void done(struct vs_config *c, struct vs_diags *d)
 {
 	check_diags_printable(d);
+	live_del(c);
 	vs_diags_free(d);
 	vs_config_free(c);
 }
@@ -180,8 +218,8 @@ static void done(struct vs_config *c, struct vs_diags *d)
 /* Load a guest whose only problem is in `file`; expect a diagnostic there. */
 static void expect_bad(const char *guest, const char *file, int line, const char *frag)
 {
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load(guest, &c, &d);
 	expect_diag(&d, file, line, frag);
 	done(&c, &d);
@@ -217,8 +255,8 @@ static void test_good_guest(void **state)
 	put("web1", "context.rpmnew", "garbage\n"); /* ignored */
 	put("web1", "name~", "garbage\n");          /* ignored */
 
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("web1", &c, &d);
 	expect_no_diags(&d);
 	assert_string_equal(c.name, "web1");
@@ -269,8 +307,8 @@ static void test_defaults(void **state)
 	(void)state;
 	guest_new("min");
 	put("min", "context", "7");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("min", &c, &d);
 	expect_no_diags(&d);
 	assert_int_equal(c.context, 7);
@@ -292,7 +330,7 @@ static void test_defaults(void **state)
 static void test_no_such_guest(void **state)
 {
 	(void)state;
-	struct vs_config c;
+	static struct vs_config c;
 	struct vs_diags d = { 0 };
 	vs_err err = { 0 };
 	assert_int_equal(vs_config_load(&S, "nosuch", &c, &d, &err), -1);
@@ -318,7 +356,7 @@ static void test_diags_null_error(void **state)
 	guest_new("g");
 	put("g", "context", "05\n");
 	put("g", "nice", "99\n");
-	struct vs_config c;
+	static struct vs_config c;
 	vs_err err = { 0 };
 	assert_int_equal(vs_config_load(&S, "g", &c, NULL, &err), -1);
 	assert_int_equal(err.kind, VS_E_INVALID);
@@ -337,8 +375,8 @@ static void context_bad(const char *value, size_t len, int line, const char *fra
 {
 	guest_new("ctx");
 	put_n("ctx", "context", value, len);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("ctx", &c, &d);
 	expect_diag(&d, "context", line, frag);
 	if (c.context != 0)
@@ -375,8 +413,8 @@ static void test_context_values(void **state)
 	CTX_BAD("", 1, "empty");
 	CTX_BAD("\n", 1, "empty");
 	CTX_BAD("\n5\n", 1, "empty");
-	CTX_BAD("5\n6\n", 2, "second line");
-	CTX_BAD("5\n6", 2, "second line");
+	CTX_BAD("5\n6\n", 2, "second");
+	CTX_BAD("5\n6", 2, "second");
 	CTX_BAD("5\r\n", 1, "carriage return");
 	CTX_BAD("5\0\n", 0, "NUL");
 	CTX_BAD("5\x1b\n", 1, "control character");
@@ -386,8 +424,8 @@ static void ctx_ok(const char *value, unsigned want)
 {
 	guest_new("ok");
 	put("ok", "context", value);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("ok", &c, &d);
 	expect_no_diags(&d);
 	assert_int_equal(c.context, want);
@@ -427,7 +465,7 @@ static void name_bad(const char *name)
 	assert_non_null(strstr(err.msg, "invalid guest name"));
 	assert_null(strchr(err.msg, '\n'));
 	/* the loader refuses it before building a path */
-	struct vs_config c;
+	static struct vs_config c;
 	memset(&err, 0, sizeof err);
 	assert_int_equal(vs_config_load(&S, name, &c, NULL, &err), -1);
 	assert_int_equal(err.kind, VS_E_INVALID);
@@ -515,8 +553,8 @@ static void test_hostnames(void **state)
 	v = vs_asprintf("%s\n", h64);
 	put("h", "uts/nodename", v);
 	free(v);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("h", &c, &d);
 	expect_no_diags(&d);
 	assert_string_equal(c.nodename, h64);
@@ -536,8 +574,8 @@ static void test_fifo(void **state)
 	p = gpath("fifo", "apps/init/environment");
 	assert_int_equal(mkfifo(p, 0600), 0);
 	free(p);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("fifo", &c, &d); /* must return: the FIFO has no writer */
 	expect_diag(&d, "context", 0, "FIFO");
 	expect_diag(&d, "apps/init/environment", 0, "FIFO");
@@ -554,8 +592,8 @@ static void test_fifo_in_defaults(void **state)
 	p = vs_asprintf("%s/.defaults/shell", S.confdir);
 	assert_int_equal(mkfifo(p, 0600), 0);
 	guest_with("g", "nice", "0\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("g", &c, &d);
 	expect_diag(&d, p, 0, "FIFO");
 	free(p);
@@ -576,8 +614,8 @@ static void test_symlinks(void **state)
 	p = gpath("sym", "name");
 	assert_int_equal(symlink("real-name", p), 0);
 	free(p);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("sym", &c, &d);
 	expect_diag(&d, "context", 0, "symbolic link");
 	expect_diag(&d, "bcapabilities", 0, "symbolic link");
@@ -611,8 +649,8 @@ static void test_large_files(void **state)
 	expect_bad("big", "bcapabilities", 0, "too large");
 	/* exactly 64 KiB of comments is fine, one byte more is not */
 	put_n("big", "bcapabilities", big, 64 * 1024);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("big", &c, &d);
 	expect_no_diags(&d);
 	done(&c, &d);
@@ -639,8 +677,8 @@ static void test_nul_byte(void **state)
 	(void)state;
 	guest_with("nul", "apps/init/environment", "");
 	put_n("nul", "apps/init/environment", "A=1\nB=2\0C=3\n", 12);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("nul", &c, &d);
 	expect_diag(&d, "apps/init/environment", 0, "NUL");
 	/* the file is refused as a whole, not truncated at the NUL */
@@ -652,8 +690,8 @@ static void test_crlf(void **state)
 {
 	(void)state;
 	guest_with("crlf", "bcapabilities", "MKNOD\nCHOWN\r\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("crlf", &c, &d);
 	expect_diag(&d, "bcapabilities", 2, "carriage return");
 	assert_true(c.caps_add == 0);
@@ -683,8 +721,8 @@ static void test_unknown_files(void **state)
 	put("unk", "apps/init/stlye", "sysv\n");
 	put("unk", "uts/release", "5.0\n");
 	put("unk", ".hidden", "x\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("unk", &c, &d);
 	expect_diag(&d, "contxt", 0, "unknown configuration file");
 	expect_diag(&d, "flags", 0, "not supported");
@@ -700,8 +738,8 @@ static void test_bool_files(void **state)
 {
 	(void)state;
 	guest_with("b", "disabled", "yes\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("b", &c, &d);
 	expect_diag(&d, "disabled", 1, "flag file");
 	assert_false(c.disabled);
@@ -721,16 +759,16 @@ static void test_nice(void **state)
 	put("n", "context", "100\n");
 	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
 		put("n", "nice", bad[i]);
-		struct vs_config c;
-		struct vs_diags d;
+		static struct vs_config c;
+		static struct vs_diags d;
 		load("n", &c, &d);
 		expect_diag(&d, "nice", 1, "-20..19");
 		assert_false(c.nice_set);
 		done(&c, &d);
 	}
 	put("n", "nice", "-20");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("n", &c, &d);
 	expect_no_diags(&d);
 	assert_int_equal(c.nice, -20);
@@ -754,8 +792,8 @@ static void test_bcaps_unknown(void **state)
 	static const char *const bad[] = { "FOO", "CAP_FOO", "41", "21", "ALL", "~FOO", "!41", "~", "CAP_", "SYS ADMIN" };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
 		char *data = vs_asprintf("MKNOD\n%s\n", bad[i]);
-		struct vs_config c;
-		struct vs_diags d;
+		static struct vs_config c;
+		static struct vs_diags d;
 		caps_load(data, &c, &d);
 		expect_diag(&d, "bcapabilities", 2, "unknown capability");
 		free(data);
@@ -770,8 +808,8 @@ static void test_bcaps_forbidden(void **state)
 					   "MAC_ADMIN", "MAC_OVERRIDE", "DAC_READ_SEARCH", "BPF", "PERFMON" };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
 		char *data = vs_asprintf("# comment\n%s\n", bad[i]);
-		struct vs_config c;
-		struct vs_diags d;
+		static struct vs_config c;
+		static struct vs_diags d;
 		caps_load(data, &c, &d);
 		expect_diag(&d, "bcapabilities", 2, "cannot be granted");
 		assert_true(c.caps_add == 0);
@@ -779,8 +817,8 @@ static void test_bcaps_forbidden(void **state)
 		done(&c, &d);
 	}
 	/* removing them is fine */
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	caps_load("~SYS_ADMIN\n!cap_sys_module\n", &c, &d);
 	expect_no_diags(&d);
 	assert_true(c.caps_drop == ((UINT64_C(1) << CAP_SYS_ADMIN) | (UINT64_C(1) << CAP_SYS_MODULE)));
@@ -790,8 +828,8 @@ static void test_bcaps_forbidden(void **state)
 static void test_bcaps_add_and_remove(void **state)
 {
 	(void)state;
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	caps_load("MKNOD\n~MKNOD\n", &c, &d);
 	expect_diag(&d, "bcapabilities", 2, "both added and removed");
 	done(&c, &d);
@@ -803,8 +841,8 @@ static void test_bcaps_add_and_remove(void **state)
 static void test_bcaps_names(void **state)
 {
 	(void)state;
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	caps_load("  cap_mknod\t\nCAP_NET_ADMIN\nsys_time\n~chown\n!CAP_KILL\n", &c, &d);
 	expect_no_diags(&d);
 	assert_true(c.caps_add ==
@@ -818,8 +856,8 @@ static void test_bcaps_names(void **state)
 static void test_no_final_newline(void **state)
 {
 	(void)state;
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	caps_load("MKNOD", &c, &d);
 	expect_no_diags(&d);
 	assert_true(c.caps_add == (UINT64_C(1) << CAP_MKNOD));
@@ -872,9 +910,9 @@ static void test_fstab_lines(void **state)
 		   "none /tmp tmpfs ro,rw 0 0\n"               /* 10 ro+rw */
 		   "none /sys/kernel tmpfs defaults 0 0\n"     /* 11 under /sys */
 		   "none /mnt/p proc defaults 0 0\n"           /* 12 proc elsewhere */
-		   "none /proc tmpfs defaults 0 0\n");         /* 13 duplicate target */
-	struct vs_config c;
-	struct vs_diags d;
+		   "proc /proc proc defaults 0 0\n");          /* 13 duplicate target */
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("fs", &c, &d);
 	expect_diag(&d, "fstab", 3, "absolute");
 	expect_diag(&d, "fstab", 4, "'..'");
@@ -914,8 +952,8 @@ static void test_environment(void **state)
 {
 	(void)state;
 	guest_with("e", "apps/init/environment", "A=1\n=x\n1A=2\nNOEQUALS\nA-B=3\nOK_2=a=b c\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("e", &c, &d);
 	expect_diag(&d, "apps/init/environment", 2, "VAR=VALUE");
 	expect_diag(&d, "apps/init/environment", 3, "VAR=VALUE");
@@ -930,8 +968,8 @@ static void test_personality(void **state)
 {
 	(void)state;
 	guest_with("p", "personality", "LINUX_32BIT\nUNAME26\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("p", &c, &d);
 	expect_no_diags(&d);
 	assert_true(c.linux32);
@@ -962,8 +1000,8 @@ static void test_interfaces(void **state)
 	put("if", "interfaces/8/prefix", "16\n"); /* disagrees */
 	put("if", "interfaces/lback", "10.0.0.1\n");
 	put("if", "interfaces/dev", "bad/dev\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("if", &c, &d);
 	expect_diag(&d, "interfaces/0/ip", 1, "not a valid");
 	expect_diag(&d, "interfaces/1/ip", 1, "prefix");
@@ -985,8 +1023,8 @@ static void test_interface_prefix_family(void **state)
 	(void)state;
 	guest_with("ifp", "interfaces/0/ip", "10.0.0.1\n");
 	put("ifp", "interfaces/0/prefix", "64\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("ifp", &c, &d);
 	if (!d.n) {
 		char b[80];
@@ -1024,8 +1062,8 @@ static void test_vdir(void **state)
 	unlink(p);
 	t = vs_asprintf("%s/vd", S.vdirbase);
 	assert_int_equal(symlink(t, p), 0);
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("vd", &c, &d);
 	expect_no_diags(&d);
 	assert_string_equal(c.vdir, t);
@@ -1046,8 +1084,8 @@ static void test_conflict_context(void **state)
 	put("g2", "context", "100\n");
 	guest_new("g3");
 	put("g3", "context", "101\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("g1", &c, &d);
 	expect_no_diags(&d);
 	vs_config_check_conflicts(&S, &c, &d);
@@ -1085,8 +1123,8 @@ static void test_conflict_ip(void **state)
 	put("i3", "context", "203\n");
 	put("i3", "interfaces/x/ip", "fd00:0::7\n");
 	put("i3", "interfaces/x/disabled", "");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("i1", &c, &d);
 	expect_no_diags(&d);
 	vs_config_check_conflicts(&S, &c, &d);
@@ -1113,8 +1151,8 @@ static void test_depends(void **state)
 	guest_with("dep", "apps/init/depends", "other\ndep\nBAD\nother\nghost\n");
 	guest_new("other");
 	put("other", "context", "5\n");
-	struct vs_config c;
-	struct vs_diags d;
+	static struct vs_config c;
+	static struct vs_diags d;
 	load("dep", &c, &d);
 	expect_diag(&d, "apps/init/depends", 2, "itself");
 	expect_diag(&d, "apps/init/depends", 3, "invalid guest name");
