@@ -2,6 +2,7 @@
 #include "settings.h"
 #include "safeio.h"
 #include "util.h"
+#include "vs-build-config.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -13,7 +14,7 @@ static const struct {
 	const char *def;
 	const char *deflink; /* .defaults/<link> consulted before def */
 } setting_table[] = {
-	{ "confdir", "VSERVER_CONFDIR", offsetof(struct vs_settings, confdir), PATH_MAX, "/etc/vservers", NULL },
+	{ "confdir", "VSERVER_CONFDIR", offsetof(struct vs_settings, confdir), PATH_MAX, VS_CONFDIR, NULL },
 	{ "vdirbase", "VSERVER_VDIRBASE", offsetof(struct vs_settings, vdirbase), PATH_MAX, "/vservers", "vdirbase" },
 	{ "cachebase", "VSERVER_CACHEBASE", offsetof(struct vs_settings, cachebase), PATH_MAX,
 	  "/var/cache/vservers", "cachebase" },

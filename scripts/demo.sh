@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-[ -d build ] || meson setup build --prefix=/usr/local --sysconfdir=/etc
+[ -d build ] || meson setup build --prefix=/usr/local
 ninja -C build
 meson install -C build --quiet
 export PATH=/usr/local/sbin:$PATH
