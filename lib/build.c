@@ -256,6 +256,73 @@ static int validate_stage(struct bctx *b, bool need_context, vs_err *err)
 	return 0;
 }
 
+/* ---- children and interruption ------------------------------------------ */
+
+/* SIGINT, SIGTERM and SIGHUP during a build do not kill vserver at once:
+ * they are noted, the running child is killed, and the build rolls back. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+struct sigsave {
+	struct sigaction old[3];
+};
+static const int build_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+
+static void signals_catch(struct sigsave *sv)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: waitpid returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(build_signals[i], &sa, &sv->old[i]);
+}
+
+static void signals_restore(struct sigsave *sv)
+{
+	for (int i = 0; i < 3; i++)
+		sigaction(build_signals[i], &sv->old[i], NULL);
+}
+
+static void child_default_signals(void)
+{
+	for (int i = 0; i < 3; i++)
+		signal(build_signals[i], SIG_DFL);
+}
+
+static int check_interrupted(vs_err *err)
+{
+	if (interrupted)
+		return vs_fail(err, VS_E_SYSTEM, 0, "interrupted by signal %d (%s)", (int)interrupted,
+			       strsignal(interrupted));
+	return 0;
+}
+
+/* Wait for a child; if the build is interrupted, kill it first.
+ * Returns the exit code (128+N for a signal) or -1 if interrupted. */
+static int wait_child(pid_t pid, vs_err *err)
+{
+	int st;
+	for (;;) {
+		if (waitpid(pid, &st, 0) >= 0)
+			break;
+		if (errno != EINTR)
+			return vs_fail_errno(err, "waitpid");
+		if (interrupted) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			return check_interrupted(err);
+		}
+	}
+	if (interrupted)
+		return check_interrupted(err);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* ---- running a bootstrapper --------------------------------------------- */
 
 /* Run argv with stdout/stderr inherited, in new mount, PID, IPC and UTS
@@ -263,22 +330,11 @@ static int validate_stage(struct bctx *b, bool need_context, vs_err *err)
  * and the mounts it makes (proc, sys in the target) vanish. */
 static int run_confined(char *const argv[], vs_err *err)
 {
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term, old_hup;
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGTERM, &ign, &old_term);
-	sigaction(SIGHUP, &ign, &old_hup);
 	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
-		return vs_fail(err, VS_E_SYSTEM, e, "fork");
-	}
+	if (pid < 0)
+		return vs_fail_errno(err, "fork");
 	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		child_default_signals();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
 			perror("vserver: unshare");
@@ -292,8 +348,9 @@ static int run_confined(char *const argv[], vs_err *err)
 		if (c < 0)
 			_exit(127);
 		if (c == 0) {
+			/* PID 1 of the new namespace: everything the package
+			 * scripts start dies with it */
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			/* a private /proc for the new PID namespace */
 			mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 			execvp(argv[0], argv);
 			fprintf(stderr, "vserver: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -304,13 +361,9 @@ static int run_confined(char *const argv[], vs_err *err)
 			;
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	int code = wait_child(pid, err);
+	if (code < 0)
+		return -1;
 	if (code == 127)
 		return vs_fail(err, VS_E_SYSTEM, 0, "%s could not be run (is it installed?)", argv[0]);
 	if (code)
@@ -351,7 +404,8 @@ static int method_skeleton(struct bctx *b, vs_err *err)
 	return 0;
 }
 
-static int copy_data(struct archive *ar, struct archive *aw)
+/* Copy one entry's data; on failure returns the handle that failed. */
+static struct archive *copy_data(struct archive *ar, struct archive *aw)
 {
 	for (;;) {
 		const void *buff;
@@ -359,11 +413,11 @@ static int copy_data(struct archive *ar, struct archive *aw)
 		la_int64_t offset;
 		int r = archive_read_data_block(ar, &buff, &size, &offset);
 		if (r == ARCHIVE_EOF)
-			return ARCHIVE_OK;
-		if (r < ARCHIVE_OK)
-			return r;
-		if (archive_write_data_block(aw, buff, size, offset) < ARCHIVE_OK)
-			return ARCHIVE_FATAL;
+			return NULL;
+		if (r < ARCHIVE_WARN)
+			return ar;
+		if (archive_write_data_block(aw, buff, size, offset) < ARCHIVE_WARN)
+			return aw;
 	}
 }
 
@@ -383,8 +437,12 @@ static int method_template(struct bctx *b, vs_err *err)
 		char msg[1024] = "";
 		int rc = 1;
 		struct archive *ar = archive_read_new(), *aw = archive_write_disk_new();
+		child_default_signals();
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* tar archives only (gnutar, pax, ustar), any compression:
+		 * "all formats" would take a text file for an mtree spec */
 		archive_read_support_filter_all(ar);
-		archive_read_support_format_all(ar);
+		archive_read_support_format_tar(ar);
 		archive_write_disk_set_options(aw, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
 							   ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
 							   ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
@@ -415,9 +473,11 @@ static int method_template(struct bctx *b, vs_err *err)
 					 archive_error_string(aw));
 				goto out;
 			}
-			if (archive_entry_size(e) > 0 && copy_data(ar, aw) < ARCHIVE_WARN) {
+			struct archive *bad = archive_entry_size(e) > 0 ? copy_data(ar, aw) : NULL;
+			if (bad) {
+				const char *why = archive_error_string(bad);
 				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
-					 archive_error_string(aw));
+					 why ? why : bad == ar ? "read error (truncated archive?)" : "write error");
 				goto out;
 			}
 			if (archive_write_finish_entry(aw) < ARCHIVE_WARN) {
@@ -431,6 +491,10 @@ static int method_template(struct bctx *b, vs_err *err)
 			snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(aw));
 			goto out;
 		}
+		if (n == 0) {
+			snprintf(msg, sizeof msg, "%s: the archive contains no files", b->tarball);
+			goto out;
+		}
 		snprintf(msg, sizeof msg, "%lu entries", n);
 		rc = 0;
 out:
@@ -440,14 +504,16 @@ out:
 	}
 	close(pfd[1]);
 	char msg[1024] = "";
-	ssize_t n = read(pfd[0], msg, sizeof msg - 1);
+	ssize_t n;
+	while ((n = read(pfd[0], msg, sizeof msg - 1)) < 0 && errno == EINTR && !interrupted)
+		;
 	close(pfd[0]);
 	if (n > 0)
 		msg[n] = 0;
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
+	int code = wait_child(pid, err);
+	if (code < 0)
+		return -1;
+	if (code)
 		return vs_fail(err, VS_E_INVALID, 0, "template: %s", *msg ? msg : "extraction failed");
 	vs_say(b->rep, "  unpacked %s", msg);
 	return 0;
@@ -507,15 +573,16 @@ static int method_clone(struct bctx *b, int *src_lock, vs_err *err)
 	if (pid < 0)
 		return vs_fail_errno(err, "fork");
 	if (pid == 0) {
+		child_default_signals();
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execvp("cp", argv);
 		_exit(127);
 	}
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
-		return vs_fail(err, VS_E_SYSTEM, 0, "copying the source root failed (cp exit status %d)",
-			       WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+	int code = wait_child(pid, err);
+	if (code < 0)
+		return -1;
+	if (code)
+		return vs_fail(err, VS_E_SYSTEM, 0, "copying the source root failed (cp exit status %d)", code);
 	return 0;
 }
 
@@ -635,6 +702,8 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 	struct bctx b = { .s = s, .o = o, .rep = rep };
 	int rc = -1, lock = -1, src_lock = -1;
 	bool staged = false;
+	struct sigsave sv;
+	signals_catch(&sv);
 	if (parse_margs(&b, err) < 0)
 		goto out;
 	b.rootbase = vs_strdup(o->rootdir ? o->rootdir : s->vdirbase);
@@ -705,6 +774,8 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 	if (rc < 0)
 		goto out;
 	rc = -1;
+	if (check_interrupted(err) < 0)
+		goto out;
 
 	vs_say(rep, "[3/4] container post-install");
 	{
@@ -747,7 +818,7 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		if (r < 0)
 			goto out;
 	}
-	if (register_guest(&b, err) < 0)
+	if (check_interrupted(err) < 0 || register_guest(&b, err) < 0)
 		goto out;
 	staged = false;
 	vs_say(rep, "built guest '%s' with %s in %.1f s", o->name, o->method, vs_now() - t0);
@@ -773,5 +844,6 @@ out:
 	if (src_lock >= 0)
 		close(src_lock);
 	bctx_free(&b);
+	signals_restore(&sv);
 	return rc;
 }

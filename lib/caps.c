@@ -84,5 +84,6 @@ bool vs_cap_forbidden(int cap)
 	/* Granting these to a guest without a user namespace hands it the
 	 * host (security-catalogue.md 0.1). */
 	return cap == CAP_SYS_ADMIN || cap == CAP_SYS_MODULE || cap == CAP_SYS_RAWIO || cap == CAP_MAC_ADMIN ||
-	       cap == CAP_MAC_OVERRIDE || cap == CAP_DAC_READ_SEARCH || cap == CAP_BPF || cap == CAP_PERFMON;
+	       cap == CAP_MAC_OVERRIDE || cap == CAP_DAC_READ_SEARCH || cap == CAP_BPF || cap == CAP_PERFMON ||
+	       cap == CAP_SYS_TIME || cap == CAP_SYSLOG;
 }

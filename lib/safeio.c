@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 
@@ -253,8 +254,31 @@ int vs_open_parent_in_root(int rootfd, const char *path, bool create, const char
 	return vs_openat_in_root(rootfd, *dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0, err);
 }
 
+/* A directory that is the root of a mount (bind mounts of the same
+ * filesystem included, which st_dev alone does not reveal). */
+static bool is_mount_root(int dfd, const char *name, dev_t parent_dev, uint64_t parent_mnt)
+{
+	struct statx stx;
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_MNT_ID, &stx) < 0)
+		return true; /* cannot tell: do not descend */
+	if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return true;
+	if ((stx.stx_mask & STATX_MNT_ID) && parent_mnt && stx.stx_mnt_id != parent_mnt)
+		return true;
+	return makedev(stx.stx_dev_major, stx.stx_dev_minor) != parent_dev;
+}
+
+static uint64_t mnt_id_of(int fd)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
 static int rm_rf_children(int dfd, dev_t dev, const char *what, vs_err *err)
 {
+	uint64_t mnt = mnt_id_of(dfd);
 	int dup_fd = dup(dfd);
 	if (dup_fd < 0)
 		return vs_fail_errno(err, "%s: dup", what);
@@ -276,7 +300,7 @@ static int rm_rf_children(int dfd, dev_t dev, const char *what, vs_err *err)
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (st.st_dev != dev) {
+			if (is_mount_root(dfd, de->d_name, dev, mnt)) {
 				rc = vs_fail(err, VS_E_STATE, 0, "%s/%s: is a mount point; unmount it first", what,
 					     de->d_name);
 				break;
