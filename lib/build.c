@@ -287,10 +287,16 @@ static void signals_restore(struct sigsave *sv)
 		sigaction(build_signals[i], &sv->old[i], NULL);
 }
 
-static void child_default_signals(void)
+/* fork(); the child gets default signal actions back and dies with us. */
+static pid_t fork_child(void)
 {
-	for (int i = 0; i < 3; i++)
-		signal(build_signals[i], SIG_DFL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 3; i++)
+			signal(build_signals[i], SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	}
+	return pid;
 }
 
 static int check_interrupted(vs_err *err)
@@ -330,12 +336,10 @@ static int wait_child(pid_t pid, vs_err *err)
  * and the mounts it makes (proc, sys in the target) vanish. */
 static int run_confined(char *const argv[], vs_err *err)
 {
-	pid_t pid = fork();
+	pid_t pid = fork_child();
 	if (pid < 0)
 		return vs_fail_errno(err, "fork");
 	if (pid == 0) {
-		child_default_signals();
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
 			perror("vserver: unshare");
 			_exit(127);
@@ -429,7 +433,7 @@ static int method_template(struct bctx *b, vs_err *err)
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return vs_fail_errno(err, "pipe");
-	pid_t pid = fork();
+	pid_t pid = fork_child();
 	if (pid < 0)
 		return vs_fail_errno(err, "fork");
 	if (pid == 0) {
@@ -437,8 +441,6 @@ static int method_template(struct bctx *b, vs_err *err)
 		char msg[1024] = "";
 		int rc = 1;
 		struct archive *ar = archive_read_new(), *aw = archive_write_disk_new();
-		child_default_signals();
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* tar archives only (gnutar, pax, ustar), any compression:
 		 * "all formats" would take a text file for an mtree spec */
 		archive_read_support_filter_all(ar);
@@ -569,12 +571,10 @@ static int method_clone(struct bctx *b, int *src_lock, vs_err *err)
 	 * copied, never followed. */
 	char *argv[] = { "cp", "-a", "--preserve=all", "--one-file-system", "--no-target-directory", "--", from,
 			 b->stage_root, NULL };
-	pid_t pid = fork();
+	pid_t pid = fork_child();
 	if (pid < 0)
 		return vs_fail_errno(err, "fork");
 	if (pid == 0) {
-		child_default_signals();
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execvp("cp", argv);
 		_exit(127);
 	}

@@ -128,20 +128,29 @@ int cmd_rename(const struct vs_settings *s, const char *name, int argc, char **a
 	return 0;
 }
 
-int cmd_status(const struct vs_settings *s, const char *name, int argc, char **argv)
+/* Running state of an existing guest: 1 running, 0 stopped, or an exit
+ * code (negated) when the guest does not exist or cannot be read. */
+static int guest_state(const struct vs_settings *s, const char *name, int argc, const char *cmd,
+		       struct vs_state *st)
 {
-	(void)argv;
 	if (argc)
-		return vs_usage_error("status takes no arguments");
+		return -vs_usage_error("%s takes no arguments", cmd);
 	vs_err err = { 0 };
 	struct vs_config c;
 	if (vs_config_load(s, name, &c, &(struct vs_diags){ 0 }, &err) < 0)
-		return vs_report_error(&err);
+		return -vs_report_error(&err);
 	vs_config_free(&c);
+	int r = vs_state_get(s, name, st, NULL, &err);
+	return r < 0 ? -vs_report_error(&err) : r;
+}
+
+int cmd_status(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	(void)argv;
 	struct vs_state st;
-	int r = vs_state_get(s, name, &st, NULL, &err);
+	int r = guest_state(s, name, argc, "status", &st);
 	if (r < 0)
-		return vs_report_error(&err);
+		return -r;
 	if (!r) {
 		printf("Vserver '%s' is stopped\n", name);
 		return EXIT_STOPPED;
@@ -153,13 +162,7 @@ int cmd_status(const struct vs_settings *s, const char *name, int argc, char **a
 int cmd_running(const struct vs_settings *s, const char *name, int argc, char **argv)
 {
 	(void)argv;
-	if (argc)
-		return vs_usage_error("running takes no arguments");
-	vs_err err = { 0 };
-	struct vs_config c;
-	if (vs_config_load(s, name, &c, &(struct vs_diags){ 0 }, &err) < 0)
-		return vs_report_error(&err);
-	vs_config_free(&c);
 	struct vs_state st;
-	return vs_state_get(s, name, &st, NULL, &err) == 1 ? 0 : 1;
+	int r = guest_state(s, name, argc, "running", &st);
+	return r < 0 ? -r : r == 1 ? 0 : 1;
 }
