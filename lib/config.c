@@ -452,7 +452,7 @@ static void p_bcaps(struct ld *L, const char *unused)
 		uint64_t bit = UINT64_C(1) << cap;
 		if (!neg && vs_cap_forbidden(cap)) {
 			D(L, L->lines[i].no,
-			  "capability %s cannot be granted to a guest: with it guest root can escape to the host", nm);
+			  "capability %s cannot be granted to a guest: it gives guest root power over the whole host", nm);
 			continue;
 		}
 		if ((neg ? L->c->caps_add : L->c->caps_drop) & bit)

@@ -843,10 +843,10 @@ static void test_bcaps_names(void **state)
 	(void)state;
 	static struct vs_config c;
 	static struct vs_diags d;
-	caps_load("  cap_mknod\t\nCAP_NET_ADMIN\nsys_time\n~chown\n!CAP_KILL\n", &c, &d);
+	caps_load("  cap_mknod\t\nCAP_NET_ADMIN\nsys_ptrace\n~chown\n!CAP_KILL\n", &c, &d);
 	expect_no_diags(&d);
 	assert_true(c.caps_add ==
-		    ((UINT64_C(1) << CAP_MKNOD) | (UINT64_C(1) << CAP_NET_ADMIN) | (UINT64_C(1) << CAP_SYS_TIME)));
+		    ((UINT64_C(1) << CAP_MKNOD) | (UINT64_C(1) << CAP_NET_ADMIN) | (UINT64_C(1) << CAP_SYS_PTRACE)));
 	assert_true(c.caps_drop == ((UINT64_C(1) << CAP_CHOWN) | (UINT64_C(1) << CAP_KILL)));
 	done(&c, &d);
 }
