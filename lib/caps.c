@@ -87,3 +87,50 @@ bool vs_cap_forbidden(int cap)
 	       cap == CAP_MAC_OVERRIDE || cap == CAP_DAC_READ_SEARCH || cap == CAP_BPF || cap == CAP_PERFMON ||
 	       cap == CAP_SYS_TIME || cap == CAP_SYSLOG;
 }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "safeio.h"
+
+int vs_cap_last(void)
+{
+	_cleanup_free_ char *data = NULL;
+	vs_err e;
+	if (vs_read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 64, &data, NULL, &e) == 0) {
+		int n = atoi(data);
+		if (n > 0 && n < 64)
+			return n;
+	}
+	return 63; /* unknown: try every bit */
+}
+
+int vs_caps_apply(uint64_t keep, vs_err *err)
+{
+	int last = vs_cap_last();
+	for (int c = 0; c <= last; c++) {
+		if (keep & (UINT64_C(1) << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return vs_fail_errno(err, "dropping capability %d from the bounding set", c);
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return vs_fail_errno(err, "clearing the ambient capabilities");
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof d);
+	/* never more than we have (vserver itself may run with a reduced set) */
+	if (syscall(SYS_capget, &h, d) < 0)
+		return vs_fail_errno(err, "reading the capability sets");
+	keep &= (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
+	for (int i = 0; i < 2; i++) {
+		d[i].effective = d[i].permitted = (uint32_t)(keep >> (32 * i));
+		d[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		return vs_fail_errno(err, "setting the capability sets");
+	return 0;
+}

@@ -17,3 +17,12 @@ uint64_t vs_caps_default(void);
 /* Capabilities that bcapabilities may never add (they defeat every
  * other barrier on a stock kernel). */
 bool vs_cap_forbidden(int cap);
+
+#include "error.h"
+/* The calling process keeps exactly `keep`: every other capability is
+ * dropped from the bounding set (up to /proc/sys/kernel/cap_last_cap, so
+ * capabilities newer than this table go too), inheritable and ambient
+ * sets are cleared, permitted and effective become `keep`. */
+int vs_caps_apply(uint64_t keep, vs_err *err);
+/* Highest capability the running kernel knows. */
+int vs_cap_last(void);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <json-c/json.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -297,6 +296,16 @@ static void p_personality(struct ld *L, const char *unused)
 		D(L, 0, "empty file; the first line must be the personality type (LINUX or LINUX_32BIT)");
 }
 
+unsigned long vs_config_personality(const struct vs_config *c)
+{
+	unsigned long p = c->linux32 ? 0x0008 /* PER_LINUX32 */ : 0;
+	for (size_t i = 0; i < c->personality_flags.n; i++)
+		for (size_t k = 0; k < VS_ARRAY_SIZE(persona_flags); k++)
+			if (!strcmp(c->personality_flags.v[i], persona_flags[k].name))
+				p |= persona_flags[k].value;
+	return p;
+}
+
 static void p_style(struct ld *L, const char *v)
 {
 	int s = vs_init_style_from_name(v);
@@ -395,7 +404,7 @@ static void p_environment(struct ld *L, const char *unused)
 	}
 }
 
-static int signal_from_name(const char *s)
+int vs_signal_from_name(const char *s)
 {
 	uint64_t n;
 	if (vs_parse_u64(s, &n) == 0)
@@ -423,7 +432,7 @@ static void p_killseq(struct ld *L, const char *unused)
 		const char *v = L->lines[i].text;
 		uint64_t w;
 		if (i % 2 == 0) {
-			if (signal_from_name(v) < 0) {
+			if (vs_signal_from_name(v) < 0) {
 				D(L, L->lines[i].no, "'%s' is not a signal (a number 1..64 or a name like TERM, KILL)", v);
 				return;
 			}
@@ -629,6 +638,15 @@ static void p_nice(struct ld *L, const char *v)
 	}
 }
 
+static void p_sync_timeout(struct ld *L, const char *v)
+{
+	uint64_t t;
+	if (vs_parse_u64(v, &t) < 0 || t > 86400)
+		D(L, 1, "timeout '%s' is not allowed: seconds, 0..86400", v);
+	else
+		L->c->stop_timeout = (int)t;
+}
+
 static void p_link(struct ld *L, const char *v)
 {
 	(void)L;
@@ -653,6 +671,8 @@ static const struct key keys[] = {
 	{ "apps/init/cmd.stop", K_ARGV, p_cmd_stop, "stop command, one argument per line" },
 	{ "apps/init/environment", K_ARGV, p_environment, "VAR=VALUE lines: the guest's start environment" },
 	{ "apps/init/killseq", K_ARGV, p_killseq, "SIGNAL [WAIT SIGNAL]..., one token per line (default 15 5 9)" },
+	{ "apps/vshelper/sync-timeout", K_SCALAR, p_sync_timeout,
+	  "seconds stop waits for a clean shutdown before killseq (default 30)" },
 	{ "bcapabilities", K_LIST, p_bcaps, "capabilities added to (or with ~ removed from) the default set" },
 	{ "fstab", K_FSTAB, p_fstab, "mounts, targets relative to the guest root" },
 	{ "fstab.remote", K_FSTAB, p_fstab_remote, "network mounts, done in the guest's network context" },
@@ -1135,6 +1155,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 {
 	memset(c, 0, sizeof *c);
 	c->iface_prefix = -1;
+	c->stop_timeout = -1;
 	if (vs_name_check(name, err) < 0)
 		return -1;
 	c->name = vs_strdup(name);
@@ -1337,105 +1358,9 @@ void vs_config_check_conflicts(const struct vs_settings *s, const struct vs_conf
 	}
 }
 
-/* ---- output ----------------------------------------------------------- */
-
-static json_object *strv_json(const vs_strv *v)
+uint64_t vs_config_bounding_set(const struct vs_config *c)
 {
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < v->n; i++)
-		json_object_array_add(a, json_object_new_string(v->v[i]));
-	return a;
-}
-
-static json_object *caps_json(uint64_t mask)
-{
-	json_object *a = json_object_new_array();
-	for (int i = 0; i <= VS_CAP_TABLE_LAST; i++)
-		if (mask & (UINT64_C(1) << i))
-			json_object_array_add(a, json_object_new_string(vs_cap_name(i)));
-	return a;
-}
-
-static json_object *fstab_json(const struct vs_fstab *f)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < f->n; i++) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "source", json_object_new_string(f->e[i].source));
-		json_object_object_add(o, "target", json_object_new_string(f->e[i].target));
-		json_object_object_add(o, "type", json_object_new_string(f->e[i].type));
-		json_object_object_add(o, "options", json_object_new_string(f->e[i].options));
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
-json_object *vs_config_to_json(const struct vs_config *c)
-{
-	struct utsname u;
-	uname(&u);
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string(c->name));
-	json_object_object_add(o, "display_name", json_object_new_string(c->display_name));
-	json_object_object_add(o, "context", json_object_new_int((int)c->context));
-	json_object_object_add(o, "cfgdir", json_object_new_string(c->cfgdir));
-	json_object_object_add(o, "vdir", json_object_new_string(c->vdir));
-	json_object_object_add(o, "cache", c->cache ? json_object_new_string(c->cache) : NULL);
-	json_object *uts = json_object_new_object();
-	json_object_object_add(uts, "nodename", json_object_new_string(c->nodename));
-	json_object_object_add(uts, "domainname", c->domainname ? json_object_new_string(c->domainname) : NULL);
-	json_object_object_add(uts, "machine",
-			       json_object_new_string(c->machine ? c->machine : c->linux32 ? "i686" : u.machine));
-	json_object_object_add(o, "uts", uts);
-	json_object *pers = json_object_new_object();
-	json_object_object_add(pers, "type", json_object_new_string(c->linux32 ? "LINUX_32BIT" : "LINUX"));
-	json_object_object_add(pers, "flags", strv_json(&c->personality_flags));
-	json_object_object_add(o, "personality", pers);
-	json_object *init = json_object_new_object();
-	json_object_object_add(init, "style", json_object_new_string(vs_init_style_name(c->init.style)));
-	json_object_object_add(init, "mark", c->init.mark ? json_object_new_string(c->init.mark) : NULL);
-	json_object_object_add(init, "depends", strv_json(&c->init.depends));
-	json_object_object_add(init, "runlevel", json_object_new_string(c->init.runlevel));
-	json_object_object_add(init, "cmd_start", strv_json(&c->init.cmd_start));
-	json_object_object_add(init, "cmd_stop", strv_json(&c->init.cmd_stop));
-	json_object_object_add(init, "environment", strv_json(&c->init.environment));
-	json_object_object_add(init, "killseq", strv_json(&c->init.killseq));
-	json_object_object_add(o, "init", init);
-	uint64_t eff = (vs_caps_default() | c->caps_add) & ~c->caps_drop;
-	json_object *caps = json_object_new_object();
-	json_object_object_add(caps, "add", caps_json(c->caps_add));
-	json_object_object_add(caps, "remove", caps_json(c->caps_drop));
-	json_object_object_add(caps, "bounding", caps_json(eff));
-	json_object_object_add(o, "capabilities", caps);
-	json_object_object_add(o, "fstab", fstab_json(&c->fstab));
-	json_object_object_add(o, "fstab_remote", fstab_json(&c->fstab_remote));
-	json_object *ifs = json_object_new_array();
-	for (size_t i = 0; i < c->n_ifaces; i++) {
-		const struct vs_iface *f = &c->ifaces[i];
-		json_object *x = json_object_new_object();
-		char buf[64] = "";
-		if (f->ip.family)
-			vs_ip_format(&f->ip, buf, sizeof buf);
-		json_object_object_add(x, "id", json_object_new_string(f->id));
-		json_object_object_add(x, "ip", json_object_new_string(buf));
-		const char *dev = f->nodev ? NULL : f->dev ? f->dev : c->iface_dev;
-		json_object_object_add(x, "dev", dev ? json_object_new_string(dev) : NULL);
-		json_object_object_add(x, "label", f->label ? json_object_new_string(f->label) : NULL);
-		json_object_object_add(x, "nodev", json_object_new_boolean(f->nodev));
-		json_object_object_add(x, "disabled", json_object_new_boolean(f->disabled));
-		json_object_object_add(x, "down", json_object_new_boolean(f->down));
-		json_object_array_add(ifs, x);
-	}
-	json_object_object_add(o, "interfaces", ifs);
-	if (c->lback.family) {
-		char buf[64];
-		vs_ip_format(&c->lback, buf, sizeof buf);
-		json_object_object_add(o, "lback", json_object_new_string(buf));
-	}
-	json_object_object_add(o, "shell", c->shell ? json_object_new_string(c->shell) : NULL);
-	json_object_object_add(o, "disabled", json_object_new_boolean(c->disabled));
-	json_object_object_add(o, "nice", json_object_new_int(c->nice));
-	return o;
+	return (vs_caps_default() | c->caps_add) & ~c->caps_drop;
 }
 
 int vs_config_write(const char *cfgdir, const char *rel, const char *value, vs_err *err)

@@ -81,6 +81,7 @@ struct vs_config {
 	char *iface_dev;       /* interfaces/dev */
 	int iface_prefix;      /* interfaces/prefix or mask; -1 */
 	struct vs_ipaddr lback;/* interfaces/lback; family 0 if unset */
+	int stop_timeout;      /* apps/vshelper/sync-timeout; -1: default 30 s */
 	char *shell;
 	bool disabled;
 	int nice;
@@ -120,6 +121,10 @@ int vs_config_next_context(const struct vs_settings *s, unsigned *out, vs_err *e
 /* The guest that uses `context`, excluding `except`; NULL if none. */
 char *vs_config_context_owner(const struct vs_settings *s, unsigned context, const char *except);
 
+/* The guest's capability bounding set: default + bcapabilities adds -
+ * bcapabilities removals. */
+uint64_t vs_config_bounding_set(const struct vs_config *c);
+
 /* Effective configuration (defaults applied) as a json-c object. */
 struct json_object;
 struct json_object *vs_config_to_json(const struct vs_config *c);
@@ -127,6 +132,12 @@ struct json_object *vs_config_to_json(const struct vs_config *c);
 /* Write one configuration value atomically (relative path inside the
  * guest's config dir, creating sub-directories). */
 int vs_config_write(const char *cfgdir, const char *rel, const char *value, vs_err *err);
+
+/* personality(2) value: PER_LINUX or PER_LINUX32, with the flags. */
+unsigned long vs_config_personality(const struct vs_config *c);
+
+/* "TERM", "SIGTERM", "15", "RTMIN+3" -> signal number; -1 if unknown. */
+int vs_signal_from_name(const char *s);
 
 /* Parse helpers shared with the command line. */
 int vs_parse_context(const char *s, unsigned *out, vs_err *err);

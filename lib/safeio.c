@@ -180,12 +180,26 @@ static int walk_nofollow(int rootfd, const char *path, int flags, mode_t mode)
 	return cur;
 }
 
+/* RESOLVE_NO_XDEV unless a guest's mounts are being set up (then paths
+ * legitimately cross the mounts vserver just made). */
+static bool allow_xdev;
+
+void vs_safeio_allow_xdev(bool allow)
+{
+	allow_xdev = allow;
+}
+
+static uint64_t resolve_flags(void)
+{
+	return RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (allow_xdev ? 0 : RESOLVE_NO_XDEV);
+}
+
 int vs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, vs_err *err)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+		.resolve = resolve_flags(),
 	};
 	while (*path == '/')
 		path++;
@@ -214,8 +228,7 @@ int vs_mkdir_p_in_root(int rootfd, const char *path, mode_t mode, vs_err *err)
 		if (mkdirat(cur, tok, mode) < 0 && errno != EEXIST)
 			return vs_fail_errno(err, "%s: mkdir %s", path, tok);
 		/* Resolve (possibly a guest symlink) without leaving the root. */
-		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-					.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+		struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = resolve_flags() };
 		/* Resolution must be relative to the guest root to clamp
 		 * absolute links, so resolve the prefix so far from rootfd. */
 		size_t off = (size_t)(tok - copy) + strlen(tok);

@@ -30,6 +30,11 @@ int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, si
  * open flags; O_NOFOLLOW applies to the last component. */
 int vs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, vs_err *err);
 
+/* Paths are resolved with RESOLVE_NO_XDEV (no crossing of mount points)
+ * except after vs_safeio_allow_xdev(true), which the start sequence calls
+ * in the guest's own mount namespace while it mounts. */
+void vs_safeio_allow_xdev(bool allow);
+
 /* Open (O_RDONLY|O_DIRECTORY) the directory that contains `path` inside
  * the root, creating the missing directories (mode 0755) when `create`
  * is set.  *base points into `path` at the final component. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "cli.h"
 #include "guest.h"
+#include "start.h"
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,6 +157,16 @@ int cmd_status(const struct vs_settings *s, const char *name, int argc, char **a
 		return EXIT_STOPPED;
 	}
 	printf("Vserver '%s' is running at context '%u'\n", name, st.context);
+	int n = vs_guest_nprocs(s, name, NULL);
+	if (n >= 0)
+		printf("Number of processes: %d\n", n);
+	long long up = (long long)time(NULL) - st.started;
+	if (up < 0)
+		up = 0;
+	if (up >= 86400)
+		printf("Uptime:              %lld days, %02lld:%02lld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
+	else
+		printf("Uptime:              %02lld:%02lld:%02lld\n", up / 3600, up % 3600 / 60, up % 60);
 	return 0;
 }
 

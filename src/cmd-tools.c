@@ -18,7 +18,7 @@ static int stub(int argc, char **argv, const char *usage)
 			return 0;
 		}
 	}
-	fprintf(stderr, "%s: not available in this version yet (guests cannot be started yet)\n", vs_prog);
+	fprintf(stderr, "%s: not available in this version yet (comes with the host-view work)\n", vs_prog);
 	return EXIT_FAIL;
 }
 

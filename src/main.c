@@ -16,6 +16,13 @@ static const char usage[] =
 	"  build [OPTIONS] -m METHOD [-- ARGS]  create the guest (see below)\n"
 	"  check                        report every problem in the guest's configuration\n"
 	"  config [--json]              print the effective configuration (defaults applied)\n"
+	"  start [--rescue [CMD...]]    start the guest (its init, or CMD in rescue mode)\n"
+	"  stop [--timeout SEC]         clean shutdown, then kill what is left (default 30 s)\n"
+	"  restart                      stop, then start\n"
+	"  enter                        a root login shell in the guest (no password)\n"
+	"  exec [-t|-T] CMD [ARGS...]   run a command in the guest (-t: with a terminal)\n"
+	"  suexec USER CMD [ARGS...]    run a command as a guest user\n"
+	"  console                      attach to the guest's console (detach: Ctrl-])\n"
 	"  status                       is the guest running (exit 0) or stopped (exit 3)\n"
 	"  running                      exit 0 if running, 1 if not\n"
 	"  rename NEWNAME               rename a stopped guest (root, configuration, identity)\n"
@@ -82,17 +89,13 @@ static int main_vserver(int argc, char **argv)
 	} cmds[] = {
 		{ "build", cmd_build },   { "check", cmd_check },   { "config", cmd_config },
 		{ "delete", cmd_delete }, { "rename", cmd_rename }, { "status", cmd_status },
-		{ "running", cmd_running },
+		{ "running", cmd_running }, { "start", cmd_start }, { "stop", cmd_stop },
+		{ "restart", cmd_restart }, { "enter", cmd_enter }, { "exec", cmd_exec },
+		{ "suexec", cmd_suexec }, { "console", cmd_console },
 	};
 	for (size_t k = 0; k < VS_ARRAY_SIZE(cmds); k++)
 		if (!strcmp(cmds[k].name, cmd))
 			return cmds[k].fn(&s, name, cargc, cargv);
-	static const char *const later[] = { "start", "stop", "restart", "enter", "exec", "suexec", "console" };
-	for (size_t k = 0; k < VS_ARRAY_SIZE(later); k++)
-		if (!strcmp(later[k], cmd)) {
-			fprintf(stderr, "%s: '%s' is not available in this version yet\n", vs_prog, cmd);
-			return EXIT_FAIL;
-		}
 	return vs_usage_error("unknown command '%s'", cmd);
 }
 

@@ -3,19 +3,29 @@
 
 Every test gets private directories through the tool's overrides
 (VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE, VSERVER_RUNDIR and
-VSERVER_HOST_RESOLV_CONF); nothing here touches /etc/vservers, /vservers,
-/var/cache/vservers or /run/vservers.
+VSERVER_HOST_RESOLV_CONF), a private cgroup parent (VSERVER_CGROUP_PARENT,
+"vstest-PID-N" below every hierarchy of /sys/fs/cgroup) and the vserver-init
+next to the binary (VSERVER_INIT); nothing here touches /etc/vservers,
+/vservers, /var/cache/vservers, /run/vservers or the "vserver" cgroups.
+After each test, the guests it left running are stopped and its cgroup
+parent is removed, also when the test failed.
 
 Environment:
   VSERVER_BIN        the binary (default: <repo>/build/vserver)
+  VSERVER_INIT       the static PID 1 of sysv guests (default: vserver-init
+                     next to VSERVER_BIN)
+  VSERVER_PROBE      the static test helper, copied into busybox guests as /t
+                     (default: tests/vs-probe in VSERVER_BIN's build directory)
   VSERVER_TEST_FAST  1: skip the tests marked `slow` (real debootstrap
                      builds; they download from the host's APT mirror)
 """
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import stat
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +38,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 VSERVER_BIN = Path(os.environ.get("VSERVER_BIN") or REPO / "build" / "vserver")
+VSERVER_INIT = Path(os.environ.get("VSERVER_INIT") or VSERVER_BIN.parent / "vserver-init")
+CGROOT = Path("/sys/fs/cgroup")
 FAST = os.environ.get("VSERVER_TEST_FAST") == "1"
 
 # The real paths the tests must never touch.
@@ -156,13 +168,112 @@ def make_tarball(src, dest, compression=None):
     return Path(dest)
 
 
+# ---- cgroups and processes ---------------------------------------------------
+
+_cgparent_seq = itertools.count(1)
+
+
+def new_cgroup_parent():
+    """A cgroup parent name private to one VS world of this pytest process."""
+    return f"vstest-{os.getpid()}-{next(_cgparent_seq)}"
+
+
+def cgroup_hierarchies():
+    """The cgroup hierarchies mounted under /sys/fs/cgroup: the root itself
+    on a pure cgroup v2 host, else every mounted v1 hierarchy and the
+    unified one (co-mounted controllers reached through symlinks once)."""
+    if (CGROOT / "cgroup.controllers").is_file():
+        return [CGROOT]
+    out, seen = [], set()
+    if not CGROOT.is_dir():
+        return out
+    for e in sorted(CGROOT.iterdir()):
+        if e.is_symlink() or not e.is_dir() or not (e / "cgroup.procs").is_file():
+            continue
+        st = os.stat(e)
+        if st.st_dev in seen:
+            continue
+        seen.add(st.st_dev)
+        out.append(e)
+    return out
+
+
+def cgroup_procs(d):
+    """Pids in the cgroup directory d and below (ints); [] if it is gone."""
+    pids = []
+    d = Path(d)
+    if not d.is_dir():
+        return pids
+    for dirpath, dirnames, _ in os.walk(d):
+        try:
+            with open(os.path.join(dirpath, "cgroup.procs")) as f:
+                pids += [int(x) for x in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, OSError):
+            pass
+    return sorted(set(pids))
+
+
+def proc_stat(pid):
+    """(comm, state, starttime) of a pid, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    comm = data[data.index("(") + 1:data.rindex(")")]
+    rest = data[data.rindex(")") + 2:].split()
+    return comm, rest[0], int(rest[19])
+
+
+def pid_alive(pid, start=None):
+    """The pid exists, is not a zombie and (if given) has that start time."""
+    st = proc_stat(pid)
+    return st is not None and st[1] != "Z" and (start is None or st[2] == start)
+
+
+def wait_until(cond, timeout=10.0, interval=0.02):
+    """Poll cond() until it is true or the timeout passes; its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def kill_verified(pid, start, comm=None, sig=signal.SIGKILL):
+    """Signal pid only if it still is the process we mean: same start time
+    (and comm).  Through a pidfd, so the pid cannot be reused in between."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (ProcessLookupError, OSError):
+        return False
+    try:
+        st = proc_stat(pid)
+        if st is None or st[2] != start or (comm is not None and st[0] != comm):
+            return False
+        signal.pidfd_send_signal(fd, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        os.close(fd)
+
+
 class VS:
     """One private vserver world: confdir, vdirbase, cachebase, rundir and a
-    fake host resolv.conf below `base`, and a runner for the binary."""
+    fake host resolv.conf below `base`, a private cgroup parent, and a
+    runner for the binary."""
 
-    def __init__(self, base, binary=VSERVER_BIN):
+    def __init__(self, base, binary=VSERVER_BIN, cgroup_parent=None, init=None):
         self.base = Path(base)
         self.bin = Path(binary)
+        self.cgparent = cgroup_parent or new_cgroup_parent()
+        assert "/" not in self.cgparent and self.cgparent not in (".", "..", "vserver")
+        if init:
+            self.init = Path(init)
+        else:
+            self.init = VSERVER_INIT if self.bin == VSERVER_BIN else self.bin.parent / "vserver-init"
         self.confdir = self.base / "etc-vservers"
         self.vdirbase = self.base / "vservers"
         self.cachebase = self.base / "cache-vservers"
@@ -178,6 +289,8 @@ class VS:
             "VSERVER_CACHEBASE": str(self.cachebase),
             "VSERVER_RUNDIR": str(self.rundir),
             "VSERVER_HOST_RESOLV_CONF": str(self.host_resolv),
+            "VSERVER_CGROUP_PARENT": self.cgparent,
+            "VSERVER_INIT": str(self.init),
             "LC_ALL": "C",
         })
         self.env = env
@@ -254,6 +367,92 @@ class VS:
                 out += sorted(str(p) for p in d.iterdir() if p.name.startswith(f".{name}.build-"))
         return out
 
+    # running guests
+    def state(self, name):
+        """RUNDIR/NAME/state as a dict (monitor, monitor_start, init,
+        init_start, context, started), or None."""
+        try:
+            text = (self.rundir / name / "state").read_text()
+        except FileNotFoundError:
+            return None
+        d = {}
+        for ln in text.splitlines():
+            f = ln.split()
+            if f and f[0] in ("monitor", "init") and len(f) == 3:
+                d[f[0]], d[f[0] + "_start"] = int(f[1]), int(f[2])
+            elif f and len(f) == 2:
+                d[f[0]] = int(f[1])
+        return d
+
+    def cgroup_parent_dirs(self):
+        """This world's cgroup parent in every hierarchy (existing or not)."""
+        return [h / self.cgparent for h in cgroup_hierarchies()]
+
+    def cgroup_dirs(self, name):
+        """The existing cgroup directories of guest `name`."""
+        return [d / name for d in self.cgroup_parent_dirs() if (d / name).is_dir()]
+
+    def cgroup_procs(self, name=None):
+        """Pids in the cgroups of guest `name` (default: of every guest of
+        this world), in any hierarchy."""
+        pids = set()
+        for d in self.cgroup_parent_dirs():
+            pids.update(cgroup_procs(d / name if name else d))
+        return sorted(pids)
+
+    def cleanup(self):
+        """Stop what this world left running and remove its cgroup parent.
+        Never raises; returns a list of problems (for a report)."""
+        problems = []
+        names = set()
+        for d in (self.rundir, self.confdir):
+            if d.is_dir():
+                names.update(p.name for p in d.iterdir() if not p.name.startswith("."))
+        for name in sorted(names):
+            st = self.state(name)
+            if st is None or "monitor" not in st:
+                continue
+            try:
+                if pid_alive(st["monitor"], st["monitor_start"]):
+                    self.run([name, "stop", "--timeout", "5"], check=False, timeout=60)
+            except Exception as e:  # noqa: BLE001 - cleanup must go on
+                problems.append(f"stop {name}: {e!r}")
+            # the monitor, if it is still there (verified: start time and name)
+            if pid_alive(st["monitor"], st["monitor_start"]):
+                problems.append(f"{name}: monitor {st['monitor']} still running after stop")
+                kill_verified(st["monitor"], st["monitor_start"], "vserver-mon")
+        # anything left in our private cgroups is ours: kill it by pid
+        for attempt in range(50):
+            pids = self.cgroup_procs()
+            if not pids:
+                break
+            if attempt == 0:
+                problems.append(f"processes left in cgroup parent {self.cgparent}: {pids}")
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+        for parent in self.cgroup_parent_dirs():
+            if not parent.is_dir():
+                continue
+            subs = []
+            for dirpath, dirnames, _ in os.walk(parent):
+                subs += [os.path.join(dirpath, n) for n in dirnames]
+            for d in sorted(subs, key=len, reverse=True) + [str(parent)]:
+                for attempt in range(50):
+                    try:
+                        os.rmdir(d)
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError as e:
+                        if attempt == 49:
+                            problems.append(f"rmdir {d}: {e}")
+                        time.sleep(0.05)
+        return problems
+
 
 def assert_no_guest(vs, name):
     assert not os.path.lexists(vs.cfg(name)), f"{vs.cfg(name)} exists"
@@ -272,10 +471,16 @@ def vserver_bin():
 
 @pytest.fixture
 def vs(tmp_path, vserver_bin):
+    """A private vserver world (see VS).  Afterwards, also on failure: the
+    guests left running are stopped (stop --timeout 5), the private cgroup
+    parent is removed from every hierarchy, then the directories."""
     w = VS(tmp_path / "w", vserver_bin)
     try:
         yield w
     finally:
+        problems = w.cleanup()
+        if problems:
+            sys.stderr.write("vs fixture cleanup: " + "; ".join(problems) + "\n")
         rmtree(w.base)
 
 
@@ -318,6 +523,7 @@ def debian_guest(tmp_path_factory, vserver_bin):
         yield types.SimpleNamespace(vs=w, name="deb", root=w.root("deb"), cfg=w.cfg("deb"),
                                     build=r, elapsed=elapsed, tarball=tarball)
     finally:
+        w.cleanup()
         rmtree(base)
 
 
@@ -440,3 +646,87 @@ def no_erofs(step):
 def need_unshare():
     if not shutil.which("unshare"):
         pytest.skip("unshare (util-linux) is not installed")
+
+
+# ---- busybox test guests: busybox-static plus the vs-probe helper as /t --------------------
+
+PAYLOAD = REPO / "tests" / "payload"
+VSERVER_PROBE = Path(os.environ.get("VSERVER_PROBE") or VSERVER_BIN.parent / "tests" / "vs-probe")
+BUSYBOX = Path("/bin/busybox")
+
+
+def elf_is_static(path):
+    """True if `path` is an ELF file without a program interpreter (a
+    static or static-pie executable): it runs in a guest without a libc."""
+    import struct
+    with open(path, "rb") as f:
+        h = f.read(64)
+        if len(h) < 52 or h[:4] != b"\x7fELF" or h[4] not in (1, 2) or h[5] not in (1, 2):
+            return False
+        end = "<" if h[5] == 1 else ">"
+        if h[4] == 2:
+            phoff, = struct.unpack(end + "Q", h[32:40])
+            phentsize, phnum = struct.unpack(end + "HH", h[54:58])
+        else:
+            phoff, = struct.unpack(end + "I", h[28:32])
+            phentsize, phnum = struct.unpack(end + "HH", h[42:46])
+        for i in range(phnum):
+            f.seek(phoff + i * phentsize)
+            p_type, = struct.unpack(end + "I", f.read(4))
+            if p_type == 3:         # PT_INTERP
+                return False
+        return True
+
+
+@pytest.fixture(scope="session")
+def vs_probe():
+    """The built vs-probe (tests/payload/probe.c), a static executable."""
+    p = VSERVER_PROBE
+    assert p.is_file() and os.access(p, os.X_OK), (
+        f"{p} is not an executable; build the project (ninja -C BUILDDIR) or set VSERVER_PROBE")
+    assert elf_is_static(p), f"{p} is not statically linked"
+    return p
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory, vs_probe):
+    """ONE tiny guest root per test run, from tests/payload/make-busybox-rootfs.sh
+    (busybox-static, sysv rc scripts with a marker service, the probe as /t).
+    Read-only for the tests."""
+    if not BUSYBOX.is_file():
+        pytest.skip("busybox-static is not installed (/bin/busybox)")
+    if not elf_is_static(BUSYBOX):
+        pytest.skip(f"{BUSYBOX} is not statically linked (install busybox-static)")
+    base = tmp_path_factory.mktemp("busybox")
+    root = base / "rootfs"
+    r = subprocess.run(["sh", str(PAYLOAD / "make-busybox-rootfs.sh"), str(root), str(vs_probe)],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        pytest.fail(f"make-busybox-rootfs.sh failed (exit {r.returncode})\n{r.stdout}{r.stderr}")
+    try:
+        yield root
+    finally:
+        rmtree(base)
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs_tarball(busybox_rootfs):
+    """busybox_rootfs packed as a .tar.gz (numeric owners) for `-m template`."""
+    tarball = busybox_rootfs.parent / "busybox-rootfs.tar.gz"
+    if not tarball.exists():
+        make_tarball(busybox_rootfs, tarball, "gz")
+    return tarball
+
+
+@pytest.fixture
+def bbguest(vs, busybox_rootfs_tarball):
+    """A guest named 'bb' built from the busybox tarball in this test's
+    private vserver world (init style sysv: it has /etc/init.d/rc).  Returns
+    the name.  If the test left it running, it is stopped afterwards."""
+    name = "bb"
+    vs.build(name, method="template", margs=("-t", busybox_rootfs_tarball), timeout=120)
+    try:
+        yield name
+    finally:
+        if vs.run([name, "running"], check=False, timeout=30).returncode == 0:
+            vs.run([name, "stop", "--timeout", "10"], check=False, timeout=60)

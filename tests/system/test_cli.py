@@ -99,11 +99,10 @@ def test_unknown_command_message(vs):
     assert "unknown command 'frobnicate'" in r.stderr
 
 
-def test_later_commands_are_not_usage_errors(vs):
-    # start/stop/enter belong to the next issue: a clear "not yet", exit 1
+def test_console_of_stopped_guest_fails(vs):
     vs.build("g")
-    r = vs.run(["g", "start"], check=1)
-    assert "start" in r.stderr
+    r = vs.run(["g", "console"], check=1)
+    assert "not running" in r.stderr
 
 
 def test_no_such_guest_exit_5(vs):

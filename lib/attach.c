@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "attach.h"
+#include "caps.h"
+#include "cgroup.h"
+#include "config.h"
+#include "lock.h"
+#include "safeio.h"
+#include "sysfilter.h"
+#include "state.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+struct guser {
+	uid_t uid;
+	gid_t gid;
+	char home[256];
+	char shell[256];
+	char name[64];
+};
+
+/* Parse the guest's /etc/passwd ourselves (no NSS, no guest library is
+ * ever loaded into a privileged process: HS-05). */
+static int lookup_user(const char *user, struct guser *u, vs_err *err)
+{
+	_cleanup_free_ char *data = NULL;
+	vs_err e;
+	uint64_t num;
+	bool numeric = vs_parse_u64(user, &num) == 0;
+	if (numeric && num > 4294967294ULL)
+		return vs_fail(err, VS_E_INVALID, 0, "user '%s': uid out of range (0..4294967294)", user);
+	if (!numeric && (!*user || strpbrk(user, ":\n/ ")))
+		return vs_fail(err, VS_E_INVALID, 0, "user '%s' is not a valid user name", user);
+	if (vs_read_file_at(AT_FDCWD, "/etc/passwd", 4 << 20, &data, NULL, &e) == 0) {
+		char *save = NULL;
+		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			char *f[7];
+			int n = 0;
+			char *p = l;
+			while (n < 7) {
+				f[n++] = p;
+				p = strchr(p, ':');
+				if (!p)
+					break;
+				*p++ = 0;
+			}
+			if (n < 7)
+				continue;
+			uint64_t uid, gid;
+			if (vs_parse_u64(f[2], &uid) < 0 || vs_parse_u64(f[3], &gid) < 0)
+				continue;
+			if (numeric ? uid != num : strcmp(f[0], user))
+				continue;
+			u->uid = (uid_t)uid;
+			u->gid = (gid_t)gid;
+			snprintf(u->name, sizeof u->name, "%s", f[0]);
+			snprintf(u->home, sizeof u->home, "%s", *f[5] ? f[5] : "/");
+			snprintf(u->shell, sizeof u->shell, "%s", f[6]);
+			return 0;
+		}
+	}
+	if (numeric) {
+		u->uid = (uid_t)num;
+		u->gid = (gid_t)num;
+		snprintf(u->name, sizeof u->name, "%s", user);
+		snprintf(u->home, sizeof u->home, "/");
+		u->shell[0] = 0;
+		return 0;
+	}
+	return vs_fail(err, VS_E_INVALID, 0, "no user '%s' in the guest's /etc/passwd", user);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char c = 'm';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+static void fail_to(int fd, const vs_err *e)
+{
+	if (write(fd, e->msg, strlen(e->msg)) < 0) {
+	}
+	_exit(127);
+}
+
+/* In the guest, as the new process: everything from the pty to exec. */
+static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o, bool pty, int sock, int errfd,
+		       const char *term)
+{
+	vs_err e = { 0 };
+	setsid();
+	if (pty) {
+		int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+		struct statfs sf;
+		if (m < 0 || fstatfs(m, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC) {
+			vs_fail(&e, VS_E_SYSTEM, m < 0 ? errno : 0, "the guest's /dev/pts/ptmx is not a devpts pty multiplexer");
+			fail_to(errfd, &e);
+		}
+		int unlock = 0;
+		if (ioctl(m, TIOCSPTLCK, &unlock) < 0) {
+			vs_fail_errno(&e, "unlocking the pty");
+			fail_to(errfd, &e);
+		}
+		int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (sl < 0) {
+			vs_fail_errno(&e, "opening the pty");
+			fail_to(errfd, &e);
+		}
+		if (send_fd(sock, m) < 0) {
+			vs_fail_errno(&e, "passing the pty");
+			fail_to(errfd, &e);
+		}
+		close(m);
+		if (ioctl(sl, TIOCSCTTY, 0) < 0 || dup2(sl, 0) < 0 || dup2(sl, 1) < 0 || dup2(sl, 2) < 0) {
+			vs_fail_errno(&e, "pty as the controlling terminal");
+			fail_to(errfd, &e);
+		}
+		if (sl > 2)
+			close(sl);
+	}
+	close(sock);
+	if (vs_config_personality(c) && personality(vs_config_personality(c)) < 0) {
+		vs_fail_errno(&e, "personality");
+		fail_to(errfd, &e);
+	}
+	if (c->nice_set && setpriority(PRIO_PROCESS, 0, c->nice) < 0) {
+		vs_fail_errno(&e, "nice %d", c->nice);
+		fail_to(errfd, &e);
+	}
+	struct guser u = { .uid = 0, .gid = 0, .home = "/root", .name = "root" };
+	if (o->user && lookup_user(o->user, &u, &e) < 0)
+		fail_to(errfd, &e);
+	if (!o->user) {
+		struct guser r;
+		vs_err e2;
+		if (lookup_user("0", &r, &e2) == 0) {
+			snprintf(u.home, sizeof u.home, "%s", r.home);
+			snprintf(u.shell, sizeof u.shell, "%s", r.shell);
+		}
+	}
+	if (vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
+		fail_to(errfd, &e);
+	if (u.uid != 0 || u.gid != 0) {
+		if (setgroups(1, &u.gid) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 || setresuid(u.uid, u.uid, u.uid) < 0) {
+			vs_fail_errno(&e, "switching to user %s", u.name);
+			fail_to(errfd, &e);
+		}
+	} else if (setgroups(0, NULL) < 0) {
+		vs_fail_errno(&e, "setgroups");
+		fail_to(errfd, &e);
+	}
+	/* environment */
+	vs_strv env = { 0 };
+	for (size_t i = 0; i < c->init.environment.n; i++)
+		vs_strv_push(&env, c->init.environment.v[i]);
+	vs_strv_push_take(&env, vs_asprintf("HOME=%s", u.home));
+	vs_strv_push_take(&env, vs_asprintf("USER=%s", u.name));
+	vs_strv_push_take(&env, vs_asprintf("LOGNAME=%s", u.name));
+	if (term)
+		vs_strv_push_take(&env, vs_asprintf("TERM=%s", term));
+	vs_strv_push(&env, "container=vserver");
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (size_t i = 0; i < env.n; i++)
+		if (vs_str_startswith(env.v[i], "PATH="))
+			path = env.v[i] + 5;
+	if (chdir(o->argv ? "/" : u.home) < 0 && chdir("/") < 0)
+		_exit(127);
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (o->argv) {
+		if (strchr(o->argv[0], '/')) {
+			execve(o->argv[0], o->argv, env.v);
+		} else {
+			_cleanup_free_ char *copy = vs_strdup(path);
+			char *save = NULL;
+			for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+				_cleanup_free_ char *p = vs_asprintf("%s/%s", d, o->argv[0]);
+				execve(p, o->argv, env.v);
+			}
+			errno = ENOENT;
+		}
+		vs_fail_errno(&e, "cannot run %s in the guest", o->argv[0]);
+		fail_to(errfd, &e);
+	}
+	/* the login shell: `shell` file, the user's shell, bash, sh */
+	const char *cands[] = { c->shell, u.shell[0] ? u.shell : NULL, "/bin/bash", "/bin/sh" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(cands); i++) {
+		if (!cands[i] || access(cands[i], X_OK) < 0)
+			continue;
+		const char *b = strrchr(cands[i], '/');
+		_cleanup_free_ char *a0 = vs_asprintf("-%s", b ? b + 1 : cands[i]);
+		vs_strv_push_take(&env, vs_asprintf("SHELL=%s", cands[i]));
+		char *argv[] = { a0, NULL };
+		execve(cands[i], argv, env.v);
+	}
+	vs_fail(&e, VS_E_SYSTEM, ENOENT, "no shell found in the guest (tried the shell file, /bin/bash, /bin/sh)");
+	fail_to(errfd, &e);
+}
+
+static volatile sig_atomic_t fwd_pid;
+static volatile sig_atomic_t winch;
+
+static void forward(int sig)
+{
+	if (sig == SIGWINCH) {
+		winch = 1;
+		return;
+	}
+	if (fwd_pid > 0)
+		kill(fwd_pid, sig);
+}
+
+static int proxy(int master, pid_t child, int *wstatus)
+{
+	struct termios saved;
+	bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+	}
+	struct winsize ws;
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		ioctl(master, TIOCSWINSZ, &ws);
+	bool in_open = true;
+	int rc = -1;
+	for (;;) {
+		if (winch) {
+			winch = 0;
+			if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+				ioctl(master, TIOCSWINSZ, &ws);
+		}
+		struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = in_open ? 0 : -1, .events = POLLIN } };
+		int n = poll(p, 2, 200);
+		if (n < 0 && errno != EINTR)
+			break;
+		char buf[8192];
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(master, buf, sizeof buf);
+			if (r > 0) {
+				for (ssize_t off = 0; off < r;) {
+					ssize_t w = write(1, buf + off, (size_t)(r - off));
+					if (w <= 0)
+						break;
+					off += w;
+				}
+			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+				break; /* EIO: the last slave fd closed */
+		}
+		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
+			ssize_t r = read(0, buf, sizeof buf);
+			if (r > 0) {
+				if (write(master, buf, (size_t)r) < 0) {
+				}
+			} else if (r == 0) {
+				in_open = false;
+				char eof = 4; /* ^D: end of input for the guest side */
+				if (write(master, &eof, 1) < 0) {
+				}
+			}
+		}
+		int st;
+		if (waitpid(child, &st, WNOHANG) == child) {
+			*wstatus = st;
+			rc = 0;
+			/* drain what is left */
+			ssize_t r;
+			while ((r = read(master, buf, sizeof buf)) > 0)
+				if (write(1, buf, (size_t)r) < 0)
+					break;
+			break;
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	if (rc < 0) {
+		while (waitpid(child, wstatus, 0) < 0 && errno == EINTR)
+			;
+		rc = 0;
+	}
+	return rc;
+}
+
+int vs_attach(const struct vs_settings *s, const char *name, const struct vs_attach_opts *o, int *status,
+	      vs_err *err)
+{
+	*status = 255;
+	struct vs_config c;
+	struct vs_diags d = { 0 };
+	if (vs_config_load(s, name, &c, &d, err) < 0) {
+		vs_diags_free(&d);
+		return -1;
+	}
+	vs_diags_free(&d);
+	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1;
+	struct vs_cgroup cg = { 0 };
+	if (!o->no_lock) {
+		lock = vs_lock(s, name, LOCK_SH, err);
+		if (lock < 0)
+			goto out;
+	}
+	struct vs_state st;
+	int r = vs_state_get(s, name, &st, NULL, err);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		vs_fail(err, VS_E_STATE, 0, "vserver '%s' is not running", name);
+		goto out;
+	}
+	/* the guest's PID 1, pinned by a pidfd, then checked to be the one
+	 * that was recorded (not a reused pid) */
+	pidfd = (int)syscall(SYS_pidfd_open, st.init, 0);
+	if (pidfd < 0 || vs_proc_starttime(st.init) != st.init_start) {
+		vs_fail(err, VS_E_STATE, 0, "vserver '%s' is not running (its PID 1 is gone)", name);
+		goto out;
+	}
+	if (vs_cgroup_open(s, o->cgroot ? o->cgroot : "/sys/fs/cgroup", name, &cg, err) < 0)
+		goto out;
+	if (!vs_cgroup_contains(&cg, st.init)) {
+		vs_fail(err, VS_E_STATE, 0, "vserver '%s': recorded PID 1 %d is not in the guest's cgroup", name,
+			(int)st.init);
+		goto out;
+	}
+	bool pty = o->tty == 1 || (o->tty < 0 && isatty(0));
+	const char *term = getenv("TERM");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		vs_fail_errno(err, "socketpair");
+		goto out;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t child = fork();
+	if (child < 0) {
+		vs_fail_errno(err, "fork");
+		goto out;
+	}
+	if (child == 0) {
+		/* the joining process */
+		vs_err e = { 0 };
+		close(sv[0]);
+		close(ep[0]);
+		prctl(PR_SET_DUMPABLE, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (vs_cgroup_attach(&cg, getpid(), &e) < 0)
+			fail_to(ep[1], &e);
+		if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP) < 0) {
+			vs_fail_errno(&e, "joining the guest's namespaces");
+			fail_to(ep[1], &e);
+		}
+		close(pidfd);
+		if (lock >= 0)
+			close(lock);
+		/* the guest's capability set before the new process appears in
+		 * the guest's PID namespace: a guest granted SYS_PTRACE must
+		 * never find a process there with more than its own set */
+		if (vs_seccomp_apply(&c, &e) < 0 || vs_caps_apply(vs_config_bounding_set(&c), &e) < 0)
+			fail_to(ep[1], &e);
+		pid_t g = fork();
+		if (g < 0) {
+			vs_fail_errno(&e, "fork");
+			fail_to(ep[1], &e);
+		}
+		if (g == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			grandchild(&c, o, pty, sv[1], ep[1], term);
+			_exit(127);
+		}
+		close(sv[1]);
+		close(ep[1]);
+		fwd_pid = g;
+		struct sigaction sa = { .sa_handler = forward };
+		sigemptyset(&sa.sa_mask);
+		int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+		for (size_t i = 0; i < VS_ARRAY_SIZE(sigs); i++)
+			sigaction(sigs[i], &sa, NULL);
+		int ws;
+		while (waitpid(g, &ws, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	close(ep[1]);
+	ep[1] = -1;
+	if (lock >= 0) {
+		close(lock); /* joined or failed: the lock has done its job */
+		lock = -1;
+	}
+	fwd_pid = child;
+	struct sigaction sa = { .sa_handler = forward }, old[7];
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], pty && sigs[i] == SIGINT ? &(struct sigaction){ .sa_handler = SIG_IGN } : &sa, &old[i]);
+	int ws = 0;
+	if (pty) {
+		master = recv_fd(sv[0]);
+		if (master >= 0)
+			proxy(master, child, &ws);
+		else
+			while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+				;
+	} else {
+		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (size_t i = 0; i < VS_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	char msg[2048];
+	ssize_t n = read(ep[0], msg, sizeof msg - 1);
+	if (n > 0) {
+		msg[n] = 0;
+		vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
+		goto out;
+	}
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (sv[i] >= 0)
+			close(sv[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	if (master >= 0)
+		close(master);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (lock >= 0)
+		close(lock);
+	vs_cgroup_free(&cg);
+	vs_config_free(&c);
+	return rc;
+}
+
+int vs_console(const struct vs_settings *s, const char *name, const vs_report *rep, vs_err *err)
+{
+	struct vs_state st;
+	int r = vs_state_get(s, name, &st, NULL, err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return vs_fail(err, VS_E_STATE, 0, "vserver '%s' is not running", name);
+	_cleanup_free_ char *p = vs_asprintf("%s/%s/console.sock", s->rundir, name);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(p) >= sizeof a.sun_path)
+		return vs_fail(err, VS_E_INVALID, ENAMETOOLONG, "%s", p);
+	strcpy(a.sun_path, p);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		return vs_fail_errno(err, "console of '%s' (%s)", name, p);
+	vs_say(rep, "Connected to the console of '%s'. Detach with Ctrl-].", name);
+	struct termios saved;
+	bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
+	if (raw) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		tcsetattr(0, TCSANOW, &t);
+	}
+	bool in_open = true;
+	for (;;) {
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = in_open ? 0 : -1, .events = POLLIN } };
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		char buf[4096];
+		if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(fd, buf, sizeof buf);
+			if (n <= 0)
+				break;
+			if (write(1, buf, (size_t)n) < 0)
+				break;
+		}
+		if (pf[1].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(0, buf, sizeof buf);
+			if (n <= 0) {
+				in_open = false;
+				continue;
+			}
+			char *det = memchr(buf, 0x1d, (size_t)n); /* Ctrl-] */
+			if (det)
+				n = det - buf;
+			if (n > 0 && write(fd, buf, (size_t)n) < 0)
+				break;
+			if (det)
+				break;
+		}
+	}
+	if (raw)
+		tcsetattr(0, TCSANOW, &saved);
+	vs_say(rep, "\r\nDetached from the console of '%s'.", name);
+	return 0;
+}

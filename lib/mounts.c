@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "mounts.h"
+#include "safeio.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+/* Mounts vserver makes itself, in this order. */
+static const struct vmount {
+	const char *target, *type, *source, *data;
+	unsigned long flags;
+	mode_t mode;
+} base_mounts[] = {
+	{ "proc", "proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
+	{ "sys", "sysfs", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 0555 },
+	{ "dev", "tmpfs", "tmpfs", "mode=755,size=65536k", MS_NOSUID | MS_NOEXEC, 0755 },
+	{ "dev/pts", "devpts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", MS_NOSUID | MS_NOEXEC, 0755 },
+	{ "dev/shm", "tmpfs", "shm", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
+	{ "dev/mqueue", "mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
+	{ "run", "tmpfs", "tmpfs", "mode=755,size=20%", MS_NOSUID | MS_NODEV, 0755 },
+	{ "run/lock", "tmpfs", "tmpfs", "mode=1777,size=5m", MS_NOSUID | MS_NODEV | MS_NOEXEC, 01777 },
+};
+
+/* Device nodes in the guest's /dev (the device policy allows exactly
+ * these, plus the devpts ptys). */
+static const struct vdev {
+	const char *name;
+	unsigned maj, min;
+} dev_nodes[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const char *const dev_links[][2] = {
+	{ "ptmx", "pts/ptmx" }, { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" },
+};
+
+/* /proc files hidden (bound to /dev/null) and directories hidden (an
+ * empty read-only tmpfs), as the peers do. */
+static const char *const proc_masked_files[] = {
+	"proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug", "proc/latency_stats", "proc/kmsg",
+	"proc/sysrq-trigger", "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
+};
+static const char *const proc_masked_dirs[] = { "proc/acpi", "proc/scsi", "proc/asound", "proc/driver/rtc" };
+/* /proc paths made read-only. */
+static const char *const proc_readonly[] = { "proc/sys", "proc/irq", "proc/bus", "proc/fs" };
+
+static int fd_path(int fd, char *buf, size_t len)
+{
+	return snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+/* Resolve target inside the root; create it (dir or file) if missing. */
+static int target_fd(int rootfd, const char *target, bool dir, mode_t mode, vs_err *err)
+{
+	int fd = vs_openat_in_root(rootfd, target, O_PATH | O_NOFOLLOW, 0, err);
+	if (fd < 0 && err->errnum == ENOENT) {
+		const char *base;
+		_cleanup_close_ int pfd = vs_open_parent_in_root(rootfd, target, true, &base, err);
+		if (pfd < 0)
+			return -1;
+		if (dir) {
+			if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST)
+				return vs_fail_errno(err, "guest %s: mkdir", target);
+		} else {
+			int f = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (f < 0 && errno != EEXIST)
+				return vs_fail_errno(err, "guest %s: create", target);
+			if (f >= 0)
+				close(f);
+		}
+		fd = vs_openat_in_root(rootfd, target, O_PATH | O_NOFOLLOW, 0, err);
+	}
+	if (fd < 0)
+		return vs_err_prefix(err, "mount target");
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return vs_fail_errno(err, "guest %s", target);
+	}
+	if (S_ISLNK(st.st_mode) || (dir && !S_ISDIR(st.st_mode)) || (!dir && S_ISDIR(st.st_mode))) {
+		close(fd);
+		return vs_fail(err, VS_E_INVALID, 0, "mount target %s in the guest is %s, expected a %s", target,
+			       S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+			       dir ? "directory" : "file");
+	}
+	return fd;
+}
+
+static int mount_at(const char *src, int tfd, const char *type, unsigned long flags, const char *data,
+		    const char *what, vs_err *err)
+{
+	char p[64];
+	fd_path(tfd, p, sizeof p);
+	if (mount(src, p, type, flags, data) < 0)
+		return vs_fail_errno(err, "mount %s on guest %s", type ? type : src, what);
+	return 0;
+}
+
+/* Remount a bind mount read-only (and nosuid,nodev). */
+static int remount_ro(int tfd, const char *what, unsigned long extra, vs_err *err)
+{
+	char p[64];
+	fd_path(tfd, p, sizeof p);
+	/* the fd points at the mounted-over dentry? reopen to get the top */
+	if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | extra, NULL) < 0)
+		return vs_fail_errno(err, "read-only remount of guest %s", what);
+	return 0;
+}
+
+static int reopen(int rootfd, const char *target, bool dir, vs_err *err)
+{
+	return target_fd(rootfd, target, dir, 0755, err);
+}
+
+/* util-vserver's default fstab mounts /proc and /dev/pts itself: vserver
+ * always makes these (with the masks and read-only paths), so fstab
+ * lines for them are accepted and ignored. */
+static bool base_target(const char *target)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(base_mounts); i++)
+		if (!strcmp(target + 1, base_mounts[i].target))
+			return true;
+	return false;
+}
+
+static int mount_fstab(int rootfd, const struct vs_fstab *f, vs_err *err)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct vs_fstab_entry *e = &f->e[i];
+		if (base_target(e->target))
+			continue;
+		struct stat st;
+		bool dir = true;
+		if (e->bind) {
+			if (stat(e->source, &st) < 0)
+				return vs_fail_errno(err, "fstab line %d: bind source %s", e->line, e->source);
+			dir = S_ISDIR(st.st_mode);
+		}
+		_cleanup_close_ int t = target_fd(rootfd, e->target, dir, 0755, err);
+		if (t < 0)
+			return vs_err_prefix(err, "fstab line %d", e->line);
+		unsigned long flags = MS_NOSUID | MS_NODEV;
+		/* translate the options we allow */
+		_cleanup_free_ char *copy = vs_strdup(e->options);
+		_cleanup_free_ char *data = vs_xmalloc0(strlen(e->options) + 1);
+		bool rec = false;
+		char *save = NULL;
+		for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(o, "ro"))
+				flags |= MS_RDONLY;
+			else if (!strcmp(o, "noexec"))
+				flags |= MS_NOEXEC;
+			else if (!strcmp(o, "noatime"))
+				flags |= MS_NOATIME;
+			else if (!strcmp(o, "nodiratime"))
+				flags |= MS_NODIRATIME;
+			else if (!strcmp(o, "relatime"))
+				flags |= MS_RELATIME;
+			else if (!strcmp(o, "strictatime"))
+				flags |= MS_STRICTATIME;
+			else if (!strcmp(o, "sync"))
+				flags |= MS_SYNCHRONOUS;
+			else if (!strcmp(o, "dirsync"))
+				flags |= MS_DIRSYNC;
+			else if (!strcmp(o, "rbind"))
+				rec = true;
+			else if (strchr(o, '=') || !strcmp(o, "newinstance")) {
+				if (*data)
+					strcat(data, ",");
+				strcat(data, o);
+			}
+		}
+		if (e->bind) {
+			if (mount_at(e->source, t, NULL, MS_BIND | (rec ? MS_REC : 0), NULL, e->target, err) < 0)
+				return vs_err_prefix(err, "fstab line %d", e->line);
+			close(t);
+			t = reopen(rootfd, e->target, dir, err);
+			if (t < 0)
+				return -1;
+			char p[64];
+			fd_path(t, p, sizeof p);
+			if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+				return vs_fail_errno(err, "fstab line %d: remount of %s", e->line, e->target);
+		} else {
+			const char *type = strcmp(e->type, "none") ? e->type : "tmpfs";
+			if (mount_at(e->source, t, type, flags, *data ? data : NULL, e->target, err) < 0)
+				return vs_err_prefix(err, "fstab line %d", e->line);
+		}
+	}
+	return 0;
+}
+
+static int setup_dev(int rootfd, const char *console_path, vs_err *err)
+{
+	_cleanup_close_ int dfd = vs_openat_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY, 0, err);
+	if (dfd < 0)
+		return -1;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(dev_nodes); i++) {
+		if (mknodat(dfd, dev_nodes[i].name, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0)
+			return vs_fail_errno(err, "guest /dev/%s", dev_nodes[i].name);
+		fchmodat(dfd, dev_nodes[i].name, 0666, 0);
+	}
+	for (size_t i = 0; i < VS_ARRAY_SIZE(dev_links); i++)
+		if (symlinkat(dev_links[i][1], dfd, dev_links[i][0]) < 0)
+			return vs_fail_errno(err, "guest /dev/%s", dev_links[i][0]);
+	if (console_path) {
+		int f = openat(dfd, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f < 0)
+			return vs_fail_errno(err, "guest /dev/console");
+		close(f);
+		_cleanup_close_ int t = openat(dfd, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0 || mount_at(console_path, t, NULL, MS_BIND, NULL, "/dev/console", err) < 0)
+			return t < 0 ? vs_fail_errno(err, "guest /dev/console") : -1;
+	}
+	return 0;
+}
+
+static int mask_proc(int rootfd, vs_err *err)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_masked_files); i++) {
+		vs_err e;
+		int t = vs_openat_in_root(rootfd, proc_masked_files[i], O_PATH | O_NOFOLLOW, 0, &e);
+		if (t < 0)
+			continue; /* not on this kernel */
+		int r = mount_at("/dev/null", t, NULL, MS_BIND, NULL, proc_masked_files[i], err);
+		close(t);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_masked_dirs); i++) {
+		vs_err e;
+		int t = vs_openat_in_root(rootfd, proc_masked_dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, &e);
+		if (t < 0)
+			continue;
+		int r = mount_at("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0", proc_masked_dirs[i], err);
+		close(t);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_readonly); i++) {
+		vs_err e;
+		int t = vs_openat_in_root(rootfd, proc_readonly[i], O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, &e);
+		if (t < 0)
+			continue;
+		char self[64];
+		fd_path(t, self, sizeof self);
+		int r = mount_at(self, t, NULL, MS_BIND | MS_REC, NULL, proc_readonly[i], err);
+		close(t);
+		if (r < 0)
+			return -1;
+		t = vs_openat_in_root(rootfd, proc_readonly[i], O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, err);
+		if (t < 0)
+			return -1;
+		r = remount_ro(t, proc_readonly[i], MS_NOSUID | MS_NODEV | MS_NOEXEC, err);
+		close(t);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, vs_err *err)
+{
+	/* 1. the guest's own fstab first (so /proc etc. below are on top of
+	 *    anything it mounted at those places) */
+	if (mount_fstab(rootfd, &c->fstab, err) < 0 || mount_fstab(rootfd, &c->fstab_remote, err) < 0)
+		return -1;
+	/* 2. the base mounts */
+	for (size_t i = 0; i < VS_ARRAY_SIZE(base_mounts); i++) {
+		const struct vmount *m = &base_mounts[i];
+		_cleanup_close_ int t = target_fd(rootfd, m->target, true, m->mode, err);
+		if (t < 0)
+			return -1;
+		if (mount_at(m->source, t, m->type, m->flags, m->data, m->target, err) < 0)
+			return -1;
+		if (!strcmp(m->target, "proc") && mask_proc(rootfd, err) < 0)
+			return -1;
+		if (!strcmp(m->target, "dev") && setup_dev(rootfd, console_path, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int vs_mounts_pivot(int rootfd, vs_err *err)
+{
+	if (fchdir(rootfd) < 0)
+		return vs_fail_errno(err, "chdir to the guest root");
+	/* pivot_root(".", "."): the old root ends up stacked on top of the
+	 * new one and is detached right away (no put_old directory in the
+	 * guest tree) */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return vs_fail_errno(err, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return vs_fail_errno(err, "detach the old root");
+	if (chdir("/") < 0)
+		return vs_fail_errno(err, "chdir /");
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The guest's filesystem view, built in the guest's private mount
+ * namespace before pivot_root.  Every target is resolved inside the
+ * guest root (openat2 RESOLVE_IN_ROOT) to an O_PATH fd and mounted
+ * through /proc/self/fd/N, so a symlink planted by the guest can never
+ * redirect a mount onto the host (CVE-2021-30465 class). */
+#pragma once
+#include "config.h"
+#include "error.h"
+
+/* Mount everything under the guest root (rootfd: an O_DIRECTORY fd of
+ * the guest root, already a mount point in a private namespace):
+ * fstab entries, /proc with masks, /sys read-only, /dev, /dev/pts,
+ * /dev/shm, /dev/mqueue, /run, and /dev/console bound to console_path
+ * (NULL: none). */
+int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, vs_err *err);
+
+/* pivot_root into the guest root and detach the old root. */
+int vs_mounts_pivot(int rootfd, vs_err *err);

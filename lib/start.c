@@ -1,0 +1,1031 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vserver NAME start / stop.
+ *
+ * Start, as run by the vserver command (host side):
+ *   S1  load and validate the configuration (same loader as `check`,
+ *       plus conflicts with other guests); refuse on any problem
+ *   S2  take the guest's lock (start, stop and enter serialize on it)
+ *   S3  running already -> message, done; stale state -> cleaned
+ *   S4  open the guest root (a real directory owned by root)
+ *   S5  create the guest's cgroup(s) and set the device policy, before
+ *       any guest process exists
+ *   S6  sysv style: copy the static vserver-init into a sealed memfd
+ *   S7  fork the per-guest monitor and wait for its report
+ * The monitor (host side, one per guest, detached):
+ *   M1  console pty (log in RUNDIR/NAME/console.log)
+ *   M2  clone the guest's PID 1 in new PID, mount, UTS and IPC
+ *       namespaces, move it into the guest cgroup, let it run
+ *   M3  record the state (monitor and init pids with start times)
+ *   M4  wait: console output to the log; PID 1 exit -> reboot (SIGHUP,
+ *       i.e. reboot(2) in the guest) respawns at M2, anything else stops
+ *   M5  kill what is left in the cgroup, remove it and the state
+ * The guest's PID 1 before it executes the init (child stages):
+ *   C1  wait until the monitor has put it into the guest cgroup, then
+ *       a new cgroup namespace rooted there
+ *   C2  all mounts slave (no propagation to the host), the guest root
+ *       bound onto itself
+ *   C3  fstab, /proc (masked, /proc/sys read-only), /sys read-only,
+ *       /dev (tmpfs with null zero full random urandom tty, devpts,
+ *       shm, mqueue, console), /run; targets resolved inside the root
+ *   C4  pivot_root, old root detached
+ *   C5  host name, domain name, personality (i686)
+ *   C6  session and controlling terminal (the console), fds 0-2 only
+ *   C7  system call filter, then capabilities: bounding set,
+ *       inheritable, ambient, permitted
+ *   C8  clean environment, cwd /, exec the init of the style */
+#include "start.h"
+#include "attach.h"
+#include "caps.h"
+#include "cgroup.h"
+#include "lock.h"
+#include "mounts.h"
+#include "safeio.h"
+#include "sysfilter.h"
+#include "state.h"
+#include "vs-build-config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static const char *const systemd_start[] = { "/sbin/init", NULL };
+static const char *const plain_start[] = { "/sbin/init", NULL };
+static const char *const sysv_start[] = { "/etc/init.d/rc", NULL }; /* + runlevel */
+
+static const struct vs_init_style_info style_table[VS_INIT__COUNT] = {
+	[VS_INIT_SYSV] = { "sysv", SIGTERM, sysv_start },
+	[VS_INIT_PLAIN] = { "plain", 0, plain_start },
+	[VS_INIT_SYSTEMD] = { "systemd", 0, systemd_start }, /* SIGRTMIN+3, set at run time */
+};
+
+const struct vs_init_style_info *vs_init_style_info(int style)
+{
+	return style >= 0 && style < VS_INIT__COUNT ? &style_table[style] : NULL;
+}
+
+static int stop_signal(int style)
+{
+	if (style == VS_INIT_SYSTEMD)
+		return SIGRTMIN + 3;
+	return style_table[style].stop_signal;
+}
+
+/* The device policy of every guest. */
+static const struct vs_dev_rule dev_rules[] = {
+	{ 'c', 1, 3, "rwm" }, { 'c', 1, 5, "rwm" }, { 'c', 1, 7, "rwm" }, { 'c', 1, 8, "rwm" },
+	{ 'c', 1, 9, "rwm" }, { 'c', 5, 0, "rwm" }, { 'c', 5, 1, "rwm" }, { 'c', 5, 2, "rwm" },
+	{ 'c', 136, -1, "rwm" },
+};
+
+static const char *cgroot_or_default(const char *r)
+{
+	return r ? r : "/sys/fs/cgroup";
+}
+
+/* ---- the guest's PID 1 (child stages) -------------------------------------- */
+
+struct child_args {
+	const struct vs_config *c;
+	const struct vs_start_opts *o;
+	int style;
+	int go_fd, err_fd;
+	int init_memfd;
+	const char *console;     /* host path of the console pty slave */
+	bool has_unified;
+};
+
+static void child_fail(int fd, const vs_err *e)
+{
+	if (write(fd, e->msg, strlen(e->msg)) < 0) {
+	}
+	_exit(127);
+}
+
+static char **build_env(const struct vs_config *c, int style)
+{
+	vs_strv env = { 0 };
+	for (size_t i = 0; i < c->init.environment.n; i++)
+		vs_strv_push(&env, c->init.environment.v[i]);
+	vs_strv_push(&env, "container=vserver");
+	if (style == VS_INIT_SYSV)
+		vs_strv_push_take(&env, vs_asprintf("VSERVER_RUNLEVEL=%s", c->init.runlevel));
+	vs_strv_push(&env, "TERM=linux");
+	return env.v;
+}
+
+static void guest_child(struct child_args *a)
+{
+	vs_err e = { 0 };
+	const struct vs_config *c = a->c;
+	char b;
+	/* C1 */
+	if (read(a->go_fd, &b, 1) != 1)
+		_exit(127);
+	close(a->go_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		vs_fail_errno(&e, "new cgroup namespace");
+		child_fail(a->err_fd, &e);
+	}
+	/* C2 */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		vs_fail_errno(&e, "making the mounts slave");
+		child_fail(a->err_fd, &e);
+	}
+	if (mount(c->vdir, c->vdir, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		vs_fail_errno(&e, "binding the guest root %s", c->vdir);
+		child_fail(a->err_fd, &e);
+	}
+	int rootfd = open(c->vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0) {
+		vs_fail_errno(&e, "%s", c->vdir);
+		child_fail(a->err_fd, &e);
+	}
+	/* C3 */
+	vs_safeio_allow_xdev(true);
+	if (vs_mounts_setup(rootfd, c, a->console, &e) < 0)
+		child_fail(a->err_fd, &e);
+	if (a->style == VS_INIT_SYSTEMD && a->has_unified) {
+		/* systemd wants a writable cgroup2 view of its own subtree */
+		int t = vs_openat_in_root(rootfd, "sys/fs/cgroup", O_PATH | O_DIRECTORY, 0, &e);
+		char p[64];
+		snprintf(p, sizeof p, "/proc/self/fd/%d", t);
+		if (t < 0 || mount("cgroup2", p, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+			if (t >= 0)
+				vs_fail_errno(&e, "mounting cgroup2 on guest /sys/fs/cgroup");
+			child_fail(a->err_fd, &e);
+		}
+		close(t);
+	}
+	int console = -1;
+	if (a->console) {
+		console = open(a->console, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (console < 0) {
+			vs_fail_errno(&e, "console %s", a->console);
+			child_fail(a->err_fd, &e);
+		}
+	}
+	/* C4 */
+	if (vs_mounts_pivot(rootfd, &e) < 0)
+		child_fail(a->err_fd, &e);
+	close(rootfd);
+	/* C5 */
+	if (sethostname(c->nodename, strlen(c->nodename)) < 0) {
+		vs_fail_errno(&e, "sethostname");
+		child_fail(a->err_fd, &e);
+	}
+	const char *dn = c->domainname ? c->domainname : "(none)";
+	if (setdomainname(dn, strlen(dn)) < 0) {
+		vs_fail_errno(&e, "setdomainname");
+		child_fail(a->err_fd, &e);
+	}
+	if (vs_config_personality(c) && personality(vs_config_personality(c)) < 0) {
+		vs_fail_errno(&e, "personality LINUX32");
+		child_fail(a->err_fd, &e);
+	}
+	/* C6 */
+	setsid();
+	if (console >= 0) {
+		if (dup2(console, 0) < 0 || dup2(console, 1) < 0 || dup2(console, 2) < 0) {
+			vs_fail_errno(&e, "console");
+			child_fail(a->err_fd, &e);
+		}
+		ioctl(0, TIOCSCTTY, 0);
+		close(console);
+	}
+	/* C7: the system call filter first (loading it needs CAP_SYS_ADMIN),
+	 * then the capabilities */
+	if (vs_seccomp_apply(c, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
+		child_fail(a->err_fd, &e);
+	/* C8 */
+	if (c->nice_set && setpriority(PRIO_PROCESS, 0, c->nice) < 0) {
+		vs_fail_errno(&e, "nice %d", c->nice);
+		child_fail(a->err_fd, &e);
+	}
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (chdir("/") < 0)
+		_exit(127);
+	char **env = build_env(c, a->style);
+	if (a->o->rescue) {
+		char *sh[] = { "/bin/sh", NULL };
+		char **argv = a->o->rescue_argv && a->o->rescue_argv[0] ? a->o->rescue_argv : sh;
+		execve(argv[0], argv, env);
+		vs_fail_errno(&e, "cannot run the rescue command %s in the guest", argv[0]);
+		child_fail(a->err_fd, &e);
+	}
+	if (a->style == VS_INIT_SYSV) {
+		/* vserver-init NSTART START... NSTOP STOP... */
+		vs_strv av = { 0 };
+		vs_strv_push(&av, "vserver-init");
+		vs_strv st = { 0 }, sp = { 0 };
+		if (c->init.cmd_start.n)
+			for (size_t i = 0; i < c->init.cmd_start.n; i++)
+				vs_strv_push(&st, c->init.cmd_start.v[i]);
+		else {
+			vs_strv_push(&st, "/etc/init.d/rc");
+			vs_strv_push(&st, c->init.runlevel);
+		}
+		if (c->init.cmd_stop.n)
+			for (size_t i = 0; i < c->init.cmd_stop.n; i++)
+				vs_strv_push(&sp, c->init.cmd_stop.v[i]);
+		else {
+			vs_strv_push(&sp, "/etc/init.d/rc");
+			vs_strv_push(&sp, "6");
+		}
+		vs_strv_push_take(&av, vs_asprintf("%zu", st.n));
+		for (size_t i = 0; i < st.n; i++)
+			vs_strv_push(&av, st.v[i]);
+		vs_strv_push_take(&av, vs_asprintf("%zu", sp.n));
+		for (size_t i = 0; i < sp.n; i++)
+			vs_strv_push(&av, sp.v[i]);
+		syscall(SYS_execveat, a->init_memfd, "", av.v, env, AT_EMPTY_PATH);
+		vs_fail_errno(&e, "cannot start vserver-init");
+		child_fail(a->err_fd, &e);
+	}
+	char *const *argv = c->init.cmd_start.n ? c->init.cmd_start.v : (char *const *)style_table[a->style].default_start;
+	execve(argv[0], argv, env);
+	vs_fail_errno(&e, "cannot run the guest's init %s", argv[0]);
+	child_fail(a->err_fd, &e);
+}
+
+/* ---- monitor ------------------------------------------------------------------ */
+
+struct mon {
+	const struct vs_settings *s;
+	const struct vs_config *c;
+	const struct vs_start_opts *o;
+	struct vs_cgroup *cg;
+	int style;
+	int init_memfd;
+	int master;           /* console pty master */
+	int lsock, client;    /* console socket and the attached client */
+	char console[64];
+	int log;              /* console log */
+	pid_t init;
+	unsigned long long init_start;
+	unsigned long long my_start;
+	long long started;
+};
+
+/* M2: spawn PID 1.  Returns its pid, or -1 with err set. */
+static pid_t spawn_guest(struct mon *m, vs_err *err)
+{
+	int go[2], ep[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
+		return vs_fail_errno(err, "pipe");
+	struct child_args a = { .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
+				.init_memfd = m->init_memfd, .console = m->console[0] ? m->console : NULL,
+				.has_unified = m->cg->unified != NULL };
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
+				   NULL, NULL, NULL);
+	if (pid < 0) {
+		int e = errno;
+		close(go[0]);
+		close(go[1]);
+		close(ep[0]);
+		close(ep[1]);
+		return vs_fail(err, VS_E_SYSTEM, e, "clone of the guest's PID 1");
+	}
+	if (pid == 0) {
+		close(go[1]);
+		close(ep[0]);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		guest_child(&a);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ep[1]);
+	int rc = vs_cgroup_attach(m->cg, pid, err);
+	if (rc == 0 && write(go[1], "g", 1) != 1)
+		rc = vs_fail_errno(err, "releasing the guest's PID 1");
+	close(go[1]);
+	char msg[2048];
+	ssize_t n = 0, r;
+	while (rc == 0 && (r = read(ep[0], msg + n, sizeof msg - 1 - (size_t)n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n += r;
+		if ((size_t)n >= sizeof msg - 1)
+			break;
+	}
+	close(ep[0]);
+	if (rc == 0 && n > 0) {
+		msg[n] = 0;
+		rc = vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
+	}
+	if (rc < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static void mon_log(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mon_log(struct mon *m, const char *fmt, ...)
+{
+	if (m->log < 0)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof buf - 2)
+		n = sizeof buf - 2;
+	buf[n++] = '\n';
+	if (write(m->log, "[vserver] ", 10) < 0 || write(m->log, buf, (size_t)n) < 0) {
+	}
+}
+
+static bool stopping(const struct vs_settings *s, const char *name)
+{
+	_cleanup_free_ char *p = vs_asprintf("%s/%s/stopping", s->rundir, name);
+	return access(p, F_OK) == 0;
+}
+
+static int write_state(struct mon *m, vs_err *err)
+{
+	struct vs_state st = { .monitor = getpid(), .monitor_start = m->my_start, .init = m->init,
+			       .init_start = m->init_start, .context = m->c->context, .started = m->started };
+	return vs_state_write(m->s, m->c->name, &st, err);
+}
+
+static void drain_console(struct mon *m)
+{
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(m->master, buf, sizeof buf);
+		if (n <= 0)
+			return;
+		if (m->log >= 0 && write(m->log, buf, (size_t)n) < 0) {
+		}
+		if (m->client >= 0 && send(m->client, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+		    errno != EAGAIN) {
+			close(m->client);
+			m->client = -1;
+		}
+	}
+}
+
+/* vserver NAME console: one client at a time on RUNDIR/NAME/console.sock;
+ * a new client replaces the old one. */
+static int console_listen(struct mon *m)
+{
+	_cleanup_free_ char *p = vs_asprintf("%s/%s/console.sock", m->s->rundir, m->c->name);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(p) >= sizeof a.sun_path)
+		return -1;
+	strcpy(a.sun_path, p);
+	unlink(p);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	mode_t old = umask(077);
+	int r = bind(fd, (struct sockaddr *)&a, sizeof a);
+	umask(old);
+	if (r < 0 || listen(fd, 2) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void console_events(struct mon *m, short lrev, short crev)
+{
+	if (lrev & POLLIN) {
+		int c = accept4(m->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c >= 0) {
+			struct ucred cr;
+			socklen_t l = sizeof cr;
+			if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0 || cr.uid != 0) {
+				close(c);
+			} else {
+				if (m->client >= 0)
+					close(m->client);
+				m->client = c;
+			}
+		}
+	}
+	if (m->client >= 0 && (crev & (POLLIN | POLLHUP | POLLERR))) {
+		char buf[1024];
+		ssize_t n = recv(m->client, buf, sizeof buf, MSG_DONTWAIT);
+		if (n > 0) {
+			if (write(m->master, buf, (size_t)n) < 0) {
+			}
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			close(m->client);
+			m->client = -1;
+		}
+	}
+}
+
+/* The monitor sits in poll() for the guest's whole life: drop the
+ * start-up code pages it will not run again (they are clean file pages,
+ * read back from the binary if ever needed).  Keeps it well under 1 MiB. */
+extern char __executable_start[], etext[];
+static void trim_working_set(void)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)__executable_start + pg - 1) & ~(pg - 1), b = (uintptr_t)etext & ~(pg - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* The monitor's life.  report_fd gets "OK" or the error of the first
+ * start.  Never returns. */
+static void monitor_main(struct mon *m, int report_fd)
+{
+	vs_err err = { 0 };
+	prctl(PR_SET_NAME, "vserver-mon");
+	m->my_start = vs_proc_starttime(getpid());
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	m->client = -1;
+	m->lsock = console_listen(m);
+	bool first = true;
+	for (;;) {
+		m->init = spawn_guest(m, &err);
+		if (m->init < 0) {
+			if (first) {
+				if (write(report_fd, err.msg, strlen(err.msg)) < 0) {
+				}
+				close(report_fd);
+			} else
+				mon_log(m, "restart failed: %s", err.msg);
+			break;
+		}
+		m->init_start = vs_proc_starttime(m->init);
+		if (first)
+			m->started = (long long)time(NULL);
+		if (write_state(m, &err) < 0) {
+			mon_log(m, "cannot record the state: %s", err.msg);
+			kill(m->init, SIGKILL);
+			if (first) {
+				if (write(report_fd, err.msg, strlen(err.msg)) < 0) {
+				}
+				close(report_fd);
+			}
+			waitpid(m->init, NULL, 0);
+			break;
+		}
+		if (first) {
+			if (write(report_fd, "OK", 2) < 0) {
+			}
+			close(report_fd);
+			first = false;
+		}
+		trim_working_set();
+		int status = 0;
+		for (;;) {
+			struct pollfd p[4] = { { .fd = m->master, .events = POLLIN },
+					       { .fd = sfd, .events = POLLIN },
+					       { .fd = m->lsock, .events = POLLIN },
+					       { .fd = m->client, .events = POLLIN } };
+			int n = poll(p, 4, -1);
+			if (n < 0 && errno != EINTR)
+				break;
+			if (p[0].revents & POLLIN)
+				drain_console(m);
+			console_events(m, p[2].revents, p[3].revents);
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == sizeof si) {
+			}
+			pid_t r = waitpid(m->init, &status, WNOHANG);
+			if (r == m->init)
+				break;
+		}
+		drain_console(m);
+		bool reboot = (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) ||
+			      (m->style == VS_INIT_SYSV && WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGHUP);
+		if (WIFSIGNALED(status))
+			mon_log(m, "PID 1 ended by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+		else
+			mon_log(m, "PID 1 exited with status %d", WEXITSTATUS(status));
+		vs_cgroup_kill(m->cg, 10000, &err);
+		if (!reboot || stopping(m->s, m->c->name) || m->o->rescue)
+			break;
+		mon_log(m, "reboot requested inside the guest: restarting");
+	}
+	vs_cgroup_kill(m->cg, 10000, &err);
+	if (vs_cgroup_destroy(m->cg, &err) < 0)
+		mon_log(m, "%s", err.msg);
+	/* remove the state only if it is still ours */
+	struct vs_state st;
+	vs_err e2;
+	if (vs_state_get(m->s, m->c->name, &st, NULL, &e2) >= 0 && (st.monitor == 0 || st.monitor == getpid())) {
+		_cleanup_free_ char *sp = vs_asprintf("%s/%s/state", m->s->rundir, m->c->name);
+		unlink(sp);
+	}
+	_exit(0);
+}
+
+/* ---- helpers: vserver-init and vserver-monitor ------------------------------------ */
+
+/* $ENV, else next to the running vserver binary (a build tree), else
+ * LIBEXECDIR/vserver. */
+static char *helper_path(const char *name, const char *env)
+{
+	const char *e = getenv(env);
+	if (e && *e)
+		return vs_strdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			_cleanup_free_ char *p = vs_asprintf("%s/%s", self, name);
+			if (strcmp(self, VS_SBINDIR) && access(p, X_OK) == 0)
+				return vs_steal(p);
+		}
+	}
+	return vs_asprintf("%s/%s", VS_LIBEXECDIR, name);
+}
+
+static void clear_cloexec(int fd)
+{
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) & ~FD_CLOEXEC);
+}
+
+/* The monitor is a small static program (vserver-monitor) so that it
+ * costs well under 1 MiB per guest; it is handed everything the vserver
+ * command prepared as inherited fds:
+ *   vserver-monitor NAME STYLE REPORTFD MASTERFD LOGFD MEMFD CONSOLE CGROOT [RESCUE ARGV...] */
+int vs_monitor_main(int argc, char **argv)
+{
+	if (argc < 9)
+		return 2;
+	struct vs_settings s;
+	vs_err err = { 0 };
+	int report = atoi(argv[3]);
+	struct vs_config c;
+	struct vs_cgroup cg = { 0 };
+	struct vs_start_opts o = { .cgroot = argv[8] };
+	if (argc > 9) {
+		o.rescue = true;
+		o.rescue_argv = argv + 9;
+	}
+	if (vs_settings_load(&s, &err) < 0 || vs_config_load(&s, argv[1], &c, NULL, &err) < 0 ||
+	    vs_cgroup_open(&s, argv[8], argv[1], &cg, &err) < 0) {
+		if (write(report, err.msg, strlen(err.msg)) < 0) {
+		}
+		return 1;
+	}
+	struct mon m = { .s = &s, .c = &c, .o = &o, .cg = &cg, .style = atoi(argv[2]), .master = atoi(argv[4]),
+			 .log = atoi(argv[5]), .init_memfd = atoi(argv[6]) };
+	snprintf(m.console, sizeof m.console, "%s", argv[7]);
+	int fds[] = { report, m.master, m.log, m.init_memfd };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	monitor_main(&m, report);
+	return 0;
+}
+
+/* ---- start -------------------------------------------------------------------- */
+
+static int init_memfd(const char *path, vs_err *err)
+{
+	_cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return vs_fail_errno(err, "%s (vserver-init)", path);
+	int fd = memfd_create("vserver-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return vs_fail_errno(err, "memfd_create");
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			return vs_fail_errno(err, "copying vserver-init");
+		}
+	if (n < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		int e = errno;
+		close(fd);
+		return vs_fail(err, VS_E_SYSTEM, e, "sealing vserver-init");
+	}
+	return fd;
+}
+
+static void cleanup_leftovers(const struct vs_settings *s, const char *name, const char *cgroot)
+{
+	struct vs_cgroup cg;
+	vs_err e;
+	if (vs_cgroup_open(s, cgroot, name, &cg, &e) == 0) {
+		vs_cgroup_kill(&cg, 10000, &e);
+		vs_cgroup_destroy(&cg, &e);
+		vs_cgroup_free(&cg);
+	}
+	/* the console log stays for the admin; state, marker and socket go */
+	static const char *const files[] = { "state", "stopping", "console.sock", "rescue" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *p = vs_asprintf("%s/%s/%s", s->rundir, name, files[i]);
+		unlink(p);
+	}
+}
+
+int vs_start(const struct vs_settings *s, const char *name, const struct vs_start_opts *o, bool *already,
+	     const vs_report *rep, vs_err *err)
+{
+	*already = false;
+	const char *cgroot = cgroot_or_default(o->cgroot);
+	/* S1 */
+	struct vs_config c;
+	struct vs_diags d = { 0 };
+	if (vs_config_load(s, name, &c, &d, err) < 0) {
+		vs_diags_free(&d);
+		return -1;
+	}
+	vs_config_check_conflicts(s, &c, &d);
+	if (d.n) {
+		vs_diags_to_err(&d, c.cfgdir, err);
+		vs_diags_free(&d);
+		vs_config_free(&c);
+		return -1;
+	}
+	vs_diags_free(&d);
+	int rc = -1, lock = -1, memfd = -1;
+	struct vs_cgroup cg = { 0 };
+	bool made_cg = false;
+	_cleanup_free_ char *logp = vs_asprintf("%s/%s/console.log", s->rundir, name);
+	struct mon m = { .s = s, .c = &c, .o = o, .cg = &cg, .init_memfd = -1, .master = -1, .log = -1 };
+	/* S2 */
+	lock = vs_lock(s, name, LOCK_EX, err);
+	if (lock < 0)
+		goto out;
+	/* S3 */
+	struct vs_state st;
+	bool stale;
+	int r = vs_state_get(s, name, &st, &stale, err);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		*already = true;
+		vs_say(rep, "vserver '%s' is already running", name);
+		rc = 0;
+		goto out;
+	}
+	cleanup_leftovers(s, name, cgroot);
+	/* S4 */
+	{
+		_cleanup_close_ int rfd = open(c.vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat sb;
+		if (rfd < 0) {
+			vs_fail(err, errno == ENOENT ? VS_E_INVALID : VS_E_SYSTEM, errno, "guest root %s", c.vdir);
+			goto out;
+		}
+		if (fstat(rfd, &sb) < 0 || sb.st_uid != 0) {
+			vs_fail(err, VS_E_INVALID, 0, "guest root %s must be owned by root", c.vdir);
+			goto out;
+		}
+	}
+	int style = c.init.style;
+	if (o->rescue)
+		style = VS_INIT_PLAIN;
+	/* S5 */
+	if (vs_cgroup_create(s, cgroot, name, &cg, err) < 0)
+		goto out;
+	made_cg = true;
+	if (vs_cgroup_set_devices(&cg, dev_rules, VS_ARRAY_SIZE(dev_rules), err) < 0)
+		goto out;
+	/* S6 */
+	if (style == VS_INIT_SYSV && !o->rescue) {
+		_cleanup_free_ char *ib = o->init_bin ? vs_strdup(o->init_bin) : helper_path("vserver-init", "VSERVER_INIT");
+		memfd = init_memfd(ib, err);
+		if (memfd < 0)
+			goto out;
+	}
+	/* run state directory and console */
+	{
+		_cleanup_close_ int run = vs_settings_open_rundir(s, err);
+		if (run < 0)
+			goto out;
+		if (mkdirat(run, name, 0700) < 0 && errno != EEXIST) {
+			vs_fail_errno(err, "%s/%s", s->rundir, name);
+			goto out;
+		}
+		_cleanup_free_ char *mk = vs_asprintf("%s/%s/stopping", s->rundir, name);
+		unlink(mk);
+		if (o->rescue) {
+			_cleanup_free_ char *rel = vs_asprintf("%s/rescue", name);
+			int f = openat(run, rel, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (f >= 0)
+				close(f);
+		}
+	}
+	m.style = style;
+	m.init_memfd = memfd;
+	/* M1 prepared here so that errors reach the caller */
+	m.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m.master < 0 || grantpt(m.master) < 0 || unlockpt(m.master) < 0 ||
+	    ptsname_r(m.master, m.console, sizeof m.console) != 0) {
+		vs_fail_errno(err, "console pty");
+		goto out;
+	}
+	fcntl(m.master, F_SETFL, fcntl(m.master, F_GETFL) | O_NONBLOCK);
+	{
+		/* raw: the guest's console output is logged as it is */
+		struct termios t;
+		int sl = open(m.console, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (sl >= 0 && tcgetattr(sl, &t) == 0) {
+			t.c_oflag &= ~(tcflag_t)ONLCR;
+			tcsetattr(sl, TCSANOW, &t);
+		}
+		if (sl >= 0)
+			close(sl);
+	}
+	m.log = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (m.log < 0) {
+		vs_fail_errno(err, "%s", logp);
+		goto out;
+	}
+	/* S7 */
+	int rp[2];
+	if (pipe2(rp, O_CLOEXEC) < 0) {
+		vs_fail_errno(err, "pipe");
+		goto out;
+	}
+	pid_t mon = fork();
+	if (mon < 0) {
+		vs_fail_errno(err, "fork");
+		close(rp[0]);
+		close(rp[1]);
+		goto out;
+	}
+	if (mon == 0) {
+		close(rp[0]);
+		close(lock); /* the lock belongs to the vserver command, not the monitor */
+		setsid();
+		if (chdir("/") < 0) {
+		}
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+			close(nul);
+		}
+		/* detach from the vserver command: the monitor's parent is init */
+		pid_t p2 = fork();
+		if (p2 < 0)
+			_exit(1);
+		if (p2 > 0)
+			_exit(0);
+		_cleanup_free_ char *mb = helper_path("vserver-monitor", "VSERVER_MONITOR");
+		int fds[] = { rp[1], m.master, m.log, memfd };
+		/* nothing else the vserver command had open reaches the monitor */
+		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+		for (size_t i = 0; i < VS_ARRAY_SIZE(fds); i++)
+			clear_cloexec(fds[i]);
+		vs_strv av = { 0 };
+		vs_strv_push(&av, "vserver-monitor");
+		vs_strv_push(&av, name);
+		vs_strv_push_take(&av, vs_asprintf("%d", style));
+		for (size_t i = 0; i < VS_ARRAY_SIZE(fds); i++)
+			vs_strv_push_take(&av, vs_asprintf("%d", fds[i]));
+		vs_strv_push(&av, m.console);
+		vs_strv_push(&av, cgroot);
+		if (o->rescue) {
+			char *sh[] = { "/bin/sh", NULL };
+			for (char **a = o->rescue_argv && o->rescue_argv[0] ? o->rescue_argv : sh; *a; a++)
+				vs_strv_push(&av, *a);
+		}
+		extern char **environ;
+		execve(mb, av.v, environ);
+		/* no static monitor installed: run it from this process */
+		monitor_main(&m, rp[1]);
+	}
+	close(rp[1]);
+	waitpid(mon, NULL, 0);
+	char msg[2048];
+	ssize_t n = 0, rr;
+	while ((rr = read(rp[0], msg + n, sizeof msg - 1 - (size_t)n)) != 0) {
+		if (rr < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n += rr;
+		if ((size_t)n >= sizeof msg - 1)
+			break;
+	}
+	close(rp[0]);
+	msg[n > 0 ? n : 0] = 0;
+	if (strcmp(msg, "OK") != 0) {
+		vs_fail(err, VS_E_SYSTEM, 0, "guest '%s' failed to start: %s", name, n > 0 ? msg : "the monitor died");
+		goto out;
+	}
+	made_cg = false; /* the monitor owns it now */
+	vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context,
+	       o->rescue ? "rescue" : vs_init_style_name(style));
+	rc = 0;
+out:
+	if (m.master >= 0)
+		close(m.master);
+	if (m.log >= 0)
+		close(m.log);
+	if (rc < 0 && made_cg) {
+		vs_err e2;
+		vs_cgroup_kill(&cg, 5000, &e2);
+		vs_cgroup_destroy(&cg, &e2);
+		cleanup_leftovers(s, name, cgroot);
+	}
+	vs_cgroup_free(&cg);
+	if (memfd >= 0)
+		close(memfd);
+	if (lock >= 0)
+		close(lock);
+	vs_config_free(&c);
+	return rc;
+}
+
+/* ---- stop --------------------------------------------------------------------- */
+
+/* Wait until the process (verified by start time) is gone. */
+static bool wait_gone(pid_t pid, unsigned long long start, int timeout_ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return true;
+	if (vs_proc_starttime(pid) != start) {
+		close(fd);
+		return true;
+	}
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	return r > 0;
+}
+
+static int signal_verified(pid_t pid, unsigned long long start, int sig)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return -1;
+	int r = -1;
+	if (vs_proc_starttime(pid) == start)
+		r = (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	close(fd);
+	return r;
+}
+
+int vs_stop(const struct vs_settings *s, const char *name, int timeout, const char *cgroot_in, const vs_report *rep,
+	    vs_err *err)
+{
+	const char *cgroot = cgroot_or_default(cgroot_in);
+	struct vs_config c;
+	struct vs_diags d = { 0 };
+	if (vs_config_load(s, name, &c, &d, err) < 0) {
+		vs_diags_free(&d);
+		return -1;
+	}
+	vs_diags_free(&d); /* a broken configuration must not prevent a stop */
+	if (timeout < 0)
+		timeout = c.stop_timeout >= 0 ? c.stop_timeout : 30;
+	_cleanup_close_ int lock = vs_lock(s, name, LOCK_EX, err);
+	if (lock < 0) {
+		vs_config_free(&c);
+		return -1;
+	}
+	struct vs_state st;
+	int r = vs_state_get(s, name, &st, NULL, err);
+	if (r < 0) {
+		vs_config_free(&c);
+		return -1;
+	}
+	if (r == 0) {
+		cleanup_leftovers(s, name, cgroot);
+		vs_say(rep, "vserver '%s' is not running", name);
+		vs_config_free(&c);
+		return 0;
+	}
+	_cleanup_free_ char *mk = vs_asprintf("%s/%s/stopping", s->rundir, name);
+	int mfd = open(mk, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mfd >= 0)
+		close(mfd);
+	int style = c.init.style;
+	double t0 = vs_now();
+	_cleanup_free_ char *rescue = vs_asprintf("%s/%s/rescue", s->rundir, name);
+	bool is_rescue = access(rescue, F_OK) == 0;
+	/* 1. the style's graceful shutdown (a rescue command has none) */
+	int sig = stop_signal(style);
+	if (is_rescue) {
+		timeout = 0;
+	} else if (c.init.cmd_stop.n && style != VS_INIT_SYSV) {
+		struct vs_attach_opts ao = { .argv = c.init.cmd_stop.v, .no_lock = true };
+		int status;
+		vs_err e2;
+		if (vs_attach(s, name, &ao, &status, &e2) < 0)
+			vs_say(rep, "warning: stop command failed: %s", e2.msg);
+	} else if (sig) {
+		if (signal_verified(st.init, st.init_start, sig) < 0)
+			vs_say(rep, "warning: cannot signal the guest's PID 1: %s", strerror(errno));
+	} else {
+		char *halt[] = { "/sbin/halt", NULL };
+		struct vs_attach_opts ao = { .argv = halt, .no_lock = true };
+		int status;
+		vs_err e2;
+		if (vs_attach(s, name, &ao, &status, &e2) < 0 || status != 0)
+			vs_say(rep, "warning: /sbin/halt in the guest failed; waiting, then killing");
+	}
+	/* 2. wait for the guest to go down */
+	bool down = wait_gone(st.monitor, st.monitor_start, timeout * 1000);
+	if (!down && is_rescue) {
+		struct vs_cgroup cg;
+		vs_err e2;
+		if (vs_cgroup_open(s, cgroot, name, &cg, &e2) == 0) {
+			vs_cgroup_kill(&cg, 10000, &e2);
+			vs_cgroup_free(&cg);
+		}
+		down = wait_gone(st.monitor, st.monitor_start, 10000);
+	}
+	if (!down) {
+		vs_say(rep, "vserver '%s' did not stop within %d s; killing its processes", name, timeout);
+		struct vs_cgroup cg;
+		vs_err e2;
+		if (vs_cgroup_open(s, cgroot, name, &cg, &e2) == 0) {
+			/* apps/init/killseq: SIG [WAIT SIG]... */
+			for (size_t i = 0; i < c.init.killseq.n && !down; i += 2) {
+				int ks = vs_signal_from_name(c.init.killseq.v[i]);
+				if (ks <= 0)
+					ks = SIGKILL;
+				pid_t *pids = NULL;
+				size_t np = 0;
+				if (vs_cgroup_pids(&cg, &pids, &np, &e2) == 0)
+					for (size_t k = 0; k < np; k++)
+						kill(pids[k], ks);
+				free(pids);
+				int w = i + 1 < c.init.killseq.n ? atoi(c.init.killseq.v[i + 1]) : 2;
+				down = wait_gone(st.monitor, st.monitor_start, w * 1000);
+			}
+			if (!down) {
+				vs_cgroup_kill(&cg, 10000, &e2);
+				down = wait_gone(st.monitor, st.monitor_start, 10000);
+			}
+			vs_cgroup_free(&cg);
+		}
+		if (!down) {
+			signal_verified(st.monitor, st.monitor_start, SIGKILL);
+			wait_gone(st.monitor, st.monitor_start, 5000);
+		}
+	}
+	cleanup_leftovers(s, name, cgroot);
+	unlink(mk);
+	vs_say(rep, "vserver '%s' stopped in %.1f s", name, vs_now() - t0);
+	vs_config_free(&c);
+	return 0;
+}
+
+int vs_guest_nprocs(const struct vs_settings *s, const char *name, const char *cgroot)
+{
+	struct vs_cgroup cg;
+	vs_err e;
+	if (vs_cgroup_open(s, cgroot_or_default(cgroot), name, &cg, &e) < 0)
+		return -1;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r = vs_cgroup_pids(&cg, &pids, &n, &e) == 0 ? (int)n : -1;
+	free(pids);
+	vs_cgroup_free(&cg);
+	return r;
+}

@@ -1,0 +1,815 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vs-probe: a small static multi-tool for test guests (installed in a guest
+ * as /t, like crun's tests/init.c).  It is test tooling, not part of
+ * vserver.  It links statically and calls nothing that needs NSS, so it
+ * runs in any guest root, even one without a libc.
+ *
+ *   t COMMAND [ARGS...]
+ *
+ * Output conventions, so that a test can compare lines:
+ *   - probe commands (mknod, open, openwronly, write, mkdir, kill, ptrace)
+ *     print exactly one line, OK or the errno name (EPERM, EROFS, ...),
+ *     and exit 0: the line is the result;
+ *   - information commands print their data and exit 0; if they fail they
+ *     print the errno name as the last line on stdout and exit 1;
+ *   - a usage error prints a message on stderr and exits 2.
+ * `t help` lists the commands.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* every command takes (argc, argv), argv[0] being the command name */
+#define CMD_ARGS int argc __attribute__((unused)), char **argv __attribute__((unused))
+
+/* ---- errno names ---------------------------------------------------------------- */
+
+#define E(x) { x, #x }
+static const struct {
+	int num;
+	const char *name;
+} errnos[] = {
+	E(EPERM),	 E(ENOENT),	   E(ESRCH),	     E(EINTR),		E(EIO),
+	E(ENXIO),	 E(E2BIG),	   E(ENOEXEC),	     E(EBADF),		E(ECHILD),
+	E(EAGAIN),	 E(ENOMEM),	   E(EACCES),	     E(EFAULT),		E(ENOTBLK),
+	E(EBUSY),	 E(EEXIST),	   E(EXDEV),	     E(ENODEV),		E(ENOTDIR),
+	E(EISDIR),	 E(EINVAL),	   E(ENFILE),	     E(EMFILE),		E(ENOTTY),
+	E(ETXTBSY),	 E(EFBIG),	   E(ENOSPC),	     E(ESPIPE),		E(EROFS),
+	E(EMLINK),	 E(EPIPE),	   E(EDOM),	     E(ERANGE),		E(EDEADLK),
+	E(ENAMETOOLONG), E(ENOLCK),	   E(ENOSYS),	     E(ENOTEMPTY),	E(ELOOP),
+	E(ENOMSG),	 E(EIDRM),	   E(ENOSTR),	     E(ENODATA),	E(ETIME),
+	E(ENOSR),	 E(EREMOTE),	   E(ENOLINK),	     E(EPROTO),		E(EBADMSG),
+	E(EOVERFLOW),	 E(EILSEQ),	   E(EUSERS),	     E(ENOTSOCK),	E(EDESTADDRREQ),
+	E(EMSGSIZE),	 E(EPROTOTYPE),	   E(ENOPROTOOPT),   E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT),
+	E(EOPNOTSUPP),	 E(EPFNOSUPPORT),  E(EAFNOSUPPORT),  E(EADDRINUSE),	E(EADDRNOTAVAIL),
+	E(ENETDOWN),	 E(ENETUNREACH),   E(ENETRESET),     E(ECONNABORTED),	E(ECONNRESET),
+	E(ENOBUFS),	 E(EISCONN),	   E(ENOTCONN),	     E(ESHUTDOWN),	E(ETOOMANYREFS),
+	E(ETIMEDOUT),	 E(ECONNREFUSED),  E(EHOSTDOWN),     E(EHOSTUNREACH),	E(EALREADY),
+	E(EINPROGRESS),	 E(ESTALE),	   E(EDQUOT),	     E(ECANCELED),	E(EOWNERDEAD),
+	E(ENOTRECOVERABLE), E(ERFKILL),	   E(EHWPOISON),     E(ENOMEDIUM),	E(EMEDIUMTYPE),
+	E(ENOKEY),	 E(EKEYEXPIRED),   E(EKEYREVOKED),   E(EKEYREJECTED),
+};
+#undef E
+
+/* EWOULDBLOCK == EAGAIN, EDEADLOCK == EDEADLK, ENOTSUP == EOPNOTSUPP on
+ * Linux: the first spelling is printed, both are accepted as input. */
+static const struct {
+	const char *alias;
+	int num;
+} errno_aliases[] = {
+	{ "EWOULDBLOCK", EWOULDBLOCK },
+	{ "EDEADLOCK", EDEADLOCK },
+	{ "ENOTSUP", ENOTSUP },
+};
+
+static const char *errno_name(int e)
+{
+	static char buf[32];
+	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (errnos[i].num == e)
+			return errnos[i].name;
+	snprintf(buf, sizeof buf, "E%d", e);
+	return buf;
+}
+
+static int errno_number(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
+		if (!strcmp(errnos[i].name, name))
+			return errnos[i].num;
+	for (size_t i = 0; i < ARRAY_SIZE(errno_aliases); i++)
+		if (!strcmp(errno_aliases[i].alias, name))
+			return errno_aliases[i].num;
+	return -1;
+}
+
+/* ---- signal names --------------------------------------------------------------- */
+
+#define S(x) { SIG##x, #x }
+static const struct {
+	int num;
+	const char *name;
+} signals[] = {
+	S(HUP),	 S(INT),  S(QUIT), S(ILL),  S(TRAP), S(ABRT),	S(BUS),	   S(FPE),  S(KILL), S(USR1),
+	S(SEGV), S(USR2), S(PIPE), S(ALRM), S(TERM), S(STKFLT), S(CHLD),   S(CONT), S(STOP), S(TSTP),
+	S(TTIN), S(TTOU), S(URG),  S(XCPU), S(XFSZ), S(VTALRM), S(PROF),   S(WINCH), S(IO),  S(PWR),
+	S(SYS),
+};
+#undef S
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static const char *prog = "t";
+
+static void usage_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/* A probe result: OK or the errno name, exit 0. */
+static int result(int rc)
+{
+	puts(rc < 0 ? errno_name(errno) : "OK");
+	return 0;
+}
+
+/* An information command failed: the errno name, exit 1. */
+static int fail(void)
+{
+	int e = errno;
+	fflush(stdout);
+	puts(errno_name(e));
+	return 1;
+}
+
+static long long parse_ll(const char *s, long long min, long long max, const char *what)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		usage_fail("bad %s: %s", what, s);
+	return v;
+}
+
+static double parse_seconds(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 1e7)
+		usage_fail("bad number of seconds: %s", s);
+	return v;
+}
+
+static double now(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_seconds(double secs)
+{
+	struct timespec ts = { .tv_sec = (time_t)secs, .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int parse_signal(const char *s)
+{
+	if (s[0] >= '0' && s[0] <= '9')
+		return (int)parse_ll(s, 0, SIGRTMAX, "signal");
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (!strcasecmp(signals[i].name, s))
+			return signals[i].num;
+	if (!strncasecmp(s, "RTMIN", 5)) {
+		int n = s[5] == '+' ? (int)parse_ll(s + 6, 0, SIGRTMAX - SIGRTMIN, "signal") : 0;
+		if (s[5] && s[5] != '+')
+			usage_fail("bad signal: %s", s);
+		return SIGRTMIN + n;
+	}
+	usage_fail("bad signal: %s", s);
+}
+
+static int copy_fd(int in, int out)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -1;
+			off += w;
+		}
+	}
+}
+
+static int cat_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return fail();
+	fflush(stdout);
+	int rc = copy_fd(fd, STDOUT_FILENO);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc < 0 ? fail() : 0;
+}
+
+/* Print the lines of /proc/self/status whose key is in keys[]. */
+static int status_lines(const char *const *keys, size_t n)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return fail();
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (strlen(keys[i]) == (size_t)(colon - line) && !strncmp(line, keys[i], (size_t)(colon - line)))
+				fputs(line, stdout);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return (x > y) - (x < y);
+}
+
+/* ---- commands ------------------------------------------------------------------- */
+
+static int cmd_pid(CMD_ARGS)
+{
+	printf("%ld\n", (long)getpid());
+	return 0;
+}
+
+static int cmd_ppid(CMD_ARGS)
+{
+	printf("%ld\n", (long)getppid());
+	return 0;
+}
+
+static int cmd_id(CMD_ARGS)
+{
+	printf("uid=%u euid=%u gid=%u egid=%u\n", (unsigned)getuid(), (unsigned)geteuid(), (unsigned)getgid(),
+	       (unsigned)getegid());
+	return 0;
+}
+
+static int cmd_uname(CMD_ARGS)
+{
+	struct utsname u;
+	if (uname(&u) < 0)
+		return fail();
+	printf("%s\n%s\n%s\n%s\n%s\n", u.sysname, u.nodename, u.release, u.machine, u.domainname);
+	return 0;
+}
+
+static int cmd_hostname(CMD_ARGS)
+{
+	char buf[HOST_NAME_MAX + 2] = { 0 };
+	if (gethostname(buf, sizeof buf - 1) < 0)
+		return fail();
+	puts(buf);
+	return 0;
+}
+
+static int cmd_caps(CMD_ARGS)
+{
+	static const char *const keys[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	return status_lines(keys, ARRAY_SIZE(keys));
+}
+
+static int cmd_status(CMD_ARGS)
+{
+	static const char *const keys[] = { "NoNewPrivs", "Seccomp" };
+	if (argc > 1)
+		return status_lines((const char *const *)argv + 1, (size_t)argc - 1);
+	return status_lines(keys, ARRAY_SIZE(keys));
+}
+
+static int cmd_mountinfo(CMD_ARGS)
+{
+	return cat_file("/proc/self/mountinfo");
+}
+
+static int cmd_cat(CMD_ARGS)
+{
+	return cat_file(argv[1]);
+}
+
+static int cmd_ls(CMD_ARGS)
+{
+	DIR *d = opendir(argc > 1 ? argv[1] : ".");
+	if (!d)
+		return fail();
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = realloc(names, cap * sizeof *names);
+			if (!names)
+				abort();
+		}
+		if (!(names[n++] = strdup(de->d_name)))
+			abort();
+	}
+	int e = errno;
+	closedir(d);
+	qsort(names, n, sizeof *names, cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		puts(names[i]);
+		free(names[i]);
+	}
+	free(names);
+	errno = e;
+	return e ? fail() : 0;
+}
+
+static int cmd_fds(CMD_ARGS)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return fail();
+	long fds[1024];
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < ARRAY_SIZE(fds)) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		long fd = strtol(de->d_name, NULL, 10);
+		if (fd != dirfd(d))
+			fds[n++] = fd;
+	}
+	qsort(fds, n, sizeof *fds, cmp_long);
+	for (size_t i = 0; i < n; i++) {
+		char name[32], target[PATH_MAX];
+		snprintf(name, sizeof name, "%ld", fds[i]);
+		ssize_t l = readlinkat(dirfd(d), name, target, sizeof target - 1);
+		if (l < 0)
+			snprintf(target, sizeof target, "%s", errno_name(errno));
+		else
+			target[l] = 0;
+		printf("%ld %s\n", fds[i], target);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmd_ns(CMD_ARGS)
+{
+	static const char *const kinds[] = { "cgroup", "ipc", "mnt", "net", "pid", "pid_for_children",
+					     "time", "time_for_children", "user", "uts" };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char path[64], target[256];
+		snprintf(path, sizeof path, "/proc/self/ns/%s", kinds[i]);
+		ssize_t l = readlink(path, target, sizeof target - 1);
+		if (l < 0)
+			snprintf(target, sizeof target, "%s", errno_name(errno));
+		else
+			target[l] = 0;
+		printf("%s %s\n", kinds[i], target);
+	}
+	return 0;
+}
+
+static int cmd_env(CMD_ARGS)
+{
+	for (char **e = environ; e && *e; e++)
+		puts(*e);
+	return 0;
+}
+
+static int cmd_cwd(CMD_ARGS)
+{
+	char buf[PATH_MAX];
+	if (!getcwd(buf, sizeof buf))
+		return fail();
+	puts(buf);
+	return 0;
+}
+
+static int cmd_exit(CMD_ARGS)
+{
+	fflush(stdout);
+	exit((int)parse_ll(argv[1], 0, 255, "exit status"));
+}
+
+static int cmd_sleep(CMD_ARGS)
+{
+	sleep_seconds(parse_seconds(argv[1]));
+	return 0;
+}
+
+static int cmd_mknod(CMD_ARGS)
+{
+	mode_t type = S_IFCHR;
+	unsigned maj = 1, min = 3;
+	if (argc != 2 && argc != 3 && argc != 5)
+		usage_fail("usage: mknod PATH [c|b MAJOR MINOR | p]");
+	if (argc >= 3) {
+		if (!strcmp(argv[2], "c"))
+			type = S_IFCHR;
+		else if (!strcmp(argv[2], "b"))
+			type = S_IFBLK;
+		else if (!strcmp(argv[2], "p") && argc == 3)
+			type = S_IFIFO;
+		else
+			usage_fail("bad node type: %s", argv[2]);
+		if (type != S_IFIFO && argc != 5)
+			usage_fail("usage: mknod PATH [c|b MAJOR MINOR | p]");
+	}
+	if (argc == 5) {
+		maj = (unsigned)parse_ll(argv[3], 0, 4095, "major");
+		min = (unsigned)parse_ll(argv[4], 0, 1048575, "minor");
+	}
+	return result(mknod(argv[1], type | 0666, type == S_IFIFO ? 0 : makedev(maj, min)));
+}
+
+static int open_close(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int cmd_open(CMD_ARGS)
+{
+	return result(open_close(argv[1], O_RDONLY));
+}
+
+/* open(O_WRONLY) then close(): nothing is written (security-catalogue §0.2) */
+static int cmd_openwronly(CMD_ARGS)
+{
+	return result(open_close(argv[1], O_WRONLY));
+}
+
+static int cmd_write(CMD_ARGS)
+{
+	int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0)
+		return result(-1);
+	size_t len = strlen(argv[2]);
+	char *buf = malloc(len + 1);
+	if (!buf)
+		abort();
+	memcpy(buf, argv[2], len);
+	buf[len++] = '\n';
+	ssize_t w = write(fd, buf, len);
+	int e = errno;
+	free(buf);
+	if (w >= 0 && (size_t)w != len) {
+		w = -1;
+		e = EIO;
+	}
+	if (close(fd) < 0 && w >= 0) {
+		w = -1;
+		e = errno;
+	}
+	errno = e;
+	return result(w < 0 ? -1 : 0);
+}
+
+static int cmd_mkdir(CMD_ARGS)
+{
+	return result(mkdir(argv[1], 0755));
+}
+
+static int cmd_kill(CMD_ARGS)
+{
+	pid_t pid = (pid_t)parse_ll(argv[1], INT_MIN + 1, INT_MAX, "pid");
+	int sig = argc > 2 ? parse_signal(argv[2]) : SIGTERM;
+	return result(kill(pid, sig));
+}
+
+static int cmd_ptrace(CMD_ARGS)
+{
+	pid_t pid = (pid_t)parse_ll(argv[1], 1, INT_MAX, "pid");
+	bool seize = argc > 2 && !strcmp(argv[2], "seize");
+	if (argc > 2 && !seize && strcmp(argv[2], "attach"))
+		usage_fail("usage: ptrace PID [attach|seize]");
+	if (seize) {
+		/* a seized tracee is not stopped; our exit detaches it */
+		return result((int)ptrace(PTRACE_SEIZE, pid, NULL, NULL));
+	}
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+		return result(-1);
+	int st;
+	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+		;
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return result(0);
+}
+
+/* Up to N processes at once; each sleeps until killed (at most HOLD+60 s).
+ * Prints "OK N" or "ERRNO CREATED" (e.g. "EAGAIN 37" under pids.max). */
+static int cmd_forkbomb(CMD_ARGS)
+{
+	long n = (long)parse_ll(argv[1], 0, 100000, "count");
+	double hold = argc > 2 ? parse_seconds(argv[2]) : 0;
+	pid_t *pids = calloc((size_t)n + 1, sizeof *pids);
+	if (!pids)
+		abort();
+	long made = 0;
+	int err = 0;
+	fflush(stdout);
+	fflush(stderr);
+	for (; made < n; made++) {
+		pid_t p = fork();
+		if (p < 0) {
+			err = errno;
+			break;
+		}
+		if (p == 0) {
+			alarm((unsigned)hold + 60);
+			for (;;)
+				pause();
+		}
+		pids[made] = p;
+	}
+	printf("%s %ld\n", err ? errno_name(err) : "OK", made);
+	fflush(stdout);
+	if (hold > 0)
+		sleep_seconds(hold);
+	for (long i = 0; i < made; i++)
+		kill(pids[i], SIGKILL);
+	for (long i = 0; i < made; i++)
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	free(pids);
+	return 0;
+}
+
+/* Allocate and touch MiB mebibytes, one at a time.  Prints "OK MIB" or
+ * "ERRNO DONE"; the OOM killer may end the process first (SIGKILL). */
+static int cmd_memhog(CMD_ARGS)
+{
+	long mib = (long)parse_ll(argv[1], 0, 1 << 20, "MiB");
+	double hold = argc > 2 ? parse_seconds(argv[2]) : 0;
+	long done = 0;
+	int err = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	for (; done < mib; done++) {
+		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			err = errno;
+			break;
+		}
+		for (long off = 0; off < (1 << 20); off += page)
+			p[off] = (char)(off | 1);
+	}
+	printf("%s %ld\n", err ? errno_name(err) : "OK", done);
+	fflush(stdout);
+	if (hold > 0)
+		sleep_seconds(hold);
+	return 0;
+}
+
+/* Burn CPU for SECONDS of wall-clock time; prints "OK CPU_MS", the CPU
+ * time this process got, in milliseconds. */
+static int cmd_spin(CMD_ARGS)
+{
+	double secs = parse_seconds(argv[1]);
+	double end = now(CLOCK_MONOTONIC) + secs;
+	volatile unsigned long x = 0;
+	while (now(CLOCK_MONOTONIC) < end)
+		for (int i = 0; i < 100000; i++)
+			x = x + (unsigned long)i;
+	printf("OK %.0f\n", now(CLOCK_PROCESS_CPUTIME_ID) * 1000);
+	return 0;
+}
+
+/* Listen on 0.0.0.0:PORT (0: any), print "LISTENING PORT", accept one
+ * connection, echo it back until EOF, print "OK PEER-ADDRESS".  Fails with
+ * ETIMEDOUT if nobody connects within TIMEOUT seconds (default 60). */
+static int cmd_listen_tcp(CMD_ARGS)
+{
+	int port = (int)parse_ll(argv[1], 0, 65535, "port");
+	double timeout = argc > 2 ? parse_seconds(argv[2]) : 60;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return fail();
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_ANY) };
+	socklen_t alen = sizeof a;
+	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 1) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &alen) < 0)
+		return fail();
+	printf("LISTENING %u\n", (unsigned)ntohs(a.sin_port));
+	fflush(stdout);
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	int pr;
+	while ((pr = poll(&pfd, 1, (int)(timeout * 1000))) < 0 && errno == EINTR)
+		;
+	if (pr == 0)
+		errno = ETIMEDOUT;
+	if (pr <= 0)
+		return fail();
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof peer;
+	int c = accept4(s, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+	if (c < 0)
+		return fail();
+	close(s);
+	if (copy_fd(c, c) < 0)
+		return fail();
+	close(c);
+	char addr[INET_ADDRSTRLEN] = "?";
+	inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof addr);
+	printf("OK %s\n", addr);
+	return 0;
+}
+
+static void nop_handler(int sig)
+{
+	(void)sig;
+}
+
+/* A minimal init: print "READY", optionally start CMD, reap children
+ * forever, exit 0 on SIGTERM.  Other signals are ignored (handled by a
+ * no-op, so that they are delivered even to a namespace's PID 1). */
+static int cmd_pid1_wait(CMD_ARGS)
+{
+	static const int sigs[] = { SIGTERM, SIGCHLD, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGPWR };
+	sigset_t set, old;
+	sigemptyset(&set);
+	struct sigaction sa = { .sa_handler = nop_handler };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		sigaddset(&set, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &set, &old);
+	puts("READY");
+	fflush(stdout);
+	if (argc > 1) {
+		fflush(stderr);
+		pid_t p = fork();
+		if (p < 0)
+			return fail();
+		if (p == 0) {
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGCHLD, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
+			signal(SIGUSR1, SIG_DFL);
+			signal(SIGUSR2, SIG_DFL);
+			signal(SIGPWR, SIG_DFL);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			execvp(argv[1], argv + 1);
+			fprintf(stderr, "%s: pid1-wait: %s: %s\n", prog, argv[1], errno_name(errno));
+			_exit(127);
+		}
+	}
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig == SIGTERM)
+			exit(0);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+}
+
+static int cmd_errno_name(CMD_ARGS);
+static int cmd_help(CMD_ARGS);
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	int min, max; /* arguments after the command name */
+	const char *args;
+} cmds[] = {
+	{ "pid", cmd_pid, 0, 0, "" },
+	{ "ppid", cmd_ppid, 0, 0, "" },
+	{ "id", cmd_id, 0, 0, "" },
+	{ "uname", cmd_uname, 0, 0, "" },
+	{ "hostname", cmd_hostname, 0, 0, "" },
+	{ "caps", cmd_caps, 0, 0, "" },
+	{ "status", cmd_status, 0, 16, "[KEY...]" },
+	{ "mountinfo", cmd_mountinfo, 0, 0, "" },
+	{ "ns", cmd_ns, 0, 0, "" },
+	{ "fds", cmd_fds, 0, 0, "" },
+	{ "env", cmd_env, 0, 0, "" },
+	{ "cwd", cmd_cwd, 0, 0, "" },
+	{ "cat", cmd_cat, 1, 1, "PATH" },
+	{ "ls", cmd_ls, 0, 1, "[DIR]" },
+	{ "mknod", cmd_mknod, 1, 4, "PATH [c|b MAJOR MINOR | p]" },
+	{ "open", cmd_open, 1, 1, "PATH" },
+	{ "openwronly", cmd_openwronly, 1, 1, "PATH" },
+	{ "write", cmd_write, 2, 2, "PATH TEXT" },
+	{ "mkdir", cmd_mkdir, 1, 1, "PATH" },
+	{ "kill", cmd_kill, 1, 2, "PID [SIG]" },
+	{ "ptrace", cmd_ptrace, 1, 2, "PID [attach|seize]" },
+	{ "exit", cmd_exit, 1, 1, "N" },
+	{ "sleep", cmd_sleep, 1, 1, "SECONDS" },
+	{ "spin", cmd_spin, 1, 1, "SECONDS" },
+	{ "forkbomb", cmd_forkbomb, 1, 2, "N [HOLD-SECONDS]" },
+	{ "memhog", cmd_memhog, 1, 2, "MIB [HOLD-SECONDS]" },
+	{ "listen-tcp", cmd_listen_tcp, 1, 2, "PORT [TIMEOUT-SECONDS]" },
+	{ "pid1-wait", cmd_pid1_wait, 0, 64, "[CMD [ARG...]]" },
+	{ "errno-name", cmd_errno_name, 0, 64, "[N|NAME...]" },
+	{ "help", cmd_help, 0, 0, "" },
+};
+
+/* N -> name, NAME -> number; without arguments, the whole table as "N NAME" */
+static int cmd_errno_name(CMD_ARGS)
+{
+	if (argc == 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(errnos); i++)
+			printf("%d %s\n", errnos[i].num, errnos[i].name);
+		return 0;
+	}
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] >= '0' && argv[i][0] <= '9') {
+			puts(errno_name((int)parse_ll(argv[i], 0, 4095, "errno")));
+		} else {
+			int n = errno_number(argv[i]);
+			if (n < 0) {
+				puts("?");
+				rc = 1;
+			} else
+				printf("%d\n", n);
+		}
+	}
+	return rc;
+}
+
+static int cmd_help(CMD_ARGS)
+{
+	printf("usage: %s COMMAND [ARGS...]\n", prog);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		printf("  %s%s%s\n", cmds[i].name, cmds[i].args[0] ? " " : "", cmds[i].args);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 0 && argv[0][0])
+		prog = argv[0];
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s COMMAND [ARGS...] (%s help: the commands)\n", prog, prog);
+		return 2;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		int n = argc - 2;
+		if (n < cmds[i].min || n > cmds[i].max)
+			usage_fail("usage: %s %s%s%s", prog, cmds[i].name, cmds[i].args[0] ? " " : "",
+				   cmds[i].args);
+		int rc = cmds[i].fn(argc - 1, argv + 1);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return 1;
+		return rc;
+	}
+	usage_fail("unknown command: %s (%s help: the commands)", argv[1], prog);
+}
