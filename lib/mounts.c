@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -266,6 +267,45 @@ static int mask_proc(int rootfd, vs_err *err)
 	return 0;
 }
 
+/* Every start of a guest is a new boot: a fresh random boot id over
+ * /proc/sys/kernel/random/boot_id (otherwise all boots of all guests
+ * share the host's, and `journalctl -b -1` cannot tell them apart). */
+static int boot_id(int rootfd, vs_err *err)
+{
+	unsigned char u[16];
+	if (getrandom(u, sizeof u, 0) != sizeof u)
+		return vs_fail_errno(err, "getrandom");
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* variant 1 */
+	char id[40];
+	snprintf(id, sizeof id, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x\n", u[0], u[1],
+		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	_cleanup_close_ int dfd = vs_openat_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY, 0, err);
+	if (dfd < 0)
+		return -1;
+	int f = openat(dfd, ".boot_id", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (f < 0)
+		return vs_fail_errno(err, "guest /dev/.boot_id");
+	bool ok = write(f, id, strlen(id)) == (ssize_t)strlen(id);
+	close(f);
+	if (!ok)
+		return vs_fail_errno(err, "guest /dev/.boot_id");
+	vs_err e;
+	_cleanup_close_ int t = vs_openat_in_root(rootfd, "proc/sys/kernel/random/boot_id", O_PATH | O_NOFOLLOW, 0, &e);
+	_cleanup_close_ int src = openat(dfd, ".boot_id", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (t >= 0 && src >= 0) {
+		char sp[64];
+		fd_path(src, sp, sizeof sp);
+		if (mount_at(sp, t, NULL, MS_BIND, NULL, "/proc/sys/kernel/random/boot_id", err) < 0)
+			return -1;
+		_cleanup_close_ int top = vs_openat_in_root(rootfd, "proc/sys/kernel/random/boot_id", O_PATH | O_NOFOLLOW, 0, err);
+		if (top < 0 || remount_ro(top, "/proc/sys/kernel/random/boot_id", MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+			return -1;
+	}
+	unlinkat(dfd, ".boot_id", 0);
+	return 0;
+}
+
 int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, vs_err *err)
 {
 	/* 1. the guest's own fstab first (so /proc etc. below are on top of
@@ -282,7 +322,7 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 			return -1;
 		if (!strcmp(m->target, "proc") && mask_proc(rootfd, err) < 0)
 			return -1;
-		if (!strcmp(m->target, "dev") && setup_dev(rootfd, console_path, err) < 0)
+		if (!strcmp(m->target, "dev") && (setup_dev(rootfd, console_path, err) < 0 || boot_id(rootfd, err) < 0))
 			return -1;
 	}
 	return 0;

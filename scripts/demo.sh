@@ -1,7 +1,7 @@
 #!/bin/bash
 # The main job: install dependencies, build and install vserver, create a
 # Debian guest named "demo" with debootstrap from the host's own APT
-# mirror, and show it.
+# mirror, start it, and show it running (status, a command inside).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -14,5 +14,8 @@ if vserver demo config >/dev/null 2>&1; then
 else
 	vserver demo build -m debootstrap --hostname demo -- -d "$(. /etc/os-release; echo "$VERSION_CODENAME")"
 fi
+vserver demo start
 vserver list
-vserver demo status || true
+vserver demo status
+vserver demo exec systemctl is-system-running --wait || true
+vserver demo exec cat /etc/debian_version

@@ -5,7 +5,8 @@ Every test gets private directories through the tool's overrides
 (VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE, VSERVER_RUNDIR and
 VSERVER_HOST_RESOLV_CONF), a private cgroup parent (VSERVER_CGROUP_PARENT,
 "vstest-PID-N" below every hierarchy of /sys/fs/cgroup) and the vserver-init
-next to the binary (VSERVER_INIT); nothing here touches /etc/vservers,
+and vserver-monitor next to the binary (VSERVER_INIT, VSERVER_MONITOR);
+nothing here touches /etc/vservers,
 /vservers, /var/cache/vservers, /run/vservers or the "vserver" cgroups.
 After each test, the guests it left running are stopped and its cgroup
 parent is removed, also when the test failed.
@@ -14,6 +15,8 @@ Environment:
   VSERVER_BIN        the binary (default: <repo>/build/vserver)
   VSERVER_INIT       the static PID 1 of sysv guests (default: vserver-init
                      next to VSERVER_BIN)
+  VSERVER_MONITOR    the per-guest monitor (default: vserver-monitor next to
+                     VSERVER_BIN)
   VSERVER_PROBE      the static test helper, copied into busybox guests as /t
                      (default: tests/vs-probe in VSERVER_BIN's build directory)
   VSERVER_TEST_FAST  1: skip the tests marked `slow` (real debootstrap
@@ -39,6 +42,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 VSERVER_BIN = Path(os.environ.get("VSERVER_BIN") or REPO / "build" / "vserver")
 VSERVER_INIT = Path(os.environ.get("VSERVER_INIT") or VSERVER_BIN.parent / "vserver-init")
+VSERVER_MONITOR = Path(os.environ.get("VSERVER_MONITOR") or VSERVER_BIN.parent / "vserver-monitor")
 CGROOT = Path("/sys/fs/cgroup")
 FAST = os.environ.get("VSERVER_TEST_FAST") == "1"
 
@@ -270,10 +274,9 @@ class VS:
         self.bin = Path(binary)
         self.cgparent = cgroup_parent or new_cgroup_parent()
         assert "/" not in self.cgparent and self.cgparent not in (".", "..", "vserver")
-        if init:
-            self.init = Path(init)
-        else:
-            self.init = VSERVER_INIT if self.bin == VSERVER_BIN else self.bin.parent / "vserver-init"
+        default = self.bin == VSERVER_BIN
+        self.init = Path(init) if init else VSERVER_INIT if default else self.bin.parent / "vserver-init"
+        self.monitor = VSERVER_MONITOR if default else self.bin.parent / "vserver-monitor"
         self.confdir = self.base / "etc-vservers"
         self.vdirbase = self.base / "vservers"
         self.cachebase = self.base / "cache-vservers"
@@ -291,6 +294,7 @@ class VS:
             "VSERVER_HOST_RESOLV_CONF": str(self.host_resolv),
             "VSERVER_CGROUP_PARENT": self.cgparent,
             "VSERVER_INIT": str(self.init),
+            "VSERVER_MONITOR": str(self.monitor),
             "LC_ALL": "C",
         })
         self.env = env
@@ -510,7 +514,10 @@ def debian_guest(tmp_path_factory, vserver_bin):
     w = VS(base / "w", vserver_bin)
     try:
         t0 = time.monotonic()
-        r = w.run(["deb", "build", "-m", "debootstrap", "--", "-d", "bookworm", "--", "--variant=minbase"],
+        # minbase plus systemd-sysv: the smallest Debian that boots its own
+        # systemd as PID 1 (test_debian.py)
+        r = w.run(["deb", "build", "-m", "debootstrap", "--", "-d", "bookworm", "--",
+                   "--variant=minbase", "--include=systemd-sysv"],
                   check=False, timeout=3600)
         elapsed = time.monotonic() - t0
         if r.returncode != 0:

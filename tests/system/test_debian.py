@@ -1,0 +1,85 @@
+"""A real Debian 12 guest booting its own systemd (issue 3): it reaches
+`systemctl is-system-running` = running with no failed units, stops
+cleanly (its journal shows an orderly shutdown), and `systemctl reboot`
+inside restarts it.  Uses the session's debootstrap guest (minbase plus
+systemd-sysv) through the template method, so each test has its own copy."""
+import os
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def wait_running(vs, name, timeout=90):
+    """systemctl is-system-running --wait inside the guest, once systemd
+    listens on its private socket (right after start it may not yet)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = vs.run([name, "exec", "-T", "systemctl", "is-system-running", "--wait"], check=False,
+                   timeout=timeout)
+        if r.stdout.strip() or time.monotonic() > deadline:
+            return r.stdout.strip(), r
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def sdguest(vs, debian_rootfs_tarball):
+    vs.build("sd", method="template", margs=["-t", str(debian_rootfs_tarball)], timeout=900)
+    c = vs.config_json("sd")
+    assert c["init"]["style"] == "systemd", c["init"]
+    # a persistent journal, so that the previous boot can be read back
+    os.makedirs(vs.root("sd") / "var" / "log" / "journal", exist_ok=True)
+    yield "sd"
+    vs.run(["sd", "stop", "--timeout", "20"], check=False, timeout=120)
+
+
+def test_systemd_boots_to_running_without_failed_units(vs, sdguest):
+    vs.run([sdguest, "start"], timeout=60)
+    state, r = wait_running(vs, sdguest)
+    failed = vs.run([sdguest, "exec", "-T", "systemctl", "--failed", "--no-legend", "--plain"], check=False)
+    assert state == "running", (state, r.stderr, failed.stdout)
+    assert failed.stdout.strip() == ""
+    # PID 1 in the guest is its own systemd
+    comm = vs.run([sdguest, "exec", "-T", "cat", "/proc/1/comm"]).stdout.strip()
+    assert comm == "systemd"
+    assert vs.run([sdguest, "exec", "-T", "systemd-detect-virt", "--container"], check=False).stdout.strip()
+
+
+def test_systemd_clean_stop_and_journal(vs, sdguest):
+    vs.run([sdguest, "start"], timeout=60)
+    assert wait_running(vs, sdguest)[0] == "running"
+    t0 = time.monotonic()
+    r = vs.run([sdguest, "stop", "--timeout", "60"], timeout=180)
+    assert "did not stop" not in r.stdout, r.stdout       # no kill needed
+    assert time.monotonic() - t0 < 60
+    log = (vs.rundir / sdguest / "console.log").read_text(errors="replace")
+    assert "Reached target" in log and ("System Shutdown" in log or "shutdown.target" in log), log[-3000:]
+    assert "PID 1 ended by signal 2" in log   # systemd halted: reboot(2) HALT in a PID namespace
+    assert vs.cgroup_dirs(sdguest) == []
+    assert vs.run([sdguest, "status"], check=3)
+    # the previous boot's journal ends with an orderly shutdown
+    vs.run([sdguest, "start"], timeout=60)
+    assert wait_running(vs, sdguest)[0] == "running"
+    j = vs.run([sdguest, "exec", "-T", "journalctl", "-b", "-1", "--no-pager", "-o", "cat"], timeout=60).stdout
+    assert "Journal stopped" in j or "System Halt" in j or "Reached target shutdown.target" in j or \
+        "Reached target System Shutdown" in j, j[-3000:]
+
+
+def test_systemd_reboot_inside_restarts(vs, sdguest):
+    vs.run([sdguest, "start"], timeout=60)
+    assert wait_running(vs, sdguest)[0] == "running"
+    before = vs.state(sdguest)
+    vs.run([sdguest, "exec", "-T", "systemctl", "reboot"], check=False, timeout=60)
+    deadline = time.monotonic() + 60
+    after = before
+    while time.monotonic() < deadline:
+        after = vs.state(sdguest)
+        if after and after.get("init") != before["init"]:
+            break
+        time.sleep(0.5)
+    assert after and after["init"] != before["init"], (before, after)
+    assert after["monitor"] == before["monitor"]          # the same monitor restarted it
+    assert wait_running(vs, sdguest)[0] == "running"
+    log = (vs.rundir / sdguest / "console.log").read_text(errors="replace")
+    assert "reboot requested inside the guest" in log
