@@ -19,6 +19,10 @@ unsigned long long vs_proc_starttime(pid_t pid)
 	char *p = strrchr(data, ')'); /* comm may contain spaces and ')' */
 	if (!p)
 		return 0;
+	/* a zombie (Z) or dead (X) process is gone, even before its parent
+	 * has reaped it */
+	if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+		return 0;
 	unsigned long long start = 0;
 	/* after ") " come fields 3..: state ppid pgrp session tty tpgid flags
 	 * minflt cminflt majflt cmajflt utime stime cutime cstime priority

@@ -131,6 +131,7 @@ int main(int argc, char **argv)
 	pid_t sp = run(stop, "6", runlevel);
 	reap_until(sp, 0);
 	kill(-1, SIGTERM);
+	kill(-1, SIGCONT); /* stopped processes must see the SIGTERM too */
 	if (reap_until(0, 5) == -1) {
 		kill(-1, SIGKILL);
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
