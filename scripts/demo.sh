@@ -17,5 +17,12 @@ fi
 vserver demo start
 vserver list
 vserver demo status
-vserver demo exec systemctl is-system-running --wait || true
+# systemd answers once it listens on its socket: wait for the boot to finish
+for _ in $(seq 60); do
+	state=$(vserver demo exec -T systemctl is-system-running --wait 2>/dev/null) && break
+	[ -n "$state" ] && break
+	sleep 1
+done
+echo "demo: systemctl is-system-running: ${state:-unknown}"
 vserver demo exec cat /etc/debian_version
+vserver-stat
