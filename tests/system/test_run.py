@@ -884,3 +884,75 @@ def test_symlink_instead_of_a_base_mount_point(vs, bbguest, host_dir, tmp_path, 
     assert sorted(os.listdir(host_dir)) == ["canary"]
     if r.returncode != 0:
         assert target in r.stderr, r.stderr
+
+
+# ---- the plain style (the guest's own /sbin/init) and the console ------------------------------
+
+def test_plain_style_busybox_init_boots_and_halts(vs, bbguest):
+    """plain: the guest's /sbin/init is PID 1 (busybox init here); it runs
+    its sysinit (rcS -> rc 3), and `stop` halts it from inside (/sbin/halt),
+    so its shutdown action (rcK) runs before it exits."""
+    name = bbguest
+    write_cfg(vs, name, "apps/init/style", "plain\n")
+    st = start(vs, name)
+    assert wait_until(lambda: (vs.root(name) / "run").exists(), 5)
+    assert probe(vs, name, "cat", "/proc/1/comm") == "init"
+    # rcS runs at boot, then rc 3 starts the marker service
+    assert wait_until(lambda: gx(vs, name, "/bin/cat", "/run/rcS.done", check=None).returncode == 0, 10)
+    assert wait_until(lambda: gx(vs, name, "/bin/cat", "/run/marker.started", check=None).returncode == 0, 10)
+    t0 = time.monotonic()
+    r = stop(vs, name, "--timeout", "20")
+    assert "did not stop" not in r.stdout, r.stdout
+    assert time.monotonic() - t0 < 20
+    assert (vs.root(name) / "var/log/rcK.done").is_file()        # the init's shutdown action ran
+    log = (vs.rundir / name / "console.log").read_text(errors="replace")
+    assert "PID 1 ended by signal" in log or "PID 1 exited" in log
+    assert_guest_gone(vs, name, st)
+
+
+def test_console_attach_shows_guest_output_and_detaches(vs, bb):
+    """vserver NAME console: the guest's console through the monitor;
+    what the guest writes to /dev/console appears; Ctrl-] detaches."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(vs.bin), [str(vs.bin), bb, "console"], vs.env)
+    out = b""
+    try:
+        deadline = time.monotonic() + 10
+        while b"Connected to the console" not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                out += os.read(fd, 4096)
+        assert b"Connected to the console" in out, out
+        gx(vs, bb, "/bin/sh", "-c", "echo hello-from-the-console >/dev/console")
+        deadline = time.monotonic() + 10
+        while b"hello-from-the-console" not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                out += os.read(fd, 4096)
+        assert b"hello-from-the-console" in out, out
+        os.write(fd, b"\x1d")                       # Ctrl-]
+        deadline = time.monotonic() + 10
+        status = None
+        while time.monotonic() < deadline:
+            wpid, st = os.waitpid(pid, os.WNOHANG)
+            if wpid == pid:
+                status = st
+                break
+            try:
+                if select.select([fd], [], [], 0.2)[0]:
+                    out += os.read(fd, 4096)
+            except OSError:
+                pass
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, out)
+        assert b"Detached" in out
+        # the guest runs on, and its console log has the line too
+        assert vs.run([bb, "running"], check=0, timeout=30)
+        assert "hello-from-the-console" in (vs.rundir / bb / "console.log").read_text(errors="replace")
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
