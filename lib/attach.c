@@ -196,8 +196,7 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 			snprintf(u.shell, sizeof u.shell, "%s", r.shell);
 		}
 	}
-	if (vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
-		fail_to(errfd, &e);
+	/* the capability set and the filter were set before the fork */
 	if (u.uid != 0 || u.gid != 0) {
 		if (setgroups(1, &u.gid) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 || setresuid(u.uid, u.uid, u.uid) < 0) {
 			vs_fail_errno(&e, "switching to user %s", u.name);

@@ -6,8 +6,6 @@
 #include "postinstall.h"
 #include "safeio.h"
 #include "state.h"
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -408,110 +406,46 @@ static int method_skeleton(struct bctx *b, vs_err *err)
 	return 0;
 }
 
-/* Copy one entry's data; on failure returns the handle that failed. */
-static struct archive *copy_data(struct archive *ar, struct archive *aw)
-{
-	for (;;) {
-		const void *buff;
-		size_t size;
-		la_int64_t offset;
-		int r = archive_read_data_block(ar, &buff, &size, &offset);
-		if (r == ARCHIVE_EOF)
-			return NULL;
-		if (r < ARCHIVE_WARN)
-			return ar;
-		if (archive_write_data_block(aw, buff, size, offset) < ARCHIVE_WARN)
-			return aw;
-	}
-}
-
-/* Extract with libarchive in a child whose cwd is the staging root;
- * absolute names, ".." and writes through symlinks are refused. */
+/* Unpack with the vserver-unpack helper (libarchive lives there, so the
+ * vserver command itself starts fast); its cwd is the staging root. */
 static int method_template(struct bctx *b, vs_err *err)
 {
 	vs_say(b->rep, "[2/4] unpacking %s", b->tarball);
+	_cleanup_free_ char *helper = vs_helper_path("vserver-unpack", "VSERVER_UNPACK");
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return vs_fail_errno(err, "pipe");
 	pid_t pid = fork_child();
-	if (pid < 0)
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
 		return vs_fail_errno(err, "fork");
+	}
 	if (pid == 0) {
 		close(pfd[0]);
-		char msg[1024] = "";
-		int rc = 1;
-		struct archive *ar = archive_read_new(), *aw = archive_write_disk_new();
-		/* tar archives only (gnutar, pax, ustar), any compression:
-		 * "all formats" would take a text file for an mtree spec */
-		archive_read_support_filter_all(ar);
-		archive_read_support_format_tar(ar);
-		archive_write_disk_set_options(aw, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-							   ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_XATTR |
-							   ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-							   ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-							   ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK);
-		archive_write_disk_set_standard_lookup(aw);
-		if (archive_read_open_filename(ar, b->tarball, 1 << 16) != ARCHIVE_OK) {
-			snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(ar));
-			goto out;
-		}
-		if (chdir(b->stage_root) < 0) {
-			snprintf(msg, sizeof msg, "%s: %s", b->stage_root, strerror(errno));
-			goto out;
-		}
-		unsigned long n = 0;
-		for (;;) {
-			struct archive_entry *e;
-			int r = archive_read_next_header(ar, &e);
-			if (r == ARCHIVE_EOF)
-				break;
-			if (r < ARCHIVE_WARN) {
-				snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(ar));
-				goto out;
-			}
-			r = archive_write_header(aw, e);
-			if (r < ARCHIVE_WARN) {
-				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
-					 archive_error_string(aw));
-				goto out;
-			}
-			struct archive *bad = archive_entry_size(e) > 0 ? copy_data(ar, aw) : NULL;
-			if (bad) {
-				const char *why = archive_error_string(bad);
-				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
-					 why ? why : bad == ar ? "read error (truncated archive?)" : "write error");
-				goto out;
-			}
-			if (archive_write_finish_entry(aw) < ARCHIVE_WARN) {
-				snprintf(msg, sizeof msg, "%s: %s: %s", b->tarball, archive_entry_pathname(e),
-					 archive_error_string(aw));
-				goto out;
-			}
-			n++;
-		}
-		if (archive_write_close(aw) < ARCHIVE_WARN) {
-			snprintf(msg, sizeof msg, "%s: %s", b->tarball, archive_error_string(aw));
-			goto out;
-		}
-		if (n == 0) {
-			snprintf(msg, sizeof msg, "%s: the archive contains no files", b->tarball);
-			goto out;
-		}
-		snprintf(msg, sizeof msg, "%lu entries", n);
-		rc = 0;
-out:
-		if (write(pfd[1], msg, strlen(msg)) < 0)
-			rc = 2;
-		_exit(rc);
+		if (dup2(pfd[1], 3) < 0)
+			_exit(127);
+		char *argv[] = { "vserver-unpack", b->tarball, b->stage_root, "3", NULL };
+		extern char **environ;
+		execve(helper, argv, environ);
+		dprintf(3, "cannot run %s: %s", helper, strerror(errno));
+		_exit(127);
 	}
 	close(pfd[1]);
 	char msg[1024] = "";
-	ssize_t n;
-	while ((n = read(pfd[0], msg, sizeof msg - 1)) < 0 && errno == EINTR && !interrupted)
-		;
+	ssize_t n, got = 0;
+	while ((n = read(pfd[0], msg + got, sizeof msg - 1 - (size_t)got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR && !interrupted)
+				continue;
+			break;
+		}
+		got += n;
+		if ((size_t)got >= sizeof msg - 1)
+			break;
+	}
 	close(pfd[0]);
-	if (n > 0)
-		msg[n] = 0;
+	msg[got > 0 ? got : 0] = 0;
 	int code = wait_child(pid, err);
 	if (code < 0)
 		return -1;

@@ -30,10 +30,25 @@ int vs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t 
 	if ((size_t)st.st_size > max)
 		return vs_fail(err, VS_E_INVALID, 0, "%s: file too large (%lld bytes, at most %zu allowed)", path,
 			       (long long)st.st_size, max);
-	char *buf = vs_xmalloc0(max + 1);
+	/* sized to the file (procfs files say 0: start small and grow) */
+	size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	if (cap > max + 1)
+		cap = max + 1;
+	char *buf = vs_xmalloc0(cap + 1);
 	size_t n = 0;
 	for (;;) {
-		ssize_t r = read(fd, buf + n, max + 1 - n);
+		if (n == cap) {
+			if (cap > max) {
+				free(buf);
+				return vs_fail(err, VS_E_INVALID, 0, "%s: file too large (more than %zu bytes)", path, max);
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb)
+				abort();
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

@@ -123,3 +123,26 @@ int vs_settings_open_rundir(const struct vs_settings *s, vs_err *err)
 	}
 	return fd;
 }
+
+/* $ENV, else next to the running vserver binary (a build tree), else
+ * LIBEXECDIR/vserver. */
+char *vs_helper_path(const char *name, const char *env)
+{
+	const char *e = getenv(env);
+	if (e && *e)
+		return vs_strdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			_cleanup_free_ char *p = vs_asprintf("%s/%s", self, name);
+			if (strcmp(self, VS_SBINDIR) && access(p, X_OK) == 0)
+				return vs_steal(p);
+		}
+	}
+	return vs_asprintf("%s/%s", VS_LIBEXECDIR, name);
+}
+

@@ -24,3 +24,8 @@ struct vs_settings {
 int vs_settings_load(struct vs_settings *s, vs_err *err);
 /* Create the run directory (0700) if missing; returns an O_DIRECTORY fd. */
 int vs_settings_open_rundir(const struct vs_settings *s, vs_err *err);
+
+/* Path of a helper program (vserver-init, vserver-monitor, vserver-unpack):
+ * $ENV if set, else next to the running vserver binary (a build tree),
+ * else LIBEXECDIR/vserver. */
+char *vs_helper_path(const char *name, const char *env);

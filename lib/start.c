@@ -557,28 +557,6 @@ static void monitor_main(struct mon *m, int report_fd)
 
 /* ---- helpers: vserver-init and vserver-monitor ------------------------------------ */
 
-/* $ENV, else next to the running vserver binary (a build tree), else
- * LIBEXECDIR/vserver. */
-static char *helper_path(const char *name, const char *env)
-{
-	const char *e = getenv(env);
-	if (e && *e)
-		return vs_strdup(e);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			_cleanup_free_ char *p = vs_asprintf("%s/%s", self, name);
-			if (strcmp(self, VS_SBINDIR) && access(p, X_OK) == 0)
-				return vs_steal(p);
-		}
-	}
-	return vs_asprintf("%s/%s", VS_LIBEXECDIR, name);
-}
-
 static void clear_cloexec(int fd)
 {
 	if (fd >= 0)
@@ -728,7 +706,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	/* S6 */
 	if (style == VS_INIT_SYSV && !o->rescue) {
-		_cleanup_free_ char *ib = o->init_bin ? vs_strdup(o->init_bin) : helper_path("vserver-init", "VSERVER_INIT");
+		_cleanup_free_ char *ib = o->init_bin ? vs_strdup(o->init_bin) : vs_helper_path("vserver-init", "VSERVER_INIT");
 		memfd = init_memfd(ib, err);
 		if (memfd < 0)
 			goto out;
@@ -809,7 +787,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 			_exit(1);
 		if (p2 > 0)
 			_exit(0);
-		_cleanup_free_ char *mb = helper_path("vserver-monitor", "VSERVER_MONITOR");
+		_cleanup_free_ char *mb = vs_helper_path("vserver-monitor", "VSERVER_MONITOR");
 		int fds[] = { rp[1], m.master, m.log, memfd };
 		/* nothing else the vserver command had open reaches the monitor */
 		syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);

@@ -42,3 +42,4 @@ int cmd_running(const struct vs_settings *s, const char *name, int argc, char **
 int main_vserver_stat(int argc, char **argv);
 int main_vps(int argc, char **argv);
 int main_vkill(int argc, char **argv);
+int main_vserver_autostart(int argc, char **argv);

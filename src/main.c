@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* vserver, vserver-stat, vps, vkill: one multi-call binary. */
+/* vserver, vserver-stat, vps, vkill, vserver-autostart: one multi-call binary. */
 #include "cli.h"
 #include "config.h"
 #include "vs-build-config.h"
@@ -114,6 +114,10 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "vkill")) {
 		vs_prog = "vkill";
 		return main_vkill(argc, argv);
+	}
+	if (!strcmp(base, "vserver-autostart")) {
+		vs_prog = "vserver-autostart";
+		return main_vserver_autostart(argc, argv);
 	}
 	return main_vserver(argc, argv);
 }
