@@ -2,11 +2,30 @@
 #include "cli.h"
 #include "guest.h"
 #include "start.h"
+#include "stat.h"
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A vserver-stat field without its padding. */
+static const char *trim(char *f)
+{
+	size_t n = strlen(f);
+	while (n && f[n - 1] == ' ')
+		f[--n] = 0;
+	return f + strspn(f, " ");
+}
+
+/* The figures vserver-stat shows for one guest (NULL if not running). */
+static struct vs_stat_entry *guest_figures(struct vs_stat *all, const char *name)
+{
+	for (size_t i = 0; i < all->n; i++)
+		if (all->e[i].guest && !strcmp(all->e[i].guest, name))
+			return &all->e[i];
+	return NULL;
+}
 
 static void addresses(const struct vs_config *c, char *buf, size_t len)
 {
@@ -40,6 +59,14 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 	int n = vs_guest_list(s, &g, &err);
 	if (n < 0)
 		return vs_report_error(&err);
+	struct vs_stat all = { 0 };
+	vs_err serr;
+	for (int i = 0; i < n; i++)
+		if (g[i].running) {
+			if (vs_stat_collect(s, NULL, &all, &serr) < 0)
+				memset(&all, 0, sizeof all);
+			break;
+		}
 	if (json) {
 		json_object *a = json_object_new_array();
 		for (int i = 0; i < n; i++) {
@@ -61,6 +88,13 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 					       g[i].cfg.init.mark ? json_object_new_string(g[i].cfg.init.mark) : NULL);
 			json_object_object_add(o, "disabled", json_object_new_boolean(g[i].cfg.disabled));
 			json_object_object_add(o, "vdir", g[i].cfg.vdir ? json_object_new_string(g[i].cfg.vdir) : NULL);
+			struct vs_stat_entry *f = g[i].running ? guest_figures(&all, g[i].name) : NULL;
+			if (f) {
+				json_object_object_add(o, "processes", json_object_new_int64((int64_t)f->nprocs));
+				json_object_object_add(o, "rss_bytes", json_object_new_int64((int64_t)f->rss));
+				json_object_object_add(o, "cpu_ms", json_object_new_int64((int64_t)(f->utime_ms + f->stime_ms)));
+				json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)(f->uptime_ms / 1000)));
+			}
 			json_object_object_add(o, "valid", json_object_new_boolean(g[i].valid));
 			json_object_object_add(o, "problem", g[i].problem ? json_object_new_string(g[i].problem) : NULL);
 			json_object_array_add(a, o);
@@ -68,19 +102,30 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(a);
 	} else {
-		printf("%-12s %7s %-8s %-8s %-10s %s\n", "NAME", "CONTEXT", "STATE", "INIT", "MARK", "ADDRESSES");
+		printf("%-12s %7s %-8s %-8s %5s %7s %10s %10s %-10s %s\n", "NAME", "CONTEXT", "STATE", "INIT", "PROC", "RSS",
+		       "CPU", "UPTIME", "MARK", "ADDRESSES");
 		for (int i = 0; i < n; i++) {
 			char ad[512];
 			addresses(&g[i].cfg, ad, sizeof ad);
-			char ctx[16];
+			char ctx[16], proc[24] = "-", rss[VS_STAT_MEM_BUF] = "-", cpu[VS_STAT_TIME_BUF] = "-",
+									    up[VS_STAT_TIME_BUF] = "-";
 			snprintf(ctx, sizeof ctx, "%u", g[i].cfg.context);
-			printf("%-12s %7s %-8s %-8s %-10s %s%s\n", g[i].name, g[i].cfg.context ? ctx : "-",
-			       g[i].running ? "running" : "stopped", vs_init_style_name(g[i].cfg.init.style),
+			struct vs_stat_entry *f = g[i].running ? guest_figures(&all, g[i].name) : NULL;
+			if (f) {
+				snprintf(proc, sizeof proc, "%llu", (unsigned long long)f->nprocs);
+				vs_stat_mem(f->rss, rss);
+				vs_stat_time(f->utime_ms + f->stime_ms, cpu);
+				vs_stat_time(f->uptime_ms, up);
+			}
+			printf("%-12s %7s %-8s %-8s %5s %7s %10s %10s %-10s %s%s\n", g[i].name, g[i].cfg.context ? ctx : "-",
+			       g[i].running ? "running" : "stopped", vs_init_style_name(g[i].cfg.init.style), proc,
+			       trim(rss), trim(cpu), trim(up),
 			       g[i].cfg.init.mark ? g[i].cfg.init.mark : "-", ad,
 			       g[i].valid ? "" : "  (invalid configuration: run 'vserver NAME check')");
 		}
 	}
 	vs_guest_list_free(g, n);
+	vs_stat_free(&all);
 	return 0;
 }
 
@@ -147,26 +192,61 @@ static int guest_state(const struct vs_settings *s, const char *name, int argc, 
 
 int cmd_status(const struct vs_settings *s, const char *name, int argc, char **argv)
 {
-	(void)argv;
+	bool json = argc == 1 && !strcmp(argv[0], "--json");
 	struct vs_state st;
-	int r = guest_state(s, name, argc, "status", &st);
+	int r = guest_state(s, name, json ? 0 : argc, "status", &st);
 	if (r < 0)
 		return -r;
+	struct vs_stat all = { 0 };
+	vs_err err = { 0 };
+	struct vs_stat_entry *f = NULL;
+	if (r && vs_stat_collect(s, NULL, &all, &err) == 0)
+		f = guest_figures(&all, name);
+	long long up = r ? (long long)time(NULL) - st.started : 0;
+	if (up < 0)
+		up = 0;
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "state", json_object_new_string(r ? "running" : "stopped"));
+		if (r) {
+			json_object_object_add(o, "context", json_object_new_int((int)st.context));
+			json_object_object_add(o, "processes", json_object_new_int64(f ? (int64_t)f->nprocs : 0));
+			json_object_object_add(o, "vsz_bytes", json_object_new_int64(f ? (int64_t)f->vsz : 0));
+			json_object_object_add(o, "rss_bytes", json_object_new_int64(f ? (int64_t)f->rss : 0));
+			json_object_object_add(o, "user_ms", json_object_new_int64(f ? (int64_t)f->utime_ms : 0));
+			json_object_object_add(o, "sys_ms", json_object_new_int64(f ? (int64_t)f->stime_ms : 0));
+			json_object_object_add(o, "uptime_s", json_object_new_int64(up));
+			json_object_object_add(o, "init_pid", json_object_new_int(st.init));
+			json_object_object_add(o, "monitor_pid", json_object_new_int(st.monitor));
+		}
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		vs_stat_free(&all);
+		return r ? 0 : EXIT_STOPPED;
+	}
 	if (!r) {
 		printf("Vserver '%s' is stopped\n", name);
 		return EXIT_STOPPED;
 	}
 	printf("Vserver '%s' is running at context '%u'\n", name, st.context);
-	int n = vs_guest_nprocs(s, name, NULL);
+	int n = f ? (int)f->nprocs : vs_guest_nprocs(s, name, NULL);
 	if (n >= 0)
 		printf("Number of processes: %d\n", n);
-	long long up = (long long)time(NULL) - st.started;
-	if (up < 0)
-		up = 0;
 	if (up >= 86400)
 		printf("Uptime:              %lld days, %02lld:%02lld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
 	else
 		printf("Uptime:              %02lld:%02lld:%02lld\n", up / 3600, up % 3600 / 60, up % 60);
+	if (f) {
+		char rss[VS_STAT_MEM_BUF], vsz[VS_STAT_MEM_BUF], ut[VS_STAT_TIME_BUF], stt[VS_STAT_TIME_BUF];
+		vs_stat_mem(f->rss, rss);
+		vs_stat_mem(f->vsz, vsz);
+		vs_stat_time(f->utime_ms, ut);
+		vs_stat_time(f->stime_ms, stt);
+		printf("Memory:              RSS %s, VSZ %s\n", trim(rss), trim(vsz));
+		printf("CPU time:            user %s, sys %s\n", trim(ut), trim(stt));
+	}
+	vs_stat_free(&all);
 	return 0;
 }
 

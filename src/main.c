@@ -23,7 +23,7 @@ static const char usage[] =
 	"  exec [-t|-T] CMD [ARGS...]   run a command in the guest (-t: with a terminal)\n"
 	"  suexec USER CMD [ARGS...]    run a command as a guest user\n"
 	"  console                      attach to the guest's console (detach: Ctrl-])\n"
-	"  status                       is the guest running (exit 0) or stopped (exit 3)\n"
+	"  status [--json]              running (exit 0: processes, memory, CPU, uptime) or stopped (exit 3)\n"
 	"  running                      exit 0 if running, 1 if not\n"
 	"  rename NEWNAME               rename a stopped guest (root, configuration, identity)\n"
 	"  delete [--force]             remove a stopped guest: root, configuration, cache, state\n"

@@ -438,3 +438,28 @@ def test_escape_sequences_never_reach_the_terminal(vs, bbguest, tool, bg):
     r = run_tool(vs, tool, "vserver-stat", "--json")
     assert "\x1b" not in r.stdout
     assert [e["name"] for e in json.loads(r.stdout) if e["guest"] == bbguest] == ["evil\x1b[31mred"]
+
+
+def test_status_and_list_show_the_figures(vs, bbguest, bg):
+    """`vserver NAME status` and `vserver list` carry the process count,
+    memory, CPU time and uptime of a running guest (issue 4), the same
+    figures as vserver-stat."""
+    start(vs, bbguest)
+    hog = bg(vs, bbguest, "/t", "memhog", "32", "30")
+    assert hog.line(timeout=30) == "OK 32"
+    r = vs.run([bbguest, "status"], timeout=30)
+    assert re.search(r"^Memory:\s+RSS [\d.]+M, VSZ [\d.]+[MG]$", r.stdout, re.M), r.stdout
+    assert re.search(r"^CPU time:\s+user \S+, sys \S+$", r.stdout, re.M), r.stdout
+    js = json.loads(vs.run([bbguest, "status", "--json"], timeout=30).stdout)
+    assert js["state"] == "running" and js["context"] == 40000
+    assert js["processes"] >= 3 and js["rss_bytes"] >= 32 << 20 and js["uptime_s"] >= 0
+    assert js["init_pid"] == vs.state(bbguest)["init"]
+    lst = {g["name"]: g for g in vs.list_json()}
+    assert lst[bbguest]["processes"] >= 3 and lst[bbguest]["rss_bytes"] >= 32 << 20
+    line = [ln for ln in vs.run(["list"], timeout=30).stdout.splitlines() if ln.startswith(bbguest + " ")][0]
+    f = line.split()
+    assert f[2] == "running" and int(f[4]) >= 3 and f[5].endswith("M"), line
+    # stopped: no figures, exit 3 for status --json too
+    vs.run([bbguest, "stop"], timeout=60)
+    js = json.loads(vs.run([bbguest, "status", "--json"], check=3, timeout=30).stdout)
+    assert js == {"name": bbguest, "state": "stopped"}
