@@ -9,6 +9,7 @@
  * them; on a real cgroup file system both are no-ops (files cannot be
  * created there, and rmdir ignores them). */
 #include "cgroup.h"
+#include "safeio.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -67,52 +68,16 @@ static bool is_dir(const char *path)
 }
 
 /* Read dir/name whole.  0, or -1 with errno set. */
+/* A cgroup file (size reported as 0 or 4096, whatever it holds): the
+ * shared bounded reader of safeio.c.  -1 with errno on failure. */
 static int cg_read(const char *dir, const char *name, char **out)
 {
 	_cleanup_free_ char *p = path_join(dir, name);
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	vs_err e;
+	if (vs_read_file_at(AT_FDCWD, p, CG_READ_MAX, out, NULL, &e) < 0) {
+		errno = e.errnum ? e.errnum : (e.kind == VS_E_INVALID ? EINVAL : EIO);
 		return -1;
 	}
-	size_t cap = 4096, n = 0;
-	char *buf = vs_xmalloc0(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= CG_READ_MAX) {
-				free(buf);
-				errno = EFBIG;
-				return -1;
-			}
-			cap *= 2;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				errno = ENOMEM;
-				return -1;
-			}
-			buf = nb;
-		}
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(buf);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = 0;
-	*out = buf;
 	return 0;
 }
 

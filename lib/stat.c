@@ -461,29 +461,7 @@ char *vs_vps_cell(unsigned context, const char *name, bool header)
 
 char *vs_vps_escape(const char *s)
 {
-	size_t n = strlen(s);
-	char *r = vs_xmalloc0(n * 4 + 1), *o = r;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x80) {
-			/* valid UTF-8 stays, but not the C1 controls U+0080..U+009F */
-			size_t l = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
-			bool ok = l && !(*p == 0xc2 && p[1] < 0xa0);
-			for (size_t i = 1; ok && i < l; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok) {
-				memcpy(o, p, l);
-				o += l;
-				p += l - 1;
-				continue;
-			}
-			o += sprintf(o, "\\x%02x", *p);
-		} else if (*p < 0x20 || *p == 0x7f)
-			o += sprintf(o, "\\x%02x", *p);
-		else
-			*o++ = (char)*p;
-	}
-	*o = 0;
-	return r;
+	return vs_escape_mode(s, false);
 }
 
 /* ---- vkill ----------------------------------------------------------------- */

@@ -139,6 +139,11 @@ int vs_parse_i64(const char *s, int64_t *out)
 
 char *vs_escape(const char *s)
 {
+	return vs_escape_mode(s, true);
+}
+
+char *vs_escape_mode(const char *s, bool backslash)
+{
 	size_t n = strlen(s);
 	char *r = vs_xmalloc0(n * 4 + 1), *o = r;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -155,7 +160,7 @@ char *vs_escape(const char *s)
 				continue;
 			}
 			o += sprintf(o, "\\x%02x", *p);
-		} else if (*p < 0x20 || *p == 0x7f || *p == '\\')
+		} else if (*p < 0x20 || *p == 0x7f || (backslash && *p == '\\'))
 			o += sprintf(o, *p == '\\' ? "\\\\" : "\\x%02x", *p);
 		else
 			*o++ = (char)*p;

@@ -53,6 +53,9 @@ int vs_parse_i64(const char *s, int64_t *out);
 /* Escape a string read from a guest for printing on the host terminal:
  * non-printable bytes become \xNN.  Returns malloc'd string. */
 char *vs_escape(const char *s);
+/* Same; `backslash` false leaves backslashes as they are (for text that
+ * is not meant to be read back, like a ps line). */
+char *vs_escape_mode(const char *s, bool backslash);
 
 /* Monotonic time in seconds (double). */
 double vs_now(void);
