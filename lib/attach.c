@@ -143,10 +143,20 @@ static void fail_to(int fd, const vs_err *e)
 
 /* In the guest, as the new process: everything from the pty to exec. */
 static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o, bool pty, int sock, int errfd,
-		       const char *term)
+		       const char *term, const int stdio[3])
 {
 	vs_err e = { 0 };
 	setsid();
+	if (!pty) {
+		/* pipes vserver made: never the caller's own fds, which a guest
+		 * process could reopen through /proc/PID/fd (a terminal to read
+		 * keystrokes from, a host file to truncate) */
+		for (int i = 0; i < 3; i++)
+			if (dup2(stdio[i], i) < 0) {
+				vs_fail_errno(&e, "stdio");
+				fail_to(errfd, &e);
+			}
+	}
 	if (pty) {
 		int m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
 		struct statfs sf;
@@ -337,6 +347,108 @@ static int proxy(int master, pid_t child, int *wstatus)
 	return rc;
 }
 
+static bool write_all(int fd, const char *b, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = { .fd = fd, .events = POLLOUT };
+				poll(&p, 1, 1000);
+				continue;
+			}
+			return false;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* Without a terminal: our stdin -> the command's stdin pipe, its stdout and
+ * stderr pipes -> ours, until both are closed (or, once the command has
+ * exited, until they stay quiet: a daemon it left behind may keep them). */
+static void pipe_proxy(int in_w, int out_r, int err_r, pid_t child, int *wstatus)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
+	sigaction(SIGPIPE, &ign, &oldpipe);
+	fcntl(in_w, F_SETFL, O_NONBLOCK);
+	char inbuf[65536];
+	size_t inlen = 0, inoff = 0;
+	bool stdin_eof = false, exited = false;
+	int quiet = 0;
+	while (out_r >= 0 || err_r >= 0) {
+		struct pollfd p[4] = {
+			{ .fd = out_r, .events = POLLIN },
+			{ .fd = err_r, .events = POLLIN },
+			{ .fd = in_w >= 0 && !stdin_eof && inlen == inoff ? 0 : -1, .events = POLLIN },
+			{ .fd = in_w >= 0 && inlen > inoff ? in_w : -1, .events = POLLOUT },
+		};
+		int n = poll(p, 4, 100);
+		if (n < 0 && errno != EINTR)
+			break;
+		bool data = false;
+		for (int k = 0; k < 2; k++) {
+			int *fd = k == 0 ? &out_r : &err_r;
+			if (*fd < 0 || !(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char buf[65536];
+			ssize_t r = read(*fd, buf, sizeof buf);
+			if (r > 0) {
+				data = true;
+				write_all(k == 0 ? 1 : 2, buf, (size_t)r);
+			} else if (r == 0 || errno != EINTR) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t r = read(0, inbuf, sizeof inbuf);
+			if (r > 0) {
+				inlen = (size_t)r;
+				inoff = 0;
+			} else if (r == 0 || errno != EINTR)
+				stdin_eof = true;
+		}
+		if (in_w >= 0 && inlen > inoff && (p[3].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(in_w, inbuf + inoff, inlen - inoff);
+			if (w > 0)
+				inoff += (size_t)w;
+			else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				close(in_w); /* the command closed its stdin */
+				in_w = -1;
+			}
+		}
+		if (in_w >= 0 && stdin_eof && inlen == inoff) {
+			close(in_w);
+			in_w = -1;
+		}
+		if (!exited) {
+			int st;
+			if (waitpid(child, &st, WNOHANG) == child) {
+				exited = true;
+				*wstatus = st;
+			}
+		} else if (!data && ++quiet >= 3) {
+			break;
+		}
+		if (data)
+			quiet = 0;
+	}
+	if (in_w >= 0)
+		close(in_w);
+	if (out_r >= 0)
+		close(out_r);
+	if (err_r >= 0)
+		close(err_r);
+	if (!exited)
+		while (waitpid(child, wstatus, 0) < 0 && errno == EINTR)
+			;
+	sigaction(SIGPIPE, &oldpipe, NULL);
+}
+
 int vs_attach(const struct vs_settings *s, const char *name, const struct vs_attach_opts *o, int *status,
 	      vs_err *err)
 {
@@ -349,6 +461,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	}
 	vs_diags_free(&d);
 	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1;
+	int io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }, child_stdio[3] = { -1, -1, -1 };
 	struct vs_cgroup cg = { 0 };
 	if (!o->no_lock) {
 		lock = vs_lock(s, name, LOCK_SH, err);
@@ -383,6 +496,16 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		vs_fail_errno(err, "socketpair");
 		goto out;
 	}
+	if (!pty) {
+		for (int i = 0; i < 3; i++)
+			if (pipe2(io[i], O_CLOEXEC) < 0) {
+				vs_fail_errno(err, "pipe");
+				goto out;
+			}
+		child_stdio[0] = io[0][0];
+		child_stdio[1] = io[1][1];
+		child_stdio[2] = io[2][1];
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t child = fork();
@@ -395,6 +518,9 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		vs_err e = { 0 };
 		close(sv[0]);
 		close(ep[0]);
+		if (!pty) /* the vserver command's ends of the stdio pipes */
+			for (int i = 0; i < 3; i++)
+				close(i == 0 ? io[0][1] : io[i][0]);
 		prctl(PR_SET_DUMPABLE, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (vs_cgroup_attach(&cg, getpid(), &e) < 0)
@@ -418,11 +544,13 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		}
 		if (g == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			grandchild(&c, o, pty, sv[1], ep[1], term);
+			grandchild(&c, o, pty, sv[1], ep[1], term, child_stdio);
 			_exit(127);
 		}
 		close(sv[1]);
 		close(ep[1]);
+		for (int i = 0; i < 3 && !pty; i++)
+			close(child_stdio[i]); /* only the command holds them now */
 		fwd_pid = g;
 		struct sigaction sa = { .sa_handler = forward };
 		sigemptyset(&sa.sa_mask);
@@ -438,6 +566,15 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	sv[1] = -1;
 	close(ep[1]);
 	ep[1] = -1;
+	for (int i = 0; i < 3 && !pty; i++) {
+		/* keep our ends: stdin's write end, stdout's and stderr's read ends */
+		close(child_stdio[i]);
+		child_stdio[i] = -1;
+		if (i == 0)
+			io[0][0] = -1;
+		else
+			io[i][1] = -1;
+	}
 	if (lock >= 0) {
 		close(lock); /* joined or failed: the lock has done its job */
 		lock = -1;
@@ -457,8 +594,8 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 			while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
 				;
 	} else {
-		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
-			;
+		pipe_proxy(io[0][1], io[1][0], io[2][0], child, &ws);
+		io[0][1] = io[1][0] = io[2][0] = -1;
 	}
 	for (size_t i = 0; i < VS_ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &old[i], NULL);
@@ -477,6 +614,9 @@ out:
 			close(sv[i]);
 		if (ep[i] >= 0)
 			close(ep[i]);
+		for (int k = 0; k < 3; k++)
+			if (io[k][i] >= 0)
+				close(io[k][i]);
 	}
 	if (master >= 0)
 		close(master);
@@ -505,6 +645,11 @@ int vs_console(const struct vs_settings *s, const char *name, const vs_report *r
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
 		return vs_fail_errno(err, "console of '%s' (%s)", name, p);
+	/* the monitor acknowledges once it forwards the console to us */
+	struct pollfd ack = { .fd = fd, .events = POLLIN };
+	char b = 0;
+	if (poll(&ack, 1, 5000) != 1 || read(fd, &b, 1) != 1 || b != 0x06)
+		return vs_fail(err, VS_E_SYSTEM, 0, "the monitor of '%s' did not accept the console connection", name);
 	vs_say(rep, "Connected to the console of '%s'. Detach with Ctrl-].", name);
 	struct termios saved;
 	bool raw = isatty(0) && tcgetattr(0, &saved) == 0;

@@ -736,7 +736,7 @@ int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err)
 /* SIGKILL every process listed in the cgroup.  A pid is pinned with a
  * pidfd and signalled only if it is still listed afterwards, so a pid
  * that was reused meanwhile by a process outside the guest is never hit. */
-static int signal_listed(const struct vs_cgroup *cg, vs_err *err)
+static int signal_listed(const struct vs_cgroup *cg, int sig, vs_err *err)
 {
 	struct pidset a = { 0 }, b = { 0 };
 	int rc = list_pids(cg, &a, err);
@@ -754,9 +754,9 @@ static int signal_listed(const struct vs_cgroup *cg, vs_err *err)
 			bool listed = rc == 0 && bsearch(&p, b.v, b.n, sizeof *b.v, pid_cmp);
 			if (listed) {
 				if (fds[i] >= 0)
-					syscall(__NR_pidfd_send_signal, fds[i], SIGKILL, NULL, 0);
+					syscall(__NR_pidfd_send_signal, fds[i], sig, NULL, 0);
 				else if (nosys[i])
-					kill(p, SIGKILL); /* kernel < 5.3 */
+					kill(p, sig); /* kernel < 5.3 */
 			}
 			if (fds[i] >= 0)
 				close(fds[i]);
@@ -789,7 +789,7 @@ static int frozen_kill(const struct vs_cgroup *cg, const char *dir, bool v1, dou
 		sleep_ms(2);
 	}
 	/* frozen or not, kill what is listed: dying tasks may hold up the freeze */
-	int rc = signal_listed(cg, err);
+	int rc = signal_listed(cg, SIGKILL, err);
 	vs_err e2;
 	if (cg_write(dir, file, v1 ? "THAWED" : "0", &e2) < 0 && rc == 0) {
 		*err = e2;
@@ -806,7 +806,12 @@ static int kill_round(const struct vs_cgroup *cg, double deadline, vs_err *err)
 		return cg_write(cg->unified, "cgroup.kill", "1", err);
 	if (cg->unified && is_regular(cg->unified, "cgroup.freeze"))
 		return frozen_kill(cg, cg->unified, false, deadline, err);
-	return signal_listed(cg, err);
+	return signal_listed(cg, SIGKILL, err);
+}
+
+int vs_cgroup_signal(const struct vs_cgroup *cg, int sig, vs_err *err)
+{
+	return signal_listed(cg, sig, err);
 }
 
 int vs_cgroup_kill(const struct vs_cgroup *cg, int timeout_ms, vs_err *err)

@@ -84,6 +84,9 @@ int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err);
 int vs_cgroup_pids(const struct vs_cgroup *cg, pid_t **pids, size_t *n, vs_err *err);
 /* Is `pid` in the guest's cgroup (or a sub-cgroup)? */
 bool vs_cgroup_contains(const struct vs_cgroup *cg, pid_t pid);
+/* Send `sig` to every process of the guest's cgroup: each pid pinned by
+ * a pidfd and signalled only if it is still listed (never a reused pid). */
+int vs_cgroup_signal(const struct vs_cgroup *cg, int sig, vs_err *err);
 /* SIGKILL every process (v2: cgroup.kill, else freeze + kill + thaw,
  * repeated) and wait up to timeout_ms until the cgroup is empty.
  * Hybrid: the v1 freezer (FROZEN, kill, THAWED).  Only processes listed

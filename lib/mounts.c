@@ -21,8 +21,8 @@ static const struct vmount {
 	{ "proc", "proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0555 },
 	{ "sys", "sysfs", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, 0555 },
 	{ "dev", "tmpfs", "tmpfs", "mode=755,size=65536k", MS_NOSUID | MS_NOEXEC, 0755 },
-	{ "dev/pts", "devpts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", MS_NOSUID | MS_NOEXEC, 0755 },
-	{ "dev/shm", "tmpfs", "shm", "mode=1777", MS_NOSUID | MS_NODEV, 01777 },
+	{ "dev/pts", "devpts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5,max=1024", MS_NOSUID | MS_NOEXEC, 0755 },
+	{ "dev/shm", "tmpfs", "shm", "mode=1777,size=50%", MS_NOSUID | MS_NODEV, 01777 },
 	{ "dev/mqueue", "mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC, 0755 },
 	{ "run", "tmpfs", "tmpfs", "mode=755,size=20%", MS_NOSUID | MS_NODEV, 0755 },
 	{ "run/lock", "tmpfs", "tmpfs", "mode=1777,size=5m", MS_NOSUID | MS_NODEV | MS_NOEXEC, 01777 },
@@ -45,12 +45,17 @@ static const char *const dev_links[][2] = {
 /* /proc files hidden (bound to /dev/null) and directories hidden (an
  * empty read-only tmpfs), as the peers do. */
 static const char *const proc_masked_files[] = {
-	"proc/kcore", "proc/keys", "proc/timer_list", "proc/sched_debug", "proc/latency_stats", "proc/kmsg",
-	"proc/sysrq-trigger", "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
+	"proc/kcore", "proc/keys", "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/latency_stats",
+	"proc/kmsg", "proc/sysrq-trigger", "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
+	"proc/kallsyms", "proc/interrupts",
 };
-static const char *const proc_masked_dirs[] = { "proc/acpi", "proc/scsi", "proc/asound", "proc/driver/rtc" };
+static const char *const proc_masked_dirs[] = {
+	"proc/acpi", "proc/scsi", "proc/asound", "proc/driver/rtc", "sys/firmware", "sys/devices/virtual/powercap",
+	"sys/kernel/security", "sys/kernel/debug", "sys/kernel/tracing",
+};
 /* /proc paths made read-only. */
-static const char *const proc_readonly[] = { "proc/sys", "proc/irq", "proc/bus", "proc/fs" };
+static const char *const proc_readonly[] = { "proc/sys", "proc/irq", "proc/bus", "proc/fs", "proc/apm",
+					     "proc/pressure" };
 
 static int fd_path(int fd, char *buf, size_t len)
 {
@@ -223,10 +228,14 @@ static int setup_dev(int rootfd, const char *console_path, vs_err *err)
 	return 0;
 }
 
-static int mask_proc(int rootfd, vs_err *err)
+/* Masks and read-only binds of the entries under `under` ("proc/" or
+ * "sys/"), right after that file system is mounted. */
+static int mask_paths(int rootfd, const char *under, vs_err *err)
 {
 	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_masked_files); i++) {
 		vs_err e;
+		if (!vs_str_startswith(proc_masked_files[i], under))
+			continue;
 		int t = vs_openat_in_root(rootfd, proc_masked_files[i], O_PATH | O_NOFOLLOW, 0, &e);
 		if (t < 0)
 			continue; /* not on this kernel */
@@ -237,6 +246,8 @@ static int mask_proc(int rootfd, vs_err *err)
 	}
 	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_masked_dirs); i++) {
 		vs_err e;
+		if (!vs_str_startswith(proc_masked_dirs[i], under))
+			continue;
 		int t = vs_openat_in_root(rootfd, proc_masked_dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, &e);
 		if (t < 0)
 			continue;
@@ -247,6 +258,8 @@ static int mask_proc(int rootfd, vs_err *err)
 	}
 	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_readonly); i++) {
 		vs_err e;
+		if (!vs_str_startswith(proc_readonly[i], under))
+			continue;
 		int t = vs_openat_in_root(rootfd, proc_readonly[i], O_PATH | O_NOFOLLOW | O_DIRECTORY, 0, &e);
 		if (t < 0)
 			continue;
@@ -320,7 +333,9 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 			return -1;
 		if (mount_at(m->source, t, m->type, m->flags, m->data, m->target, err) < 0)
 			return -1;
-		if (!strcmp(m->target, "proc") && mask_proc(rootfd, err) < 0)
+		if (!strcmp(m->target, "proc") && mask_paths(rootfd, "proc/", err) < 0)
+			return -1;
+		if (!strcmp(m->target, "sys") && mask_paths(rootfd, "sys/", err) < 0)
 			return -1;
 		if (!strcmp(m->target, "dev") && (setup_dev(rootfd, console_path, err) < 0 || boot_id(rootfd, err) < 0))
 			return -1;

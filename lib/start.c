@@ -282,6 +282,7 @@ struct mon {
 	int lsock, client;    /* console socket and the attached client */
 	char console[64];
 	int log;              /* console log */
+	off_t log_bytes;      /* its size, capped at VS_CONSOLE_LOG_MAX */
 	pid_t init;
 	unsigned long long init_start;
 	unsigned long long my_start;
@@ -347,6 +348,26 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 	return pid;
 }
 
+/* The console log lives in RUNDIR (a tmpfs, not charged to the guest):
+ * it is cut when it reaches this size, so a guest cannot fill /run. */
+#define VS_CONSOLE_LOG_MAX (4 << 20)
+
+static void log_console(struct mon *m, const char *buf, size_t n)
+{
+	if (m->log < 0)
+		return;
+	if (m->log_bytes + (off_t)n > VS_CONSOLE_LOG_MAX) {
+		static const char note[] = "[vserver] console log reached 4 MiB: truncated\n";
+		if (ftruncate(m->log, 0) == 0) {
+			m->log_bytes = 0;
+			if (write(m->log, note, sizeof note - 1) > 0)
+				m->log_bytes = sizeof note - 1;
+		}
+	}
+	if (write(m->log, buf, n) > 0)
+		m->log_bytes += (off_t)n;
+}
+
 static void mon_log(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void mon_log(struct mon *m, const char *fmt, ...)
 {
@@ -362,8 +383,8 @@ static void mon_log(struct mon *m, const char *fmt, ...)
 	if ((size_t)n > sizeof buf - 2)
 		n = sizeof buf - 2;
 	buf[n++] = '\n';
-	if (write(m->log, "[vserver] ", 10) < 0 || write(m->log, buf, (size_t)n) < 0) {
-	}
+	log_console(m, "[vserver] ", 10);
+	log_console(m, buf, (size_t)n);
 }
 
 static bool stopping(const struct vs_settings *s, const char *name)
@@ -386,8 +407,7 @@ static void drain_console(struct mon *m)
 		ssize_t n = read(m->master, buf, sizeof buf);
 		if (n <= 0)
 			return;
-		if (m->log >= 0 && write(m->log, buf, (size_t)n) < 0) {
-		}
+		log_console(m, buf, (size_t)n);
 		if (m->client >= 0 && send(m->client, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 		    errno != EAGAIN) {
 			close(m->client);
@@ -432,6 +452,11 @@ static void console_events(struct mon *m, short lrev, short crev)
 				if (m->client >= 0)
 					close(m->client);
 				m->client = c;
+				/* tell the client it is attached from here on */
+				if (send(c, "\x06", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1) {
+					close(c);
+					m->client = -1;
+				}
 			}
 		}
 	}
@@ -967,12 +992,7 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 				int ks = vs_signal_from_name(c.init.killseq.v[i]);
 				if (ks <= 0)
 					ks = SIGKILL;
-				pid_t *pids = NULL;
-				size_t np = 0;
-				if (vs_cgroup_pids(&cg, &pids, &np, &e2) == 0)
-					for (size_t k = 0; k < np; k++)
-						kill(pids[k], ks);
-				free(pids);
+				vs_cgroup_signal(&cg, ks, &e2);
 				int w = i + 1 < c.init.killseq.n ? atoi(c.init.killseq.v[i + 1]) : 2;
 				down = wait_gone(st.monitor, st.monitor_start, w * 1000);
 			}
