@@ -276,15 +276,22 @@ static void forward(int sig)
 		kill(fwd_pid, sig);
 }
 
+/* The caller's terminal in raw mode while it is proxied (false if stdin
+ * is not a terminal); restore with tcsetattr(0, TCSANOW, saved). */
+static bool term_raw(struct termios *saved)
+{
+	if (!isatty(0) || tcgetattr(0, saved) != 0)
+		return false;
+	struct termios t = *saved;
+	cfmakeraw(&t);
+	tcsetattr(0, TCSANOW, &t);
+	return true;
+}
+
 static int proxy(int master, pid_t child, int *wstatus)
 {
 	struct termios saved;
-	bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(0, TCSANOW, &t);
-	}
+	bool raw = term_raw(&saved);
 	struct winsize ws;
 	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);
@@ -652,12 +659,7 @@ int vs_console(const struct vs_settings *s, const char *name, const vs_report *r
 		return vs_fail(err, VS_E_SYSTEM, 0, "the monitor of '%s' did not accept the console connection", name);
 	vs_say(rep, "Connected to the console of '%s'. Detach with Ctrl-].", name);
 	struct termios saved;
-	bool raw = isatty(0) && tcgetattr(0, &saved) == 0;
-	if (raw) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		tcsetattr(0, TCSANOW, &t);
-	}
+	bool raw = term_raw(&saved);
 	bool in_open = true;
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN }, { .fd = in_open ? 0 : -1, .events = POLLIN } };
