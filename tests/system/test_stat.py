@@ -202,6 +202,11 @@ def test_stat_lists_the_running_guest_and_the_host(vs, bbguest, tool):
 
 def test_stat_json_figures(vs, bbguest, tool):
     st = start(vs, bbguest)
+    # let the guest's boot (rc 3 and its service) settle: the two listings
+    # below are compared with each other
+    assert wait_until(lambda: vs.run([bbguest, "exec", "/bin/cat", "/run/marker.started"], check=None,
+                                     timeout=30).returncode == 0, 10)
+    time.sleep(0.3)
     data = json.loads(run_tool(vs, tool, "vserver-stat", "--json").stdout)
     assert data[0]["context"] == 0 and data[0]["guest"] is None and data[0]["name"] == "root server"
     keys = {"context", "guest", "name", "processes", "vsz_bytes", "rss_bytes", "user_ms", "sys_ms", "uptime_s"}
