@@ -627,14 +627,21 @@ static int guest_dirs(const struct vs_cgroup *cg, const char **out, size_t max)
 	return (int)n;
 }
 
-int vs_cgroup_create(const struct vs_settings *s, const char *root, const char *name, struct vs_cgroup *cg,
-		     vs_err *err)
+/* Common start of create and open: names checked, hierarchies scanned. */
+static int begin(const struct vs_settings *s, const char *root, const char *name, struct vs_cgroup *cg,
+		 struct layout *l, vs_err *err)
 {
 	memset(cg, 0, sizeof *cg);
 	if (check_names(s, name, err) < 0)
 		return -1;
+	return layout_scan(root, l, err);
+}
+
+int vs_cgroup_create(const struct vs_settings *s, const char *root, const char *name, struct vs_cgroup *cg,
+		     vs_err *err)
+{
 	struct layout l;
-	if (layout_scan(root, &l, err) < 0)
+	if (begin(s, root, name, cg, &l, err) < 0)
 		return -1;
 	int rc = -1;
 	/* leftovers of an earlier run: refuse while processes remain, else
@@ -692,11 +699,8 @@ out:
 int vs_cgroup_open(const struct vs_settings *s, const char *root, const char *name, struct vs_cgroup *cg,
 		   vs_err *err)
 {
-	memset(cg, 0, sizeof *cg);
-	if (check_names(s, name, err) < 0)
-		return -1;
 	struct layout l;
-	if (layout_scan(root, &l, err) < 0)
+	if (begin(s, root, name, cg, &l, err) < 0)
 		return -1;
 	layout_guest(&l, s, name, true, cg);
 	layout_free(&l);
