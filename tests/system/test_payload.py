@@ -121,7 +121,15 @@ def test_probe_processes(vs_probe):
     assert line(vs_probe, "kill", str(os.getpid()), "0") == "OK"
     victim = subprocess.Popen(["sleep", "60"])
     try:
-        assert line(vs_probe, "ptrace", victim.pid) == "OK"
+        # attach only once it runs `sleep`: an attach caught mid-exec can leave
+        # the process stopped, and then SIGTERM waits for a SIGCONT
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open(f"/proc/{victim.pid}/comm") as f:
+                if f.read().strip() == "sleep":
+                    break
+            time.sleep(0.01)
+        assert line(vs_probe, "ptrace", victim.pid, "seize") == "OK"
         assert victim.poll() is None
         assert line(vs_probe, "kill", victim.pid, "SIGTERM") == "OK"
         assert victim.wait(timeout=10) == -signal.SIGTERM
