@@ -3,10 +3,10 @@
 #   scripts/deps.sh          build and runtime dependencies
 #   scripts/deps.sh --test   plus the test dependencies
 set -euo pipefail
-build=(meson ninja-build pkg-config gcc libc6-dev libjson-c-dev libarchive-dev libcap-dev
+build=(meson ninja-build pkg-config gcc clang llvm bpftool libc6-dev libjson-c-dev libarchive-dev libcap-dev
        libseccomp-dev libmnl-dev libnftables-dev libbpf-dev debootstrap mmdebstrap
        ca-certificates xz-utils zstd)
-test=(clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest busybox-static acl
+test=(libclang-rt-14-dev libcmocka-dev python3 python3-pytest busybox-static acl
       attr tmux groff-base man-db)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
