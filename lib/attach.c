@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "attach.h"
+#include "landlock.h"
+#include "reslimits.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "config.h"
@@ -132,6 +134,50 @@ static int recv_fd(int sock)
 	int fd;
 	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
 	return fd;
+}
+
+/* The guest's run dir (RUNDIR/NAME), if it is a root-only directory: the
+ * place of the cached seccomp program.  -1 otherwise (no cache). */
+static int open_guest_rundir(const struct vs_settings *s, const char *name)
+{
+	_cleanup_free_ char *p = vs_asprintf("%s/%s", s->rundir, name);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* fork(), with the child born in the guest's cgroup2 dir `cgfd` (clone3
+ * CLONE_INTO_CGROUP, Linux 5.7): moving it there afterwards would take
+ * the kernel's global threadgroup lock, whose first use after a pause
+ * waits for an RCU grace period.  *born_in tells whether that worked;
+ * else (no cgroup2, an older kernel, clone3 filtered) a plain fork, and
+ * the child joins by writing.  The child of a raw clone3 skips glibc's
+ * fork handlers: it must not use threads or locks held across the fork
+ * (vserver has one thread; raise() and abort() ask the kernel for the
+ * tid). */
+static pid_t fork_into_cgroup(int cgfd, bool *born_in)
+{
+	*born_in = false;
+	if (cgfd >= 0) {
+		struct {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+				set_tid, set_tid_size, cgroup;
+		} a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
+		long r = syscall(SYS_clone3, &a, sizeof a);
+		if (r >= 0) {
+			*born_in = true;
+			return (pid_t)r;
+		}
+	}
+	return fork();
 }
 
 static void fail_to(int fd, const vs_err *e)
@@ -470,6 +516,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1;
 	int io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }, child_stdio[3] = { -1, -1, -1 };
 	struct vs_cgroup cg = { 0 };
+	struct vs_seccomp_prog filter = { 0 };
 	if (!o->no_lock) {
 		lock = vs_lock(s, name, LOCK_SH, err);
 		if (lock < 0)
@@ -497,6 +544,14 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 			(int)st.init);
 		goto out;
 	}
+	/* the filter compiled once per guest run (cached in its run dir) and
+	 * loaded by the child with a plain seccomp(2) */
+	int rundir = open_guest_rundir(s, name);
+	r = vs_seccomp_prepare(rundir, &filter, err);
+	if (rundir >= 0)
+		close(rundir);
+	if (r < 0)
+		goto out;
 	bool pty = o->tty == 1 || (o->tty < 0 && isatty(0));
 	const char *term = getenv("TERM");
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
@@ -515,7 +570,11 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	}
 	fflush(stdout);
 	fflush(stderr);
-	pid_t child = fork();
+	int cgfd = cg.unified ? vs_cgroup_unified_fd(&cg, NULL) : -1;
+	bool born_in;
+	pid_t child = fork_into_cgroup(cgfd, &born_in);
+	if (cgfd >= 0)
+		close(cgfd);
 	if (child < 0) {
 		vs_fail_errno(err, "fork");
 		goto out;
@@ -530,9 +589,10 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 				close(i == 0 ? io[0][1] : io[i][0]);
 		prctl(PR_SET_DUMPABLE, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (vs_cgroup_attach(&cg, getpid(), &e) < 0)
+		if (vs_cgroup_join_self(&cg, born_in, &e) < 0)
 			fail_to(ep[1], &e);
-		if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP) < 0) {
+		if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWNET) <
+		    0) {
 			vs_fail_errno(&e, "joining the guest's namespaces");
 			fail_to(ep[1], &e);
 		}
@@ -542,11 +602,28 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		/* the guest's capability set before the new process appears in
 		 * the guest's PID namespace: a guest granted SYS_PTRACE must
 		 * never find a process there with more than its own set */
-		if (vs_seccomp_apply(&c, &e) < 0 || vs_caps_apply(vs_config_bounding_set(&c), &e) < 0)
+		/* isolated network: the guest's Landlock scoping (a sibling
+		 * domain of its init's, see landlock.h) */
+		if (c.net.mode == VS_NET_ISOLATED && vs_landlock_scope_abstract(&e) < 0)
 			fail_to(ep[1], &e);
-		pid_t g = fork();
+		/* ulimits/ and ionice/ as the guest's init has them (before the
+		 * capabilities go: a hard limit may be raised) */
+		if (vs_ulimits_apply(&c.limits, &e) < 0)
+			fail_to(ep[1], &e);
+		if (vs_seccomp_load(&filter, &e) < 0)
+			fail_to(ep[1], &e);
+		if (vs_caps_apply(vs_config_bounding_set(&c), &e) < 0)
+			fail_to(ep[1], &e);
+		/* vfork: the command's process borrows this one's memory until
+		 * it executes the command or fails (no copy of the address space
+		 * to make and tear down again); this process sleeps meanwhile.
+		 * So grandchild() may change nothing this process uses later
+		 * (it only allocates and never returns), and whatever it sets
+		 * must be per process (fds, credentials, session, signals,
+		 * personality, Landlock: all are). */
+		pid_t g = vfork();
 		if (g < 0) {
-			vs_fail_errno(&e, "fork");
+			vs_fail_errno(&e, "vfork");
 			fail_to(ep[1], &e);
 		}
 		if (g == 0) {
@@ -632,6 +709,7 @@ out:
 	if (lock >= 0)
 		close(lock);
 	vs_cgroup_free(&cg);
+	vs_seccomp_prog_free(&filter);
 	vs_config_free(&c);
 	return rc;
 }

@@ -755,6 +755,9 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 	if (check_interrupted(err) < 0 || register_guest(&b, err) < 0)
 		goto out;
 	staged = false;
+	/* disk limits: the tree carries the project id (= context) from the
+	 * start, where the filesystem has project ids (lib/dlimits.h) */
+	vs_dlimits_tag_built(s, o->name, rep);
 	vs_say(rep, "built guest '%s' with %s in %.1f s", o->name, o->method, vs_now() - t0);
 	rc = 0;
 out:

@@ -72,7 +72,8 @@ uint64_t vs_caps_default(void)
 	 * privileged guest: what a full distribution needs to boot and run
 	 * services as root.  Not kept: SYS_ADMIN, SYS_MODULE, SYS_RAWIO,
 	 * SYS_TIME, MKNOD, NET_ADMIN, NET_RAW (ping works through
-	 * net.ipv4.ping_group_range), DAC_READ_SEARCH, SYS_PTRACE, MAC_*, BPF,
+	 * net.ipv4.ping_group_range, except in network mode isolated, where
+	 * ICMP sockets are refused: netbpf.h), DAC_READ_SEARCH, SYS_PTRACE, MAC_*, BPF,
 	 * PERFMON, SYSLOG, SYS_NICE and SYS_RESOURCE (no realtime starvation or
 	 * oom_score_adj shields), IPC_LOCK, and everything else not listed. */
 	return B(CAP_CHOWN) | B(CAP_DAC_OVERRIDE) | B(CAP_FOWNER) | B(CAP_FSETID) | B(CAP_KILL) |

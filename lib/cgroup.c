@@ -725,6 +725,22 @@ int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, vs_err *err)
 	return 0;
 }
 
+int vs_cgroup_join_self(const struct vs_cgroup *cg, bool skip_unified, vs_err *err)
+{
+	if (!cg->unified && !cg->v1.n)
+		return vs_fail(err, VS_E_SYSTEM, ENOENT, "no cgroup to join");
+	/* v1: the calling thread through `tasks`, pid 0 (this thread).  The
+	 * kernel takes its global threadgroup lock for cgroup.procs writes
+	 * and for other pids only; that lock makes the first migration after
+	 * a pause wait for an RCU grace period (5-20 ms). */
+	for (size_t i = 0; i < cg->v1.n; i++)
+		if (cg_write(cg->v1.v[i], "tasks", "0\n", err) < 0)
+			return vs_err_prefix(err, "joining the guest cgroup");
+	if (cg->unified && !skip_unified && cg_write(cg->unified, "cgroup.procs", "0\n", err) < 0)
+		return vs_err_prefix(err, "joining the guest cgroup");
+	return 0;
+}
+
 int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err)
 {
 	if (!cg->unified)

@@ -75,6 +75,13 @@ void vs_cgroup_free(struct vs_cgroup *cg);
 
 /* Move a process into the guest's cgroup in every hierarchy. */
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, vs_err *err);
+/* Move the calling process, which must have a single thread (a child
+ * right after fork), into the guest's cgroup in every hierarchy; with
+ * skip_unified, not into the cgroup2 one (it was born there: clone3
+ * CLONE_INTO_CGROUP).  Never waits for an RCU grace period on v1 (the
+ * thread is moved through `tasks`); a cgroup.procs write on cgroup2
+ * can. */
+int vs_cgroup_join_self(const struct vs_cgroup *cg, bool skip_unified, vs_err *err);
 /* O_DIRECTORY fd of the cgroup2 dir (for clone3 CLONE_INTO_CGROUP), -1
  * if the host has no cgroup2 hierarchy (err: VS_E_SYSTEM, errnum ENOENT;
  * callers can test cg->unified first). */

@@ -3,6 +3,7 @@
  * apart from the loader so that the static helpers do not link json-c. */
 #include "caps.h"
 #include "config.h"
+#include <netinet/in.h>
 #include <json-c/json.h>
 #include <sys/utsname.h>
 
@@ -35,6 +36,123 @@ static json_object *fstab_json(const struct vs_fstab *f)
 		json_object_array_add(a, o);
 	}
 	return a;
+}
+
+struct json_object *vs_config_net_json(const struct vs_config *c)
+{
+	json_object *n = json_object_new_object();
+	json_object_object_add(n, "mode", json_object_new_string(vs_net_mode_name(c->net.mode)));
+	json_object *ad = json_object_new_array();
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].ip.family && !c->ifaces[i].disabled) {
+			char b[64];
+			vs_ip_format(&c->ifaces[i].ip, b, sizeof b);
+			json_object_array_add(ad, json_object_new_string(b));
+		}
+	json_object_object_add(n, "addresses", ad);
+	if (c->net.mode == VS_NET_ISOLATED) {
+		struct vs_ipaddr lb;
+		char b[64];
+		vs_config_lback(c, &lb);
+		vs_ip_format(&lb, b, sizeof b);
+		json_object_object_add(n, "lback", json_object_new_string(b));
+	}
+	if (c->net.mode == VS_NET_PRIVATE) {
+		char veth[32], b[64] = "";
+		vs_config_veth_name(c, veth, sizeof veth);
+		json_object_object_add(n, "veth", json_object_new_string(veth));
+		json_object_object_add(n, "bridge", c->net.bridge ? json_object_new_string(c->net.bridge) : NULL);
+		if (c->net.gateway.family)
+			vs_ip_format(&c->net.gateway, b, sizeof b);
+		json_object_object_add(n, "gateway", b[0] ? json_object_new_string(b) : NULL);
+		json_object_object_add(n, "routed", json_object_new_boolean(c->net.routed));
+		json_object_object_add(n, "masquerade", json_object_new_boolean(!c->net.nomasquerade));
+		json_object *fw = json_object_new_array();
+		for (size_t i = 0; i < c->net.n_fwd; i++) {
+			const struct vs_net_forward *f = &c->net.fwd[i];
+			json_object *x = json_object_new_object();
+			json_object_object_add(x, "proto", json_object_new_string(f->proto == IPPROTO_TCP ? "tcp" : "udp"));
+			char h[64] = "";
+			if (f->host_addr.family)
+				vs_ip_format(&f->host_addr, h, sizeof h);
+			json_object_object_add(x, "host_address", h[0] ? json_object_new_string(h) : NULL);
+			json_object_object_add(x, "host_port", json_object_new_int(f->host_port));
+			json_object_object_add(x, "guest_port", json_object_new_int(f->guest_port));
+			json_object_array_add(fw, x);
+		}
+		json_object_object_add(n, "forwards", fw);
+	}
+	return n;
+}
+
+/* A limit in plain units: a number, "max", or null when not set. */
+static json_object *limit_json(const struct vs_limit *x)
+{
+	if (!x->set)
+		return NULL;
+	return x->v == VS_LIMIT_MAX ? json_object_new_string("max") : json_object_new_uint64(x->v);
+}
+
+static json_object *limits_json(const struct vs_limits *l)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "memory_bytes", limit_json(&l->memory));
+	json_object_object_add(o, "memory_high_bytes", limit_json(&l->memory_high));
+	json_object_object_add(o, "memory_low_bytes", limit_json(&l->memory_low));
+	json_object_object_add(o, "swap_bytes", limit_json(&l->swap));
+	json_object_object_add(o, "pids", limit_json(&l->pids));
+	json_object_object_add(o, "cpu_weight", limit_json(&l->cpu_weight));
+	json_object *cm = NULL;
+	if (l->cpu_quota.set) {
+		cm = json_object_new_object();
+		json_object_object_add(cm, "quota_us", limit_json(&l->cpu_quota));
+		json_object_object_add(cm, "period_us", limit_json(&l->cpu_period));
+		json_object_object_add(cm, "burst_us", limit_json(&l->cpu_burst));
+	}
+	json_object_object_add(o, "cpu_max", cm);
+	json_object_object_add(o, "cpuset_cpus", l->cpuset_cpus ? json_object_new_string(l->cpuset_cpus) : NULL);
+	json_object_object_add(o, "cpuset_mems", l->cpuset_mems ? json_object_new_string(l->cpuset_mems) : NULL);
+	json_object_object_add(o, "io_weight", limit_json(&l->io_weight));
+	json_object *io = json_object_new_array();
+	for (size_t i = 0; i < l->n_io_max; i++) {
+		const struct vs_io_max *m = &l->io_max[i];
+		json_object *d = json_object_new_object();
+		char dev[32];
+		snprintf(dev, sizeof dev, "%u:%u", m->major, m->minor);
+		json_object_object_add(d, "device", json_object_new_string(dev));
+		const char *const names[] = { "rbps", "wbps", "riops", "wiops" };
+		const uint64_t v[] = { m->rbps, m->wbps, m->riops, m->wiops };
+		for (int k = 0; k < 4; k++)
+			json_object_object_add(d, names[k], v[k] == VS_LIMIT_MAX ? NULL : json_object_new_uint64(v[k]));
+		json_object_array_add(io, d);
+	}
+	json_object_object_add(o, "io_max", io);
+	json_object *cg = json_object_new_object();
+	for (size_t i = 0; i < l->n_verbatim; i++)
+		json_object_object_add(cg, l->verbatim[i].name, json_object_new_string(l->verbatim[i].value));
+	json_object_object_add(o, "cgroup", cg);
+	json_object *ul = json_object_new_object();
+	for (size_t i = 0; i < l->n_ulimits; i++) {
+		const struct vs_ulimit *u = &l->ulimits[i];
+		json_object *x = json_object_new_object();
+		/* like the files: a number or "inf" (util-vserver's spelling) */
+		json_object_object_add(x, "soft", !u->has_soft ? NULL
+						  : u->soft == VS_LIMIT_MAX ? json_object_new_string("inf")
+									     : json_object_new_uint64(u->soft));
+		json_object_object_add(x, "hard", !u->has_hard ? NULL
+						  : u->hard == VS_LIMIT_MAX ? json_object_new_string("inf")
+									     : json_object_new_uint64(u->hard));
+		json_object_object_add(ul, vs_ulimit_name(u->resource), x);
+	}
+	json_object_object_add(o, "ulimits", ul);
+	json_object *in = NULL;
+	if (l->ionice_class || l->ionice_prio_set) {
+		in = json_object_new_object();
+		json_object_object_add(in, "class", json_object_new_int(l->ionice_class ? l->ionice_class : 2));
+		json_object_object_add(in, "priority", l->ionice_prio_set ? json_object_new_int(l->ionice_prio) : NULL);
+	}
+	json_object_object_add(o, "ionice", in);
+	return o;
 }
 
 json_object *vs_config_to_json(const struct vs_config *c)
@@ -99,9 +217,24 @@ json_object *vs_config_to_json(const struct vs_config *c)
 		vs_ip_format(&c->lback, buf, sizeof buf);
 		json_object_object_add(o, "lback", json_object_new_string(buf));
 	}
+	json_object_object_add(o, "network", vs_config_net_json(c));
 	json_object_object_add(o, "shell", c->shell ? json_object_new_string(c->shell) : NULL);
 	json_object_object_add(o, "disabled", json_object_new_boolean(c->disabled));
+	/* dlimits: the enabled entry (one at most), null without disk limits */
+	const struct vs_dlimit *dl = vs_dlimits_active(&c->dlimits);
+	json_object *dj = NULL;
+	if (dl) {
+		dj = json_object_new_object();
+		json_object_object_add(dj, "entry", json_object_new_string(dl->id));
+		json_object_object_add(dj, "directory", json_object_new_string(dl->directory));
+		json_object_object_add(dj, "space_total_kib", json_object_new_int64((int64_t)dl->space_total));
+		json_object_object_add(dj, "inodes_total", json_object_new_int64((int64_t)dl->inodes_total));
+		json_object_object_add(dj, "reserved", dl->has_reserved ? json_object_new_int((int)dl->reserved) : NULL);
+		json_object_object_add(dj, "project_id", json_object_new_int((int)c->context));
+	}
+	json_object_object_add(o, "dlimits", dj);
 	json_object_object_add(o, "nice", json_object_new_int(c->nice));
+	json_object_object_add(o, "limits", limits_json(&c->limits));
 	return o;
 }
 

@@ -2,11 +2,13 @@
 /* Configuration loader: one table of keys, one parser per key. */
 #include "config.h"
 #include "caps.h"
+#include <linux/capability.h>
 #include "safeio.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -613,6 +615,185 @@ static void p_if_down(struct ld *L, const char *v)
 	cur_iface(L)->down = true;
 }
 
+/* ---- networking (net/) ----------------------------------------------- */
+
+static const char *const net_mode_names[VS_NET__COUNT] = {
+	[VS_NET_NONE] = "none", [VS_NET_ISOLATED] = "isolated", [VS_NET_PRIVATE] = "private", [VS_NET_HOST] = "host",
+};
+
+const char *vs_net_mode_name(int mode)
+{
+	return mode >= 0 && mode < VS_NET__COUNT ? net_mode_names[mode] : "?";
+}
+
+static void p_net_mode(struct ld *L, const char *v)
+{
+	for (int i = 0; i < VS_NET__COUNT; i++)
+		if (!strcmp(v, net_mode_names[i])) {
+			L->c->net.mode = i;
+			L->c->net.mode_set = true;
+			return;
+		}
+	D(L, 1, "unknown network mode '%s'; allowed: isolated, private, none, host", v);
+}
+
+static void p_net_bridge(struct ld *L, const char *v)
+{
+	vs_err e;
+	if (vs_ifname_check(v, &e) < 0)
+		D(L, 1, "%s", e.msg);
+	else if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(v))
+		D(L, 1, "bridge name '%s' is not allowed: letters, digits, '.', '_' or '-'", v);
+	else
+		L->c->net.bridge = vs_strdup(v);
+}
+
+static void p_net_gateway(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		struct vs_ipaddr a;
+		vs_err e;
+		if (vs_ip_parse(L->lines[i].text, &a, &e) < 0) {
+			D(L, L->lines[i].no, "%s", e.msg);
+			continue;
+		}
+		if (a.family != AF_INET) {
+			D(L, L->lines[i].no, "gateway '%s': only an IPv4 ADDR/PREFIX is supported (IPv6 guests are on-link)",
+			  L->lines[i].text);
+			continue;
+		}
+		if (a.prefix < 0 || a.prefix > 30) {
+			D(L, L->lines[i].no, "gateway '%s' needs a prefix /1../30 (the bridge's subnet, e.g. 10.66.0.1/24)",
+			  L->lines[i].text);
+			continue;
+		}
+		if (L->c->net.gateway.family) {
+			D(L, L->lines[i].no, "only one gateway address is allowed");
+			continue;
+		}
+		L->c->net.gateway = a;
+	}
+}
+
+static void p_net_routed(struct ld *L, const char *v)
+{
+	(void)v;
+	L->c->net.routed = true;
+}
+
+static void p_net_nomasq(struct ld *L, const char *v)
+{
+	(void)v;
+	L->c->net.nomasquerade = true;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	uint64_t v;
+	if (vs_parse_u64(s, &v) < 0 || v < 1 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* net/forward: "PROTO [HOSTADDR:]HOSTPORT GUESTPORT" per line, PROTO tcp
+ * or udp; an IPv6 host address in brackets: "[2001:db8::1]:8080". */
+static void p_net_forward(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *t = L->lines[i].text;
+		int no = L->lines[i].no;
+		char proto[8], host[80], guest[16], extra[2];
+		if (strlen(t) > 120 || sscanf(t, "%7s %79s %15s %1s", proto, host, guest, extra) != 3) {
+			D(L, no, "'%s' is not a forward; write PROTO [HOSTADDR:]HOSTPORT GUESTPORT, e.g. 'tcp 10022 22'", t);
+			continue;
+		}
+		struct vs_net_forward f = { .line = no };
+		if (!strcmp(proto, "tcp"))
+			f.proto = IPPROTO_TCP;
+		else if (!strcmp(proto, "udp"))
+			f.proto = IPPROTO_UDP;
+		else {
+			D(L, no, "protocol '%s' is not allowed: tcp or udp", proto);
+			continue;
+		}
+		char *hp = host;
+		char *colon = strrchr(host, ':');
+		if (colon) {
+			*colon = 0;
+			char *a = host;
+			size_t al = strlen(a);
+			if (a[0] == '[' && al > 2 && a[al - 1] == ']') {
+				a[al - 1] = 0;
+				a++;
+				if (!strchr(a, ':')) {
+					D(L, no, "host address '[%s]': brackets are for IPv6 addresses only", a);
+					continue;
+				}
+			} else if (strchr(a, ':')) {
+				D(L, no, "host address '%s': write an IPv6 address in brackets, e.g. [2001:db8::1]:8080", a);
+				continue;
+			}
+			vs_err e;
+			if (vs_ip_parse(a, &f.host_addr, &e) < 0) {
+				D(L, no, "host address: %s", e.msg);
+				continue;
+			}
+			if (f.host_addr.prefix >= 0) {
+				D(L, no, "host address '%s' must not have a prefix", a);
+				continue;
+			}
+			hp = colon + 1;
+		}
+		if (parse_port(hp, &f.host_port) < 0) {
+			D(L, no, "host port '%s' is not a port number 1..65535", hp);
+			continue;
+		}
+		if (parse_port(guest, &f.guest_port) < 0) {
+			D(L, no, "guest port '%s' is not a port number 1..65535", guest);
+			continue;
+		}
+		bool dup = false;
+		for (size_t k = 0; k < L->c->net.n_fwd && !dup; k++) {
+			const struct vs_net_forward *o = &L->c->net.fwd[k];
+			dup = o->proto == f.proto && o->host_port == f.host_port &&
+			      (!o->host_addr.family || !f.host_addr.family || vs_ip_equal(&o->host_addr, &f.host_addr));
+			if (dup)
+				D(L, no, "%s port %u is already forwarded on line %d", proto, f.host_port, o->line);
+		}
+		if (dup)
+			continue;
+		L->c->net.fwd = realloc(L->c->net.fwd, (L->c->net.n_fwd + 1) * sizeof *L->c->net.fwd);
+		if (!L->c->net.fwd)
+			abort();
+		L->c->net.fwd[L->c->net.n_fwd++] = f;
+	}
+}
+
+void vs_config_lback(const struct vs_config *c, struct vs_ipaddr *out)
+{
+	if (c->lback.family) {
+		*out = c->lback;
+		return;
+	}
+	/* 127.1.HI.LO: clear of 127.0.0.1, 127.0.1.1 (Debian's host name
+	 * line) and 127.0.0.53 (systemd-resolved) */
+	memset(out, 0, sizeof *out);
+	out->family = AF_INET;
+	out->prefix = -1;
+	out->addr[0] = 127;
+	out->addr[1] = 1;
+	out->addr[2] = (uint8_t)(c->context >> 8);
+	out->addr[3] = (uint8_t)c->context;
+}
+
+void vs_config_veth_name(const struct vs_config *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "vs-%s", c->name);
+}
+
 static void p_shell(struct ld *L, const char *v)
 {
 	if (v[0] != '/')
@@ -653,6 +834,27 @@ static void p_link(struct ld *L, const char *v)
 	(void)v; /* handled by the walker */
 }
 
+/* dlimits/<x>/<file>: the entry is kept in lib/dlimits.c's parser */
+static void p_dlimit(struct ld *L, const char *v)
+{
+	_cleanup_free_ char *why = NULL;
+	if (vs_dlimit_set(&L->c->dlimits, L->rel, v, &why) < 0)
+		D(L, first_line_no(L), "%s", why);
+}
+
+/* limits/, rlimits/, sched/, cgroup/, ulimits/, ionice/: lib/reslimits.c */
+static void p_limit(struct ld *L, const char *v)
+{
+	vs_limits_parse_key(&L->c->limits, L->rel, v, first_line_no(L), L->diags);
+}
+
+static void p_limit_list(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++)
+		vs_limits_parse_key(&L->c->limits, L->rel, L->lines[i].text, L->lines[i].no, L->diags);
+}
+
 static const struct key keys[] = {
 	{ "name", K_SCALAR, p_name, "display name shown by vserver-stat (default: the directory name)" },
 	{ "context", K_SCALAR, p_context, "unique context number, 2..49151" },
@@ -688,9 +890,48 @@ static const struct key keys[] = {
 	{ "interfaces/*/nodev", K_BOOL, p_if_nodev, "the address already exists on the host; do not add it" },
 	{ "interfaces/*/disabled", K_BOOL, p_if_disabled, "skip this address" },
 	{ "interfaces/*/down", K_BOOL, p_if_down, "do not bring the device up" },
+	{ "net/mode", K_SCALAR, p_net_mode,
+	  "isolated (host stack, only the guest's addresses), private (own namespace, veth), none, host" },
+	{ "net/bridge", K_SCALAR, p_net_bridge, "private: the bridge of the guest's veth (default vsbr0)" },
+	{ "net/gateway", K_LIST, p_net_gateway, "private: the bridge's address ADDR/PREFIX, the guest's default route" },
+	{ "net/routed", K_BOOL, p_net_routed, "private: no bridge; /32 routes to the guest's veth" },
+	{ "net/nomasquerade", K_BOOL, p_net_nomasq, "private: no source NAT of the guest's outgoing traffic" },
+	{ "net/forward", K_LIST, p_net_forward, "private: port forwards, PROTO [HOSTADDR:]HOSTPORT GUESTPORT per line" },
 	{ "shell", K_SCALAR, p_shell, "shell for vserver NAME enter" },
 	{ "disabled", K_BOOL, p_disabled, "not started by autostart" },
+	{ "dlimits/*/directory", K_SCALAR, p_dlimit, "disk limit: the guest root (project quota over its tree)" },
+	{ "dlimits/*/space_total", K_SCALAR, p_dlimit, "disk limit: hard limit on space in KiB" },
+	{ "dlimits/*/inodes_total", K_SCALAR, p_dlimit, "disk limit: hard limit on inodes" },
+	{ "dlimits/*/reserved", K_SCALAR, p_dlimit, "disk limit: percent reserved for root, 0..100 (ignored)" },
+	{ "dlimits/*/disabled", K_BOOL, p_dlimit, "disk limit: skip this entry" },
 	{ "nice", K_SCALAR, p_nice, "nice level of the guest's processes, -20..19" },
+	{ "limits/memory", K_SCALAR, p_limit, "hard memory limit: bytes (suffix K, M, G or T) or max" },
+	{ "limits/memory.high", K_SCALAR, p_limit, "soft memory limit, reclaim and throttle above it (<= memory)" },
+	{ "limits/memory.low", K_SCALAR, p_limit, "memory protected from reclaim (cgroup v2 only)" },
+	{ "limits/swap", K_SCALAR, p_limit, "swap besides memory: bytes or max (cgroup v1: needs memory)" },
+	{ "limits/pids", K_SCALAR, p_limit, "processes and threads: 8..4194304 or max" },
+	{ "limits/cpu.weight", K_SCALAR, p_limit, "CPU share 1..10000 (default 100)" },
+	{ "limits/cpu.max", K_SCALAR, p_limit,
+	  "CPU cap 'QUOTA PERIOD' in microseconds, or max (50000 100000: half a CPU)" },
+	{ "limits/cpuset.cpus", K_SCALAR, p_limit, "CPUs the guest may use, e.g. 0-1,3" },
+	{ "limits/cpuset.mems", K_SCALAR, p_limit, "memory nodes the guest may use, e.g. 0" },
+	{ "limits/io.weight", K_SCALAR, p_limit, "I/O share 1..10000 (default 100)" },
+	{ "limits/io.max", K_LIST, p_limit_list, "I/O caps, lines 'MAJ:MIN [rbps=N] [wbps=N] [riops=N] [wiops=N]'" },
+	{ "rlimits/rss", K_SCALAR, p_limit, "util-vserver: memory limit in pages (as rss.hard)" },
+	{ "rlimits/rss.hard", K_SCALAR, p_limit, "util-vserver: memory limit in pages" },
+	{ "rlimits/rss.soft", K_SCALAR, p_limit, "util-vserver: soft memory limit (memory.high) in pages" },
+	{ "rlimits/rss.min", K_SCALAR, p_limit, "util-vserver: protected memory (memory.low) in pages" },
+	{ "rlimits/nproc", K_SCALAR, p_limit, "util-vserver: process limit (pids)" },
+	{ "rlimits/nproc.hard", K_SCALAR, p_limit, "util-vserver: process limit (pids)" },
+	{ "sched/fill-rate", K_SCALAR, p_limit, "util-vserver token bucket: CPU cap fill-rate/interval (cpu.max)" },
+	{ "sched/interval", K_SCALAR, p_limit, "util-vserver token bucket: CPU cap fill-rate/interval (cpu.max)" },
+	{ "sched/tokens-max", K_SCALAR, p_limit, "util-vserver token bucket: burst in 1 ms tokens (cpu.max.burst)" },
+	{ "cgroup/*", K_SCALAR, p_limit,
+	  "cgroup control file written verbatim at start (memory. cpu. cpuset. pids. io. blkio. hugetlb.)" },
+	{ "ulimits/*", K_SCALAR, p_limit,
+	  "per-process limit RES[.soft|.hard]: integer, inf, K/M (x1024), k/m (x1000)" },
+	{ "ionice/class", K_SCALAR, p_limit, "I/O scheduling class: 1 realtime, 2 best-effort, 3 idle" },
+	{ "ionice/priority", K_SCALAR, p_limit, "I/O priority 0..7 (class 2 if no class is given)" },
 };
 
 /* util-vserver keys that are recognised but not (or not yet) provided:
@@ -709,20 +950,44 @@ static const struct {
 	{ "capabilities", "2.4-kernel key; use bcapabilities" },
 	{ "umask", "namespace unsharing is controlled by vserver itself" },
 	{ "badness", "not provided yet (OOM score)" },
-	{ "schedule", "deprecated util-vserver key; resource limits are not provided yet" },
-	{ "sched", "resource limits are not provided yet" },
-	{ "rlimits", "resource limits are not provided yet" },
-	{ "ulimits", "resource limits are not provided yet" },
-	{ "dlimits", "disk limits are not provided yet" },
-	{ "cgroup", "cgroup settings are not provided yet" },
+	{ "schedule", "deprecated util-vserver key; use sched/fill-rate and sched/interval, or limits/cpu.max" },
+	/* limits that cannot map onto a stock kernel (vserver(8) LIMITS) */
+	{ "sched/prio-bias", "priority biasing has no cgroup equivalent; use limits/cpu.weight" },
+	{ "sched/priority-bias", "priority biasing has no cgroup equivalent; use limits/cpu.weight" },
+	{ "sched/idle-time", "the idle-time token bucket has no cgroup equivalent (idle CPU goes to others anyway)" },
+	{ "sched/fill-rate2", "the idle-time token bucket has no cgroup equivalent (idle CPU goes to others anyway)" },
+	{ "sched/interval2", "the idle-time token bucket has no cgroup equivalent (idle CPU goes to others anyway)" },
+	{ "sched/tokens", "cpu.max refills the quota every period: an initial fill has no equivalent; remove it" },
+	{ "sched/tokens-min", "cpu.max refills the quota every period: a resume level has no equivalent; remove it" },
+	{ "sched/*", "per-CPU and per-bucket settings (cpu-id, bucket-id directories) have no cgroup equivalent; "
+		     "mapped are fill-rate, interval and tokens-max" },
+	{ "rlimits/as*", "per-context address-space limits do not exist on a stock kernel; use ulimits/as for a "
+			 "per-process limit" },
+	{ "rlimits/anon*", "anonymous memory is not limited apart from the rest; use limits/memory (or rlimits/rss)" },
+	{ "rlimits/shmem*", "shared memory is charged to the guest's memory; use limits/memory (and the IPC "
+			    "namespace's kernel.shm* sysctls)" },
+	{ "rlimits/nofile*", "a stock kernel has no per-guest count of open files; use ulimits/nofile for a "
+			     "per-process limit (their kernel memory is charged to limits/memory)" },
+	{ "rlimits/openfd*", "a stock kernel has no per-guest count of open files; use ulimits/nofile for a "
+			     "per-process limit" },
+	{ "rlimits/nsock*", "a stock kernel has no per-guest socket count; socket memory is charged to limits/memory" },
+	{ "rlimits/semary*", "System V semaphores are limited per IPC namespace (kernel.sem), not per guest" },
+	{ "rlimits/nsems*", "System V semaphores are limited per IPC namespace (kernel.sem), not per guest" },
+	{ "rlimits/dentry*", "a stock kernel has no per-guest dentry count; dentries are charged to limits/memory" },
+	{ "rlimits/msgqueue*", "POSIX message queues are limited per IPC namespace (fs.mqueue.*) and per user "
+			       "(ulimits/msgqueue)" },
+	{ "rlimits/mapped*", "a stock kernel has no per-guest count of mapped pages; use limits/memory" },
+	{ "rlimits/nproc*", "the pids controller has one limit only: use rlimits/nproc or limits/pids" },
+	{ "rlimits/rss*", "mapped are rss, rss.hard, rss.soft and rss.min" },
+	{ "rlimits", "a per-process resource: use ulimits/<res>; per guest, rss and nproc map onto limits/ "
+		     "(vserver(8) LIMITS)" },
 	{ "nocgroup", "vserver always uses a cgroup per guest" },
-	{ "cpuset", "the legacy cpuset interface is not provided" },
-	{ "ionice", "not provided yet" },
+	{ "cpuset", "the legacy cpuset interface is not provided; use limits/cpuset.cpus and limits/cpuset.mems" },
 	{ "spaces", "vserver always gives each guest its own namespaces" },
 	{ "namespace", "vserver always uses a private mount namespace" },
 	{ "nonamespace", "vserver always uses a private mount namespace" },
-	{ "netns", "private network namespaces are not provided yet" },
-	{ "nonetns", "private network namespaces are not provided yet" },
+	{ "netns", "util-vserver's netns/ is not read; use net/mode private (vserver(8) NETWORKING)" },
+	{ "nonetns", "util-vserver's netns/ is not read; use net/mode" },
 	{ "sysctl", "not provided yet" },
 	{ "fstab.local", "deprecated util-vserver key; merge it into fstab" },
 	{ "scripts", "host-side scriptlets run as host root; not provided" },
@@ -1047,6 +1312,123 @@ static void walk(struct ld *L, int dirfd, const char *prefix, int depth)
 	closedir(d);
 }
 
+
+static bool in_subnet(const struct vs_ipaddr *net, const struct vs_ipaddr *a)
+{
+	if (net->family != a->family)
+		return false;
+	int bits = net->prefix;
+	for (int i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+		uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+		if ((net->addr[i] & m) != (a->addr[i] & m))
+			return false;
+	}
+	return true;
+}
+
+/* The network mode and what it needs (vserver(8) NETWORKING). */
+static void finish_net(struct ld *L)
+{
+	struct vs_config *c = L->c;
+	size_t n4 = 0, n6 = 0;
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].ip.family && !c->ifaces[i].disabled)
+			*(c->ifaces[i].ip.family == AF_INET ? &n4 : &n6) += 1;
+	if (!c->net.mode_set)
+		c->net.mode = n4 + n6 ? VS_NET_ISOLATED : VS_NET_NONE;
+	const char *mode = vs_net_mode_name(c->net.mode);
+	L->rel = "net/mode";
+	bool priv = c->net.mode == VS_NET_PRIVATE;
+	switch (c->net.mode) {
+	case VS_NET_ISOLATED:
+		if (!n4 && !n6)
+			D(L, 1, "mode isolated needs at least one address in interfaces/N/ip");
+		if (n4 > 16 || n6 > 16)
+			D(L, 1, "mode isolated allows at most 16 IPv4 and 16 IPv6 addresses per guest");
+		break;
+	case VS_NET_PRIVATE:
+		if (!n4 && !n6)
+			D(L, 1, "mode private needs at least one address in interfaces/N/ip");
+		for (size_t i = 0; i < c->n_ifaces; i++) {
+			struct vs_iface *f = &c->ifaces[i];
+			if (f->disabled || !f->ip.family)
+				continue;
+			_cleanup_free_ char *rel = vs_asprintf("interfaces/%s", f->id);
+			L->rel = rel;
+			if (f->dev || f->label)
+				D(L, 0, "dev and name are not used in mode private (the guest's device is eth0): remove them");
+			f->nodev = false;
+			if (!c->net.routed && c->net.gateway.family && f->ip.family == AF_INET) {
+				if (f->ip.prefix < 0)
+					f->ip.prefix = c->net.gateway.prefix;
+				if (!in_subnet(&c->net.gateway, &f->ip) || vs_ip_equal(&c->net.gateway, &f->ip)) {
+					char a[64], g[64];
+					vs_ip_format(&f->ip, a, sizeof a);
+					vs_ip_format(&c->net.gateway, g, sizeof g);
+					D(L, 0, "address %s is not a host address in the bridge's subnet %s (net/gateway)", a, g);
+				}
+			}
+		}
+		L->rel = "net/mode";
+		if (c->iface_dev) {
+			L->rel = "interfaces/dev";
+			D(L, 0, "not used in mode private (the guest's device is eth0): remove it");
+		}
+		if (c->net.routed) {
+			L->rel = "net/routed";
+			if (c->net.bridge || c->net.gateway.family)
+				D(L, 0, "a routed guest has no bridge: remove net/bridge and net/gateway");
+		} else if (!c->net.gateway.family && n4) {
+			L->rel = "net/gateway";
+			D(L, 0, "missing: mode private on a bridge needs the bridge's address, e.g. 10.66.0.1/24 "
+				"(or net/routed for a routed veth)");
+		}
+		break;
+	default:
+		if (n4 + n6) {
+			L->rel = "net/mode";
+			D(L, 1, "mode %s gives the guest no addresses, but interfaces/ configures some "
+				"(use isolated or private, or mark them disabled)", mode);
+		}
+		break;
+	}
+	if (!priv) {
+		static const char *const only_private[] = { "net/bridge", "net/gateway", "net/routed",
+							    "net/nomasquerade", "net/forward" };
+		bool set[] = { c->net.bridge != NULL, c->net.gateway.family != 0, c->net.routed, c->net.nomasquerade,
+			       c->net.n_fwd != 0 };
+		for (size_t i = 0; i < VS_ARRAY_SIZE(only_private); i++)
+			if (set[i]) {
+				L->rel = only_private[i];
+				D(L, 0, "only used in mode private (the mode is %s)", mode);
+			}
+	}
+	if (c->net.mode == VS_NET_ISOLATED) {
+		static const int shared_forbidden[] = { CAP_NET_ADMIN, CAP_NET_RAW };
+		for (size_t i = 0; i < VS_ARRAY_SIZE(shared_forbidden); i++)
+			if (c->caps_add & (UINT64_C(1) << shared_forbidden[i])) {
+				L->rel = "bcapabilities";
+				D(L, 0, "%s cannot be granted in mode isolated: on the host's network stack it would let guest "
+					"root %s (use net/mode private)",
+				  vs_cap_name(shared_forbidden[i]),
+				  shared_forbidden[i] == CAP_NET_ADMIN ? "reconfigure the host's network"
+								       : "send packets from any address");
+			}
+	}
+	if (priv && !c->net.routed && !c->net.bridge)
+		c->net.bridge = vs_strdup("vsbr0");
+	if (priv)
+		for (size_t i = 0; i < c->net.n_fwd; i++) {
+			const struct vs_net_forward *f = &c->net.fwd[i];
+			bool has = f->host_addr.family == AF_INET6 ? n6 > 0 : f->host_addr.family == AF_INET ? n4 > 0 : n4 + n6 > 0;
+			if (!has) {
+				L->rel = "net/forward";
+				D(L, f->line, "the guest has no %s address to forward to",
+				  f->host_addr.family == AF_INET6 ? "IPv6" : "IPv4");
+			}
+		}
+}
+
 static void finish(struct ld *L)
 {
 	struct vs_config *c = L->c;
@@ -1122,6 +1504,8 @@ static void finish(struct ld *L)
 				D(L, 0, "address %s is also configured in interfaces/%s", b, c->ifaces[k].id);
 			}
 	}
+	finish_net(L);
+	vs_limits_finish(&c->limits, vs_limits_host_memory_v1(), L->diags);
 }
 
 static void load_defaults(struct ld *L)
@@ -1184,6 +1568,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	else
 		vs_strv_free(&defenv);
 	finish(&L);
+	vs_dlimits_validate(&c->dlimits, c->vdir, L.diags);
 	if (!c->display_name)
 		c->display_name = vs_strdup(name);
 	if (!c->nodename)
@@ -1233,7 +1618,11 @@ void vs_config_free(struct vs_config *c)
 	}
 	free(c->ifaces);
 	free(c->iface_dev);
+	free(c->net.bridge);
+	free(c->net.fwd);
 	free(c->shell);
+	vs_dlimits_free(&c->dlimits);
+	vs_limits_free(&c->limits);
 	memset(c, 0, sizeof *c);
 }
 
@@ -1336,6 +1725,8 @@ void vs_config_check_conflicts(const struct vs_settings *s, const struct vs_conf
 				     c->init.depends.v[i]);
 	if (!c->n_ifaces)
 		return;
+	struct vs_ipaddr lb;
+	vs_config_lback(c, &lb);
 	for (size_t i = 0; i < names.n; i++) {
 		if (!strcmp(names.v[i], c->name))
 			continue;
@@ -1352,6 +1743,24 @@ void vs_config_check_conflicts(const struct vs_settings *s, const struct vs_conf
 						vs_diags_add(diags, rel, 1, "address %s is already used by guest '%s'", buf,
 							     o.name);
 					}
+			struct vs_ipaddr olb;
+			vs_config_lback(&o, &olb);
+			if (c->net.mode == VS_NET_ISOLATED && o.net.mode == VS_NET_ISOLATED && vs_ip_equal(&lb, &olb)) {
+				char buf[64];
+				vs_ip_format(&lb, buf, sizeof buf);
+				vs_diags_add(diags, "interfaces/lback", 0, "loopback address %s is also guest '%s''s", buf,
+					     o.name);
+			}
+			for (size_t a = 0; a < c->net.n_fwd; a++)
+				for (size_t b = 0; b < o.net.n_fwd; b++) {
+					const struct vs_net_forward *x = &c->net.fwd[a], *y = &o.net.fwd[b];
+					if (x->proto == y->proto && x->host_port == y->host_port &&
+					    (!x->host_addr.family || !y->host_addr.family ||
+					     vs_ip_equal(&x->host_addr, &y->host_addr)))
+						vs_diags_add(diags, "net/forward", x->line,
+							     "%s port %u is already forwarded to guest '%s'",
+							     x->proto == IPPROTO_TCP ? "tcp" : "udp", x->host_port, o.name);
+				}
 		}
 		vs_diags_free(&od);
 		vs_config_free(&o);
@@ -1360,7 +1769,12 @@ void vs_config_check_conflicts(const struct vs_settings *s, const struct vs_conf
 
 uint64_t vs_config_bounding_set(const struct vs_config *c)
 {
-	return (vs_caps_default() | c->caps_add) & ~c->caps_drop;
+	uint64_t def = vs_caps_default();
+	/* a guest with its own network namespace administers it (its own
+	 * firewall, routes, addresses) */
+	if (c->net.mode == VS_NET_PRIVATE)
+		def |= UINT64_C(1) << CAP_NET_ADMIN;
+	return (def | c->caps_add) & ~c->caps_drop;
 }
 
 int vs_config_write(const char *cfgdir, const char *rel, const char *value, vs_err *err)

@@ -16,6 +16,8 @@
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
+#include "dlimits.h"
+#include "reslimits.h"
 #include "error.h"
 #include "fstab.h"
 #include "iface.h"
@@ -26,6 +28,23 @@
 #define VS_CONTEXT_MIN 2
 #define VS_CONTEXT_MAX 49151
 #define VS_CONTEXT_START 40000  /* first context handed out by build */
+
+/* net/mode: how the guest is networked (vserver(8) NETWORKING). */
+enum vs_net_mode {
+	VS_NET_NONE,       /* own network namespace, loopback only (default without addresses) */
+	VS_NET_ISOLATED,   /* host stack, restricted to the guest's addresses (default with addresses) */
+	VS_NET_PRIVATE,    /* own network namespace, veth to a bridge or routed, NAT and forwards */
+	VS_NET_HOST,       /* host stack, no isolation (explicit opt-in) */
+	VS_NET__COUNT,
+};
+const char *vs_net_mode_name(int mode);
+
+struct vs_net_forward {
+	int proto;                     /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t host_port, guest_port;
+	struct vs_ipaddr host_addr;    /* family 0: any address of the host */
+	int line;                      /* line in net/forward (diagnostics) */
+};
 
 enum vs_init_style {
 	VS_INIT_SYSV,
@@ -81,11 +100,23 @@ struct vs_config {
 	char *iface_dev;       /* interfaces/dev */
 	int iface_prefix;      /* interfaces/prefix or mask; -1 */
 	struct vs_ipaddr lback;/* interfaces/lback; family 0 if unset */
+	struct {
+		int mode;              /* enum vs_net_mode, after defaults */
+		bool mode_set;
+		char *bridge;          /* net/bridge (private; default vsbr0) */
+		struct vs_ipaddr gateway; /* net/gateway: the bridge's address; family 0 if unset */
+		bool routed;           /* net/routed: no bridge, /32 routes to the veth */
+		bool nomasquerade;     /* net/nomasquerade */
+		struct vs_net_forward *fwd; /* net/forward */
+		size_t n_fwd;
+	} net;
 	int stop_timeout;      /* apps/vshelper/sync-timeout; -1: default 30 s */
 	char *shell;
 	bool disabled;
 	int nice;
 	bool nice_set;
+	struct vs_dlimits dlimits; /* dlimits/<x>/ (lib/dlimits.h) */
+	struct vs_limits limits;   /* limits/, rlimits/, sched/, cgroup/, ulimits/, ionice/ (lib/reslimits.h) */
 };
 
 void vs_config_free(struct vs_config *c);
@@ -128,10 +159,20 @@ uint64_t vs_config_bounding_set(const struct vs_config *c);
 /* Effective configuration (defaults applied) as a json-c object. */
 struct json_object;
 struct json_object *vs_config_to_json(const struct vs_config *c);
+/* The "network" object of it: mode, addresses, and per mode lback or
+ * veth, bridge, gateway, routed, masquerade, forwards. */
+struct json_object *vs_config_net_json(const struct vs_config *c);
 
 /* Write one configuration value atomically (relative path inside the
  * guest's config dir, creating sub-directories). */
 int vs_config_write(const char *cfgdir, const char *rel, const char *value, vs_err *err);
+
+/* The guest's loopback address in isolated mode: interfaces/lback, else
+ * 127.X.Y.Z derived from the context (X.Y.Z = context's bytes, never
+ * 127.0.0.1). */
+void vs_config_lback(const struct vs_config *c, struct vs_ipaddr *out);
+/* Host end of a private guest's veth: "vs-NAME". */
+void vs_config_veth_name(const struct vs_config *c, char *buf, size_t len);
 
 /* personality(2) value: PER_LINUX or PER_LINUX32, with the flags. */
 unsigned long vs_config_personality(const struct vs_config *c);

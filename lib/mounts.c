@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "mounts.h"
+#include "lxcfs.h"
 #include "safeio.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -340,7 +341,9 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 		if (!strcmp(m->target, "dev") && (setup_dev(rootfd, console_path, err) < 0 || boot_id(rootfd, err) < 0))
 			return -1;
 	}
-	return 0;
+	/* 3. LXCFS's figures of this guest over /proc/meminfo etc. and
+	 *    /sys/devices/system/cpu/online, now that both are masked */
+	return vs_lxcfs_bind_configured(rootfd, err);
 }
 
 int vs_mounts_pivot(int rootfd, vs_err *err)

@@ -3,19 +3,30 @@
  * (libnftables).  Each guest owns its tables and nothing else:
  *   table ip  vserver-NAME   NAT: DNAT port forwards (prerouting and
  *                            output, so a forward also works from the
- *                            host itself), masquerade of the guest's
- *                            traffic leaving through any interface but
- *                            its own bridge / veth
+ *                            host itself; not from 127.0.0.0/8), masquerade
+ *                            of the guest's traffic leaving through any
+ *                            interface but its own bridge / veth, and of
+ *                            forwarded connections that would otherwise
+ *                            be answered past the host: from the guest's
+ *                            own networks (hairpin: another guest on the
+ *                            bridge, the guest itself) and, on a bridge,
+ *                            from the host's own addresses
  *   table ip6 vserver-NAME   the same for IPv6 (only if the guest has
- *                            IPv6 addresses)
+ *                            IPv6 addresses other than link-local ones)
  *   table netdev vserver-NAME  anti-spoofing on the ingress of the host
  *                            end of the guest's veth: IPv4 only from the
  *                            guest's addresses, ARP only for them, IPv6
  *                            only from them, link-local (fe80::/10) or ::
- *                            (duplicate address detection)
+ *                            (duplicate address detection); VLAN-tagged
+ *                            and other frames dropped; counters on drops
  * Other tables (the admin's, other tools') are never read or touched.
  * Adding is one nft transaction (all or nothing); it replaces the
- * guest's tables if they exist. */
+ * guest's tables if they exist.  Names and devices that go into the
+ * rules must be made of [A-Za-z0-9_.-] (VS_E_INVALID otherwise), so they
+ * cannot inject nft syntax.
+ * A guest reaching its own forward over a bridge with br_netfilter
+ * (bridge-nf-call-iptables) also needs hairpin mode on its bridge port:
+ * the DNAT is bridged back out of the port it came in by. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,14 +44,21 @@ struct vs_nft_guest {
 	const char *name;            /* guest name; tables are "vserver-NAME" */
 	const char *veth;            /* host end of the guest's veth */
 	const char *bridge;          /* the bridge it is on, NULL: routed veth */
-	const struct vs_ipaddr *addrs; /* the guest's addresses (both families) */
+	const struct vs_ipaddr *addrs; /* the guest's addresses (both families); with
+					* their prefix length: the guest's networks */
 	size_t n_addrs;
 	bool masquerade;
-	const struct vs_nft_forward *fwd; /* to the guest's first address of the forward's family */
+	/* to the guest's first (not link-local) address of the forward's
+	 * family; host_addr family 0: in both families the guest has */
+	const struct vs_nft_forward *fwd;
 	size_t n_fwd;
 };
 
-/* The ruleset text (nft syntax) that vs_nft_guest_add loads; malloc'd. */
+/* The ruleset text (nft syntax) that vs_nft_guest_add loads; malloc'd.
+ * NULL if g is invalid (vs_nft_guest_add says why): a bad name, a
+ * forward that is not tcp/udp, has port 0, comes from a loopback
+ * address or has no guest address of its family, a guest address that
+ * is unspecified, loopback or multicast. */
 char *vs_nft_ruleset(const struct vs_nft_guest *g);
 int vs_nft_guest_add(const struct vs_nft_guest *g, vs_err *err);
 /* Delete the guest's tables; tables that do not exist are fine. */

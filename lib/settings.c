@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "settings.h"
+#include "lxcfs.h"
 #include "safeio.h"
 #include "util.h"
 #include "vs-build-config.h"
@@ -20,6 +21,7 @@ static const struct {
 	  "/var/cache/vservers", "cachebase" },
 	{ "rundir", "VSERVER_RUNDIR", offsetof(struct vs_settings, rundir), PATH_MAX, "/run/vservers", NULL },
 	{ "cgroup_parent", "VSERVER_CGROUP_PARENT", offsetof(struct vs_settings, cgroup_parent), 128, "vserver", NULL },
+	{ "lxcfs", "VSERVER_LXCFS", offsetof(struct vs_settings, lxcfs), PATH_MAX, VS_LXCFS_DEFAULT, NULL },
 };
 
 static int set_value(struct vs_settings *s, size_t i, const char *v, const char *origin, vs_err *err)
@@ -27,9 +29,11 @@ static int set_value(struct vs_settings *s, size_t i, const char *v, const char 
 	char *dst = (char *)s + setting_table[i].off;
 	if (!*v)
 		return vs_fail(err, VS_E_INVALID, 0, "%s: %s is empty", origin, setting_table[i].key);
-	if (strcmp(setting_table[i].key, "cgroup_parent") != 0 && v[0] != '/')
-		return vs_fail(err, VS_E_INVALID, 0, "%s: %s='%s' must be an absolute path", origin,
-			       setting_table[i].key, v);
+	/* lxcfs=none turns LXCFS off; every other value but cgroup_parent is a path */
+	bool off_ok = !strcmp(setting_table[i].key, "lxcfs");
+	if (strcmp(setting_table[i].key, "cgroup_parent") != 0 && v[0] != '/' && !(off_ok && !strcmp(v, VS_LXCFS_OFF)))
+		return vs_fail(err, VS_E_INVALID, 0, "%s: %s='%s' must be an absolute path%s", origin,
+			       setting_table[i].key, v, off_ok ? " or '" VS_LXCFS_OFF "'" : "");
 	if (strlen(v) >= setting_table[i].size)
 		return vs_fail(err, VS_E_INVALID, 0, "%s: %s is too long", origin, setting_table[i].key);
 	strcpy(dst, v);
@@ -75,7 +79,8 @@ int vs_settings_load(struct vs_settings *s, vs_err *err)
 					break;
 			if (i == VS_ARRAY_SIZE(setting_table))
 				return vs_fail(err, VS_E_INVALID, 0,
-					       "%s:%d: unknown key '%s' (allowed: confdir, vdirbase, cachebase, rundir, cgroup_parent)",
+					       "%s:%d: unknown key '%s' (allowed: confdir, vdirbase, cachebase, rundir, "
+					       "cgroup_parent, lxcfs)",
 					       file, lineno, line);
 			if (set[i])
 				continue;

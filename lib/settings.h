@@ -6,6 +6,8 @@
  *
  *   VSERVER_SETTINGS=FILE   a file of KEY=VALUE lines (keys below)
  *   VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE, VSERVER_RUNDIR
+ *   VSERVER_LXCFS           where LXCFS is mounted (key lxcfs; "none": not
+ *                           used; lib/lxcfs.h)
  *
  * Precedence: environment variable > settings file > .defaults link >
  * built-in default. */
@@ -19,6 +21,7 @@ struct vs_settings {
 	char cachebase[PATH_MAX]; /* /var/cache/vservers */
 	char rundir[PATH_MAX];    /* /run/vservers */
 	char cgroup_parent[128];  /* name of the parent cgroup: "vserver" */
+	char lxcfs[PATH_MAX];     /* /var/lib/lxcfs, or "none" */
 };
 
 int vs_settings_load(struct vs_settings *s, vs_err *err);

@@ -6,9 +6,14 @@
  *       plus conflicts with other guests); refuse on any problem
  *   S2  take the guest's lock (start, stop and enter serialize on it)
  *   S3  running already -> message, done; stale state -> cleaned
- *   S4  open the guest root (a real directory owned by root)
- *   S5  create the guest's cgroup(s) and set the device policy, before
- *       any guest process exists
+ *   S4  open the guest root (a real directory owned by root); disk limits:
+ *       project id on the tree and quota limits (lib/dlimits.h), refused
+ *       when the filesystem has no project quotas
+ *   S5  create the guest's cgroup(s), set the device policy and the
+ *       resource limits (lib/reslimits.h), before any guest process
+ *       exists; check the network against the host
+ *   S5b isolated and private network modes: the vserver-net helper
+ *       brings the network up (lib/net.c N1-N7)
  *   S6  sysv style: copy the static vserver-init into a sealed memfd
  *   S7  fork the per-guest monitor and wait for its report
  * The monitor (host side, one per guest, detached):
@@ -18,10 +23,12 @@
  *   M3  record the state (monitor and init pids with start times)
  *   M4  wait: console output to the log; PID 1 exit -> reboot (SIGHUP,
  *       i.e. reboot(2) in the guest) respawns at M2, anything else stops
- *   M5  kill what is left in the cgroup, remove it and the state
+ *   M5  kill what is left in the cgroup, remove it, the network
+ *       (vserver-net down) and the state
  * The guest's PID 1 before it executes the init (child stages):
  *   C1  wait until the monitor has put it into the guest cgroup, then
- *       a new cgroup namespace rooted there
+ *       a new cgroup namespace rooted there; network: private joins the
+ *       namespace vserver-net made, none brings up lo in its new one
  *   C2  all mounts slave (no propagation to the host), the guest root
  *       bound onto itself
  *   C3  fstab, /proc (masked, /proc/sys read-only), /sys read-only,
@@ -30,14 +37,19 @@
  *   C4  pivot_root, old root detached
  *   C5  host name, domain name, personality (i686)
  *   C6  session and controlling terminal (the console), fds 0-2 only
- *   C7  system call filter, then capabilities: bounding set,
- *       inheritable, ambient, permitted
- *   C8  clean environment, cwd /, exec the init of the style */
+ *   C7  isolated network: the Landlock domain scoping abstract unix
+ *       sockets; ulimits/ and ionice/ (lib/reslimits.h, while a hard
+ *       limit may still be raised); system call filter, then
+ *       capabilities: bounding set, inheritable, ambient, permitted
+ *   C8  nice, clean environment, cwd /, exec the init of the style */
 #include "start.h"
 #include "attach.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "landlock.h"
 #include "lock.h"
+#include "lxcfs.h"
+#include "net.h"
 #include "mounts.h"
 #include "safeio.h"
 #include "sysfilter.h"
@@ -59,6 +71,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <net/if.h>
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -114,7 +127,23 @@ struct child_args {
 	int init_memfd;
 	const char *console;     /* host path of the console pty slave */
 	bool has_unified;
+	int netns_fd;            /* private network: the namespace to join */
 };
+
+/* mode none: the new namespace's lo is down */
+static int loopback_up(vs_err *err)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { .ifr_name = "lo" };
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 || (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr)) < 0) {
+		vs_fail_errno(err, "bringing up lo in the guest's network namespace");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
 
 static void child_fail(int fd, const vs_err *e)
 {
@@ -144,6 +173,12 @@ static void guest_child(struct child_args *a)
 	if (read(a->go_fd, &b, 1) != 1)
 		_exit(127);
 	close(a->go_fd);
+	if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
+		vs_fail_errno(&e, "joining the guest's network namespace");
+		child_fail(a->err_fd, &e);
+	}
+	if (c->net.mode == VS_NET_NONE && loopback_up(&e) < 0)
+		child_fail(a->err_fd, &e);
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		vs_fail_errno(&e, "new cgroup namespace");
 		child_fail(a->err_fd, &e);
@@ -216,6 +251,12 @@ static void guest_child(struct child_args *a)
 	}
 	/* C7: the system call filter first (loading it needs CAP_SYS_ADMIN),
 	 * then the capabilities */
+	if (c->net.mode == VS_NET_ISOLATED && vs_landlock_scope_abstract(&e) < 0)
+		child_fail(a->err_fd, &e);
+	/* ulimits/ and ionice/ while CAP_SYS_RESOURCE is still there (a
+	 * configured hard limit may be above the host's) */
+	if (vs_ulimits_apply(&c->limits, &e) < 0)
+		child_fail(a->err_fd, &e);
 	if (vs_seccomp_apply(c, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
 		child_fail(a->err_fd, &e);
 	/* C8 */
@@ -278,6 +319,7 @@ struct mon {
 	struct vs_cgroup *cg;
 	int style;
 	int init_memfd;
+	int netns_fd;         /* private network: RUNDIR/NAME/netns, else -1 */
 	int master;           /* console pty master */
 	int lsock, client;    /* console socket and the attached client */
 	char console[64];
@@ -297,9 +339,11 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 		return vs_fail_errno(err, "pipe");
 	struct child_args a = { .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
 				.init_memfd = m->init_memfd, .console = m->console[0] ? m->console : NULL,
-				.has_unified = m->cg->unified != NULL };
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, NULL,
-				   NULL, NULL, NULL);
+				.has_unified = m->cg->unified != NULL, .netns_fd = m->netns_fd };
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	if (m->c->net.mode == VS_NET_NONE)
+		flags |= CLONE_NEWNET;
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		int e = errno;
 		close(go[0]);
@@ -570,6 +614,10 @@ static void monitor_main(struct mon *m, int report_fd)
 	vs_cgroup_kill(m->cg, 10000, &err);
 	if (vs_cgroup_destroy(m->cg, &err) < 0)
 		mon_log(m, "%s", err.msg);
+	if (m->netns_fd >= 0)
+		close(m->netns_fd);
+	if (vs_net_needs_helper(m->c) && vs_net_helper("down", m->c->name, NULL, &err) < 0)
+		mon_log(m, "network: %s", err.msg);
 	/* remove the state only if it is still ours */
 	struct vs_state st;
 	vs_err e2;
@@ -613,7 +661,17 @@ int vs_monitor_main(int argc, char **argv)
 		return 1;
 	}
 	struct mon m = { .s = &s, .c = &c, .o = &o, .cg = &cg, .style = atoi(argv[2]), .master = atoi(argv[4]),
-			 .log = atoi(argv[5]), .init_memfd = atoi(argv[6]) };
+			 .log = atoi(argv[5]), .init_memfd = atoi(argv[6]), .netns_fd = -1 };
+	if (c.net.mode == VS_NET_PRIVATE) {
+		_cleanup_free_ char *np = vs_net_netns_path(&s, c.name);
+		m.netns_fd = open(np, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (m.netns_fd < 0) {
+			vs_fail_errno(&err, "%s", np);
+			if (write(report, err.msg, strlen(err.msg)) < 0) {
+			}
+			return 1;
+		}
+	}
 	snprintf(m.console, sizeof m.console, "%s", argv[7]);
 	int fds[] = { report, m.master, m.log, m.init_memfd };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(fds); i++)
@@ -648,7 +706,7 @@ static int init_memfd(const char *path, vs_err *err)
 	return fd;
 }
 
-static void cleanup_leftovers(const struct vs_settings *s, const char *name, const char *cgroot)
+static void cleanup_leftovers(const struct vs_settings *s, const char *name, const char *cgroot, const vs_report *rep)
 {
 	struct vs_cgroup cg;
 	vs_err e;
@@ -657,6 +715,9 @@ static void cleanup_leftovers(const struct vs_settings *s, const char *name, con
 		vs_cgroup_destroy(&cg, &e);
 		vs_cgroup_free(&cg);
 	}
+	_cleanup_free_ char *np = vs_asprintf("%s/%s/net", s->rundir, name);
+	if (access(np, F_OK) == 0 && vs_net_helper("down", name, cgroot, &e) < 0)
+		vs_say(rep, "warning: network of '%s': %s", name, e.msg);
 	/* the console log stays for the admin; state, marker and socket go */
 	static const char *const files[] = { "state", "stopping", "console.sock", "rescue" };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++) {
@@ -689,7 +750,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	struct vs_cgroup cg = { 0 };
 	bool made_cg = false;
 	_cleanup_free_ char *logp = vs_asprintf("%s/%s/console.log", s->rundir, name);
-	struct mon m = { .s = s, .c = &c, .o = o, .cg = &cg, .init_memfd = -1, .master = -1, .log = -1 };
+	struct mon m = { .s = s, .c = &c, .o = o, .cg = &cg, .init_memfd = -1, .master = -1, .log = -1, .netns_fd = -1 };
+	bool made_net = false;
 	/* S2 */
 	lock = vs_lock(s, name, LOCK_EX, err);
 	if (lock < 0)
@@ -706,7 +768,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		rc = 0;
 		goto out;
 	}
-	cleanup_leftovers(s, name, cgroot);
+	cleanup_leftovers(s, name, cgroot, rep);
 	/* S4 */
 	{
 		_cleanup_close_ int rfd = open(c.vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -719,6 +781,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 			vs_fail(err, VS_E_INVALID, 0, "guest root %s must be owned by root", c.vdir);
 			goto out;
 		}
+		if (vs_dlimits_apply(&c, rfd, rep, err) < 0)
+			goto out;
 	}
 	int style = c.init.style;
 	if (o->rescue)
@@ -729,6 +793,29 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	made_cg = true;
 	if (vs_cgroup_set_devices(&cg, dev_rules, VS_ARRAY_SIZE(dev_rules), err) < 0)
 		goto out;
+	if (vs_limits_apply(&cg, &c.limits, err) < 0)
+		goto out;
+	vs_net_check_host(&c, &d);
+	if (d.n) {
+		vs_diags_to_err(&d, c.cfgdir, err);
+		vs_diags_free(&d);
+		goto out;
+	}
+	/* S5b */
+	if (vs_net_needs_helper(&c)) {
+		made_net = true;
+		if (vs_net_helper("up", name, o->cgroot, err) < 0)
+			goto out;
+		if (c.net.mode == VS_NET_PRIVATE) {
+			/* for the monitor run in this process (no static helper) */
+			_cleanup_free_ char *np = vs_net_netns_path(s, name);
+			m.netns_fd = open(np, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (m.netns_fd < 0) {
+				vs_fail_errno(err, "%s", np);
+				goto out;
+			}
+		}
+	}
 	/* S6 */
 	if (style == VS_INIT_SYSV && !o->rescue) {
 		_cleanup_free_ char *ib = o->init_bin ? vs_strdup(o->init_bin) : vs_helper_path("vserver-init", "VSERVER_INIT");
@@ -857,6 +944,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	}
 	made_cg = false; /* the monitor owns it now */
+	made_net = false;
+	vs_lxcfs_notice(s->lxcfs, name, rep); /* no LXCFS: one line, the guest starts anyway */
 	vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context,
 	       o->rescue ? "rescue" : vs_init_style_name(style));
 	rc = 0;
@@ -869,8 +958,14 @@ out:
 		vs_err e2;
 		vs_cgroup_kill(&cg, 5000, &e2);
 		vs_cgroup_destroy(&cg, &e2);
-		cleanup_leftovers(s, name, cgroot);
+		cleanup_leftovers(s, name, cgroot, rep);
 	}
+	if (rc < 0 && made_net) {
+		vs_err e2;
+		vs_net_helper("down", name, o->cgroot, &e2);
+	}
+	if (m.netns_fd >= 0)
+		close(m.netns_fd);
 	vs_cgroup_free(&cg);
 	if (memfd >= 0)
 		close(memfd);
@@ -937,7 +1032,7 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		return -1;
 	}
 	if (r == 0) {
-		cleanup_leftovers(s, name, cgroot);
+		cleanup_leftovers(s, name, cgroot, rep);
 		vs_say(rep, "vserver '%s' is not running", name);
 		vs_config_free(&c);
 		return 0;
@@ -1007,7 +1102,7 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 			wait_gone(st.monitor, st.monitor_start, 5000);
 		}
 	}
-	cleanup_leftovers(s, name, cgroot);
+	cleanup_leftovers(s, name, cgroot, rep);
 	unlink(mk);
 	vs_say(rep, "vserver '%s' stopped in %.1f s", name, vs_now() - t0);
 	vs_config_free(&c);

@@ -372,6 +372,9 @@ int vs_stat_collect(const struct vs_settings *s, const char *cgroot, struct vs_s
 				e[k].name = vs_strdup(g->name);
 			uint64_t started = g->st.started > 0 ? (uint64_t)g->st.started * 1000 : 0;
 			e[k].uptime_ms = real_now > started ? real_now - started : 0;
+			vs_err ue;
+			if (vs_usage_read(&g->cg, &e[k].usage, &ue) < 0)
+				e[k].usage_problem = vs_strdup(ue.msg);
 		}
 	}
 	free(acc);
@@ -396,6 +399,7 @@ void vs_stat_free(struct vs_stat *st)
 	for (size_t i = 0; i < st->n; i++) {
 		free(st->e[i].guest);
 		free(st->e[i].name);
+		free(st->e[i].usage_problem);
 	}
 	free(st->e);
 	memset(st, 0, sizeof *st);

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "settings.h"
 #include "state.h"
+#include "usage.h"
 
 /* ---- formats --------------------------------------------------------------- */
 
@@ -50,6 +51,11 @@ struct vs_stat_entry {
 	uint64_t utime_ms;    /* utime + cutime of every process */
 	uint64_t stime_ms;    /* stime + cstime */
 	uint64_t uptime_ms;   /* guest: since `started` of its state; host: since its oldest process */
+	/* Accounting from the guest's cgroup (lib/usage.h); nothing
+	 * available for the host.  usage_problem: why a figure could not be
+	 * read (a malformed or unreadable cgroup file), NULL if none. */
+	struct vs_usage usage;
+	char *usage_problem;
 };
 
 /* The line (no newline), malloc'd: CTX left-aligned and PROC right-aligned
@@ -114,7 +120,8 @@ struct vs_stat {
 };
 
 /* One pass over /proc.  Processes of a guest's cgroup count for the
- * guest, every other process (but the caller) for the host. */
+ * guest, every other process (but the caller) for the host.  Each
+ * guest's cgroup figures are read too (vs_usage_read). */
 int vs_stat_collect(const struct vs_settings *s, const char *cgroot, struct vs_stat *st, vs_err *err);
 void vs_stat_free(struct vs_stat *st);
 

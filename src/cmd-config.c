@@ -2,7 +2,11 @@
 #include "caps.h"
 #include "cli.h"
 #include "config.h"
+#include "dlimits.h"
+#include "net.h"
+#include "state.h"
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +23,15 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 		return vs_report_error(&err);
 	}
 	vs_config_check_conflicts(s, &c, &d);
+	/* against the host as it is now: only for a stopped guest (a running
+	 * one holds its addresses, veth and ports itself) */
+	struct vs_state st;
+	vs_err serr;
+	struct vs_diags host = { 0 };
+	if (vs_state_get(s, name, &st, NULL, &serr) == 0) {
+		vs_net_check_host(&c, &host);
+		vs_dlimits_check_host(&c, &host);
+	}
 	for (size_t i = 0; i < d.n; i++) {
 		const char *f = d.d[i].file;
 		const char *sep = f[0] == '/' ? "" : "/";
@@ -28,6 +41,16 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 		else
 			printf("%s%s%s: %s\n", dir, sep, f, d.d[i].msg);
 	}
+	/* the host as it is now: start refuses these, but they are not
+	 * errors of the configuration */
+	for (size_t i = 0; i < host.n; i++) {
+		const char *f = host.d[i].file;
+		if (host.d[i].line)
+			printf("warning: %s/%s:%d: %s (start refuses this)\n", c.cfgdir, f, host.d[i].line, host.d[i].msg);
+		else
+			printf("warning: %s/%s: %s (start refuses this)\n", c.cfgdir, f, host.d[i].msg);
+	}
+	vs_diags_free(&host);
 	int rc = d.n ? EXIT_USAGE : EXIT_OK;
 	if (!d.n)
 		printf("%s: configuration OK\n", name);
@@ -44,8 +67,21 @@ static void print_strv(const char *key, json_object *arr)
 	size_t n = json_object_array_length(arr);
 	if (!n)
 		printf(" -");
-	for (size_t i = 0; i < n; i++)
-		printf(" %s", json_object_get_string(json_object_array_get_idx(arr, i)));
+	for (size_t i = 0; i < n; i++) {
+		json_object *x = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(x, json_type_object)) {
+			printf(" %s", json_object_get_string(x));
+			continue;
+		}
+		/* a list of objects (network/forwards): KEY=VALUE,... per item */
+		printf(" ");
+		bool first = true;
+		json_object_object_foreach(x, k, v)
+		{
+			printf("%s%s=%s", first ? "" : ",", k, v ? json_object_get_string(v) : "-");
+			first = false;
+		}
+	}
 	printf("\n");
 }
 

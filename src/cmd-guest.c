@@ -18,6 +18,63 @@ static const char *trim(char *f)
 	return f + strspn(f, " ");
 }
 
+/* ---- accounting lines of status (the figures: lib/usage.h) ---------------- */
+
+#define NA "n/a" /* a figure this host cannot report */
+
+/* Bytes as vserver-stat shows them ("61.5M"), without padding. */
+static const char *usage_bytes(bool have, uint64_t v, char buf[VS_STAT_MEM_BUF])
+{
+	if (!have)
+		return NA;
+	vs_stat_mem(v, buf);
+	return trim(buf);
+}
+
+/* Microseconds as seconds with two decimals. */
+static const char *usage_secs(bool have, uint64_t usec, char *buf, size_t len)
+{
+	if (!have)
+		return NA;
+	snprintf(buf, len, "%llu.%02llus", (unsigned long long)(usec / 1000000),
+		 (unsigned long long)(usec % 1000000 / 10000));
+	return buf;
+}
+
+static void print_usage_lines(const struct vs_usage *u)
+{
+	char cur[VS_STAT_MEM_BUF], peak[VS_STAT_MEM_BUF], lim[VS_STAT_MEM_BUF], swap[VS_STAT_MEM_BUF];
+	const char *limit = u->have_mem_limit && u->mem_limit == VS_USAGE_UNLIMITED
+				    ? "none" : usage_bytes(u->have_mem_limit, u->mem_limit, lim);
+	printf("Memory usage:        %s, peak %s, limit %s, swap %s\n",
+	       usage_bytes(u->have_mem_current, u->mem_current, cur), usage_bytes(u->have_mem_peak, u->mem_peak, peak),
+	       limit, usage_bytes(u->have_swap_current, u->swap_current, swap));
+	char tot[32], usr[32], sys[32];
+	printf("CPU usage:           %s (user %s, system %s)\n",
+	       usage_secs(u->have_cpu_usec, u->cpu_usec, tot, sizeof tot),
+	       usage_secs(u->have_cpu_user_usec, u->cpu_user_usec, usr, sizeof usr),
+	       usage_secs(u->have_cpu_system_usec, u->cpu_system_usec, sys, sizeof sys));
+	unsigned long long pc = u->pids_current, pl = u->pids_limit;
+	if (!u->have_pids_current)
+		printf("Processes:           %s\n", NA);
+	else if (!u->have_pids_limit)
+		printf("Processes:           %llu\n", pc);
+	else if (u->pids_limit == VS_USAGE_UNLIMITED)
+		printf("Processes:           %llu (no limit)\n", pc);
+	else
+		printf("Processes:           %llu of %llu\n", pc, pl);
+	char rd[VS_STAT_MEM_BUF], wr[VS_STAT_MEM_BUF];
+	printf("I/O:                 read %s, written %s\n", usage_bytes(u->have_io_read_bytes, u->io_read_bytes, rd),
+	       usage_bytes(u->have_io_write_bytes, u->io_write_bytes, wr));
+	if (!u->have_oom_kills)
+		printf("OOM kills:           %s\n", NA);
+	else if (u->have_oom_events)
+		printf("OOM kills:           %llu (OOM events %llu)\n", (unsigned long long)u->oom_kills,
+		       (unsigned long long)u->oom_events);
+	else
+		printf("OOM kills:           %llu\n", (unsigned long long)u->oom_kills);
+}
+
 /* The figures vserver-stat shows for one guest (NULL if not running). */
 static struct vs_stat_entry *guest_figures(struct vs_stat *all, const char *name)
 {
@@ -84,6 +141,7 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 					json_object_array_add(ad, json_object_new_string(b));
 				}
 			json_object_object_add(o, "addresses", ad);
+			json_object_object_add(o, "network", vs_config_net_json(&g[i].cfg));
 			json_object_object_add(o, "mark",
 					       g[i].cfg.init.mark ? json_object_new_string(g[i].cfg.init.mark) : NULL);
 			json_object_object_add(o, "disabled", json_object_new_boolean(g[i].cfg.disabled));
@@ -94,6 +152,7 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 				json_object_object_add(o, "rss_bytes", json_object_new_int64((int64_t)f->rss));
 				json_object_object_add(o, "cpu_ms", json_object_new_int64((int64_t)(f->utime_ms + f->stime_ms)));
 				json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)(f->uptime_ms / 1000)));
+				json_object_object_add(o, "usage", vs_usage_json(&f->usage));
 			}
 			json_object_object_add(o, "valid", json_object_new_boolean(g[i].valid));
 			json_object_object_add(o, "problem", g[i].problem ? json_object_new_string(g[i].problem) : NULL);
@@ -102,8 +161,8 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(a);
 	} else {
-		printf("%-12s %7s %-8s %-8s %5s %7s %10s %10s %-10s %s\n", "NAME", "CONTEXT", "STATE", "INIT", "PROC", "RSS",
-		       "CPU", "UPTIME", "MARK", "ADDRESSES");
+		printf("%-12s %7s %-8s %-8s %5s %7s %10s %10s %-10s %-8s %s\n", "NAME", "CONTEXT", "STATE", "INIT", "PROC",
+		       "RSS", "CPU", "UPTIME", "MARK", "NET", "ADDRESSES");
 		for (int i = 0; i < n; i++) {
 			char ad[512];
 			addresses(&g[i].cfg, ad, sizeof ad);
@@ -117,10 +176,10 @@ int cmd_list(const struct vs_settings *s, int argc, char **argv)
 				vs_stat_time(f->utime_ms + f->stime_ms, cpu);
 				vs_stat_time(f->uptime_ms, up);
 			}
-			printf("%-12s %7s %-8s %-8s %5s %7s %10s %10s %-10s %s%s\n", g[i].name, g[i].cfg.context ? ctx : "-",
-			       g[i].running ? "running" : "stopped", vs_init_style_name(g[i].cfg.init.style), proc,
-			       trim(rss), trim(cpu), trim(up),
-			       g[i].cfg.init.mark ? g[i].cfg.init.mark : "-", ad,
+			printf("%-12s %7s %-8s %-8s %5s %7s %10s %10s %-10s %-8s %s%s\n", g[i].name,
+			       g[i].cfg.context ? ctx : "-", g[i].running ? "running" : "stopped",
+			       vs_init_style_name(g[i].cfg.init.style), proc, trim(rss), trim(cpu), trim(up),
+			       g[i].cfg.init.mark ? g[i].cfg.init.mark : "-", vs_net_mode_name(g[i].cfg.net.mode), ad,
 			       g[i].valid ? "" : "  (invalid configuration: run 'vserver NAME check')");
 		}
 	}
@@ -190,6 +249,42 @@ static int guest_state(const struct vs_settings *s, const char *name, int argc, 
 	return r < 0 ? -vs_report_error(&err) : r;
 }
 
+/* Disk limits (lib/dlimits.h): the project quota's usage; null without
+ * dlimits, {"error": ...} when the filesystem cannot tell. */
+static json_object *disk_json(const struct vs_config *c)
+{
+	struct vs_dlimits_usage u;
+	vs_err e;
+	int r = vs_dlimits_usage(c, &u, &e);
+	if (r == 0)
+		return NULL;
+	json_object *o = json_object_new_object();
+	if (r < 0) {
+		json_object_object_add(o, "error", json_object_new_string(e.msg));
+		return o;
+	}
+	json_object_object_add(o, "project_id", json_object_new_int((int)c->context));
+	json_object_object_add(o, "space_used_bytes", json_object_new_int64((int64_t)u.space_used));
+	json_object_object_add(o, "space_used_kib", json_object_new_int64((int64_t)((u.space_used + 1023) / 1024)));
+	json_object_object_add(o, "space_total_kib", json_object_new_int64((int64_t)u.space_total));
+	json_object_object_add(o, "inodes_used", json_object_new_int64((int64_t)u.inodes_used));
+	json_object_object_add(o, "inodes_total", json_object_new_int64((int64_t)u.inodes_total));
+	return o;
+}
+
+static void print_disk_line(const struct vs_config *c)
+{
+	struct vs_dlimits_usage u;
+	vs_err e;
+	int r = vs_dlimits_usage(c, &u, &e);
+	if (r < 0)
+		printf("Disk:                unavailable (%s)\n", e.msg);
+	else if (r > 0)
+		printf("Disk:                %llu/%llu KiB, inodes %llu/%llu\n",
+		       (unsigned long long)((u.space_used + 1023) / 1024), (unsigned long long)u.space_total,
+		       (unsigned long long)u.inodes_used, (unsigned long long)u.inodes_total);
+}
+
 int cmd_status(const struct vs_settings *s, const char *name, int argc, char **argv)
 {
 	bool json = argc == 1 && !strcmp(argv[0], "--json");
@@ -202,9 +297,16 @@ int cmd_status(const struct vs_settings *s, const char *name, int argc, char **a
 	struct vs_stat_entry *f = NULL;
 	if (r && vs_stat_collect(s, NULL, &all, &err) == 0)
 		f = guest_figures(&all, name);
+	if (f && f->usage_problem)
+		fprintf(stderr, "%s: warning: %s\n", vs_prog, f->usage_problem);
 	long long up = r ? (long long)time(NULL) - st.started : 0;
 	if (up < 0)
 		up = 0;
+	_cleanup_config_ struct vs_config cfg;
+	struct vs_diags d = { 0 };
+	vs_err cerr;
+	bool have_cfg = vs_config_load(s, name, &cfg, &d, &cerr) == 0;
+	vs_diags_free(&d);
 	if (json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(name));
@@ -219,7 +321,12 @@ int cmd_status(const struct vs_settings *s, const char *name, int argc, char **a
 			json_object_object_add(o, "uptime_s", json_object_new_int64(up));
 			json_object_object_add(o, "init_pid", json_object_new_int(st.init));
 			json_object_object_add(o, "monitor_pid", json_object_new_int(st.monitor));
+			json_object_object_add(o, "usage", f ? vs_usage_json(&f->usage) : NULL);
 		}
+		if (have_cfg)
+			json_object_object_add(o, "network", vs_config_net_json(&cfg));
+		if (have_cfg)
+			json_object_object_add(o, "disk", disk_json(&cfg));
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		vs_stat_free(&all);
@@ -245,6 +352,14 @@ int cmd_status(const struct vs_settings *s, const char *name, int argc, char **a
 		vs_stat_time(f->stime_ms, stt);
 		printf("Memory:              RSS %s, VSZ %s\n", trim(rss), trim(vsz));
 		printf("CPU time:            user %s, sys %s\n", trim(ut), trim(stt));
+		print_usage_lines(&f->usage);
+	}
+	if (have_cfg) {
+		char ad[512];
+		addresses(&cfg, ad, sizeof ad);
+		printf("Network:             %s%s%s\n", vs_net_mode_name(cfg.net.mode), strcmp(ad, "-") ? " " : "",
+		       strcmp(ad, "-") ? ad : "");
+		print_disk_line(&cfg);
 	}
 	vs_stat_free(&all);
 	return 0;

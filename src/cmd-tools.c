@@ -46,7 +46,8 @@ static const char stat_usage[] =
 	"One line per running guest, and one for the host (context 0, \"root server\"):\n"
 	"  CTX PROC VSZ RSS userTIME sysTIME UPTIME NAME\n"
 	"\n"
-	"  --json          the same figures as JSON, in bytes, milliseconds and seconds\n"
+	"  --json          the same figures as JSON, in bytes, milliseconds and seconds, and\n"
+	"                  each guest's cgroup accounting (\"usage\": memory, CPU, pids, I/O, OOM)\n"
 	"  -O, --sort KEY  accepted and ignored (util-vserver compatibility)\n"
 	"  -h, --help      show this help\n"
 	"  -V, --version   show the version\n";
@@ -66,6 +67,10 @@ static void stat_json(const struct vs_stat *st)
 		json_object_object_add(o, "user_ms", json_object_new_int64((int64_t)e->utime_ms));
 		json_object_object_add(o, "sys_ms", json_object_new_int64((int64_t)e->stime_ms));
 		json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)(e->uptime_ms / 1000)));
+		/* the cgroup's figures (lib/usage.h); the host has no cgroup of ours */
+		json_object_object_add(o, "usage", e->guest ? vs_usage_json(&e->usage) : NULL);
+		if (e->usage_problem)
+			fprintf(stderr, "%s: warning: guest '%s': %s\n", vs_prog, e->guest, e->usage_problem);
 		json_object_array_add(a, o);
 	}
 	printf("%s\n", json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));

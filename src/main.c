@@ -27,6 +27,7 @@ static const char usage[] =
 	"  running                      exit 0 if running, 1 if not\n"
 	"  rename NEWNAME               rename a stopped guest (root, configuration, identity)\n"
 	"  delete [--force]             remove a stopped guest: root, configuration, cache, state\n"
+	"  limit [RESOURCE [VALUE]]     show the resource limits, or change one (live on a running guest, saved)\n"
 	"\n"
 	"Build options:\n"
 	"  --context N                  context number (default: next free from .defaults/context.next, else 40000)\n"
@@ -49,6 +50,8 @@ static const char usage[] =
 	"\n"
 	"Paths can be redirected with VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE,\n"
 	"VSERVER_RUNDIR or a VSERVER_SETTINGS file.  See vserver(8).\n";
+
+int cmd_limit(const struct vs_settings *s, const char *name, int argc, char **argv); /* src/cmd-limit.c */
 
 static int main_vserver(int argc, char **argv)
 {
@@ -91,7 +94,7 @@ static int main_vserver(int argc, char **argv)
 		{ "delete", cmd_delete }, { "rename", cmd_rename }, { "status", cmd_status },
 		{ "running", cmd_running }, { "start", cmd_start }, { "stop", cmd_stop },
 		{ "restart", cmd_restart }, { "enter", cmd_enter }, { "exec", cmd_exec },
-		{ "suexec", cmd_suexec }, { "console", cmd_console },
+		{ "suexec", cmd_suexec }, { "console", cmd_console }, { "limit", cmd_limit },
 	};
 	for (size_t k = 0; k < VS_ARRAY_SIZE(cmds); k++)
 		if (!strcmp(cmds[k].name, cmd))

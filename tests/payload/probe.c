@@ -667,6 +667,278 @@ static int cmd_listen_tcp(CMD_ARGS)
 	return 0;
 }
 
+
+/* ---- network (issue 5 tests) ------------------------------------------------------
+ * Addresses are written ADDR (IPv4 or IPv6) and printed as ADDR:PORT or
+ * [ADDR]:PORT; v4-mapped IPv6 addresses are printed as such. */
+
+#include <stddef.h>
+#include <sys/un.h>
+
+/* a probe result given as an errno value: its name, exit 0 */
+static int res_e(int e)
+{
+	puts(errno_name(e));
+	return 0;
+}
+
+static int parse_sa(const char *addr, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int p = (int)parse_ll(port, 0, 65535, "port");
+	memset(ss, 0, sizeof *ss);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		*len = sizeof *a4;
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		*len = sizeof *a6;
+		return AF_INET6;
+	}
+	usage_fail("not an address: %s", addr);
+	return -1;
+}
+
+static const char *fmt_sa(const struct sockaddr_storage *ss, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &a4->sin_addr, a, sizeof a);
+		snprintf(buf, n, "%s:%u", a, ntohs(a4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &a6->sin6_addr, a, sizeof a);
+		snprintf(buf, n, "[%s]:%u", a, ntohs(a6->sin6_port));
+	} else
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+static int sock_name(int s, bool peer, char *buf, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof ss;
+	memset(&ss, 0, sizeof ss);
+	if ((peer ? getpeername(s, (struct sockaddr *)&ss, &l) : getsockname(s, (struct sockaddr *)&ss, &l)) < 0)
+		return -1;
+	fmt_sa(&ss, buf, n);
+	return 0;
+}
+
+/* bind ADDR PORT [tcp|udp]: "OK LOCAL" or the errno */
+static int cmd_bind(CMD_ARGS)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	bool udp = argc > 3 && !strcmp(argv[3], "udp");
+	int s = socket(fam, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	char b[80];
+	if (s < 0 || bind(s, (struct sockaddr *)&ss, len) < 0 || sock_name(s, false, b, sizeof b) < 0)
+		return res_e(errno);
+	printf("OK %s\n", b);
+	return 0;
+}
+
+/* tcp-serve ADDR PORT SECONDS: bind and listen, print "LISTEN LOCAL", then
+ * for SECONDS answer every connection with "PEER=REMOTE LOCAL=LOCAL\n". */
+static int cmd_tcp_serve(CMD_ARGS)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	double end = now(CLOCK_MONOTONIC) + parse_seconds(argv[3]);
+	int s = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	char b[80], p[80];
+	if (s < 0)
+		return fail();
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(s, (struct sockaddr *)&ss, len) < 0 || listen(s, 16) < 0 || sock_name(s, false, b, sizeof b) < 0)
+		return fail();
+	printf("LISTEN %s\n", b);
+	fflush(stdout);
+	for (;;) {
+		double left = end - now(CLOCK_MONOTONIC);
+		if (left <= 0)
+			return 0;
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		if (sock_name(c, true, p, sizeof p) == 0 && sock_name(c, false, b, sizeof b) == 0)
+			dprintf(c, "PEER=%s LOCAL=%s\n", p, b);
+		close(c);
+	}
+}
+
+/* tcp-connect ADDR PORT [SECONDS]: "OK LOCAL PEER LINE" (the first line the
+ * server sent) or the errno (ETIMEDOUT after SECONDS, default 3) */
+static int cmd_tcp_connect(CMD_ARGS)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	double t = argc > 3 ? parse_seconds(argv[3]) : 3;
+	int s = socket(fam, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return res_e(errno);
+	if (connect(s, (struct sockaddr *)&ss, len) < 0) {
+		if (errno != EINPROGRESS)
+			return res_e(errno);
+		struct pollfd pfd = { .fd = s, .events = POLLOUT };
+		if (poll(&pfd, 1, (int)(t * 1000)) <= 0)
+			return res_e(ETIMEDOUT);
+		int e = 0;
+		socklen_t el = sizeof e;
+		getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el);
+		if (e)
+			return res_e(e);
+	}
+	char me[80], peer[80], line[256] = "";
+	sock_name(s, false, me, sizeof me);
+	sock_name(s, true, peer, sizeof peer);
+	size_t n = 0;
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	while (n < sizeof line - 1 && poll(&pfd, 1, (int)(t * 1000)) > 0) {
+		ssize_t r = read(s, line + n, sizeof line - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(line, '\n', n))
+			break;
+	}
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
+	printf("OK %s %s %s\n", me, peer, line);
+	return 0;
+}
+
+/* udp-serve ADDR PORT SECONDS: print "LISTEN LOCAL", wait for one datagram,
+ * answer "ACK", print "FROM REMOTE TEXT" (or ETIMEDOUT) */
+static int cmd_udp_serve(CMD_ARGS)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t len, fl = sizeof from;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	int s = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	char b[80], buf[256];
+	if (s < 0 || bind(s, (struct sockaddr *)&ss, len) < 0 || sock_name(s, false, b, sizeof b) < 0)
+		return fail();
+	printf("LISTEN %s\n", b);
+	fflush(stdout);
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	if (poll(&pfd, 1, (int)(parse_seconds(argv[3]) * 1000)) <= 0)
+		return res_e(ETIMEDOUT);
+	ssize_t n = recvfrom(s, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
+	if (n < 0)
+		return fail();
+	buf[n] = 0;
+	sendto(s, "ACK", 3, 0, (struct sockaddr *)&from, fl);
+	printf("FROM %s %s\n", fmt_sa(&from, b, sizeof b), buf);
+	return 0;
+}
+
+/* udp-send ADDR PORT TEXT [SECONDS]: from an unbound socket; waits for the
+ * answer: "OK LOCAL REPLY-FROM REPLY" or the errno */
+static int cmd_udp_send(CMD_ARGS)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t len, fl = sizeof from;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	int s = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || sendto(s, argv[3], strlen(argv[3]), 0, (struct sockaddr *)&ss, len) < 0)
+		return res_e(errno);
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	if (poll(&pfd, 1, (int)((argc > 4 ? parse_seconds(argv[4]) : 3) * 1000)) <= 0)
+		return res_e(ETIMEDOUT);
+	char buf[256], me[80], f[80];
+	ssize_t n = recvfrom(s, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
+	if (n < 0)
+		return res_e(errno);
+	buf[n] = 0;
+	sock_name(s, false, me, sizeof me);
+	printf("OK %s %s %s\n", me, fmt_sa(&from, f, sizeof f), buf);
+	return 0;
+}
+
+/* tcp-rate ADDR PORT SECONDS: connect, read to EOF, close, as often as
+ * possible for SECONDS; prints "OK N PER-SECOND" (bench/net.sh) */
+static int cmd_tcp_rate(CMD_ARGS)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	double t0 = now(CLOCK_MONOTONIC), end = t0 + parse_seconds(argv[3]);
+	long n = 0;
+	char buf[512];
+	while (now(CLOCK_MONOTONIC) < end) {
+		int s = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&ss, len) < 0)
+			return fail();
+		while (read(s, buf, sizeof buf) > 0)
+			;
+		close(s);
+		n++;
+	}
+	printf("OK %ld %.0f\n", n, n / (now(CLOCK_MONOTONIC) - t0));
+	return 0;
+}
+
+static socklen_t abstract_addr(const char *name, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof *a);
+	a->sun_family = AF_UNIX;
+	size_t n = strlen(name);
+	if (n > sizeof a->sun_path - 2)
+		usage_fail("name too long");
+	memcpy(a->sun_path + 1, name, n);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+/* abstract-listen NAME SECONDS: "LISTEN", then accept for SECONDS, writing "HELLO\n" */
+static int cmd_abstract_listen(CMD_ARGS)
+{
+	struct sockaddr_un a;
+	socklen_t l = abstract_addr(argv[1], &a);
+	double end = now(CLOCK_MONOTONIC) + parse_seconds(argv[2]);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, l) < 0 || listen(s, 8) < 0)
+		return fail();
+	puts("LISTEN");
+	fflush(stdout);
+	for (double left; (left = end - now(CLOCK_MONOTONIC)) > 0;) {
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+		if (c >= 0) {
+			dprintf(c, "HELLO\n");
+			close(c);
+		}
+	}
+	return 0;
+}
+
+/* abstract-connect NAME: "OK" or the errno */
+static int cmd_abstract_connect(CMD_ARGS)
+{
+	struct sockaddr_un a;
+	socklen_t l = abstract_addr(argv[1], &a);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, l) < 0)
+		return res_e(errno);
+	puts("OK");
+	return 0;
+}
+
 static void nop_handler(int sig)
 {
 	(void)sig;
@@ -754,6 +1026,14 @@ static const struct cmd {
 	{ "forkbomb", cmd_forkbomb, 1, 2, "N [HOLD-SECONDS]" },
 	{ "memhog", cmd_memhog, 1, 2, "MIB [HOLD-SECONDS]" },
 	{ "listen-tcp", cmd_listen_tcp, 1, 2, "PORT [TIMEOUT-SECONDS]" },
+	{ "bind", cmd_bind, 2, 3, "ADDR PORT [tcp|udp]" },
+	{ "tcp-serve", cmd_tcp_serve, 3, 3, "ADDR PORT SECONDS" },
+	{ "tcp-connect", cmd_tcp_connect, 2, 3, "ADDR PORT [SECONDS]" },
+	{ "udp-serve", cmd_udp_serve, 3, 3, "ADDR PORT SECONDS" },
+	{ "tcp-rate", cmd_tcp_rate, 3, 3, "ADDR PORT SECONDS" },
+	{ "udp-send", cmd_udp_send, 3, 4, "ADDR PORT TEXT [SECONDS]" },
+	{ "abstract-listen", cmd_abstract_listen, 2, 2, "NAME SECONDS" },
+	{ "abstract-connect", cmd_abstract_connect, 1, 1, "NAME" },
 	{ "pid1-wait", cmd_pid1_wait, 0, 64, "[CMD [ARG...]]" },
 	{ "errno-name", cmd_errno_name, 0, 64, "[N|NAME...]" },
 	{ "help", cmd_help, 0, 0, "" },

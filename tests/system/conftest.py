@@ -324,6 +324,7 @@ class VS:
         e = dict(self.env)
         if env:
             e.update(env)
+        self._guard_network(args)
         kw = {}
         if input is not None:
             kw["input"] = input
@@ -339,6 +340,19 @@ class VS:
                 f"{' '.join(r.args)}\nexit {r.returncode}, expected {check}\n"
                 f"--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
         return r
+
+    def _guard_network(self, args):
+        """Safety: a guest whose start changes the network (addresses,
+        veths, nftables) may only be started inside a test's own network
+        namespace (test_net.py's nvs fixture wraps cmd for that)."""
+        a = [str(x) for x in args]
+        if len(a) < 2 or a[1] not in ("start", "restart") or getattr(self, "cmd_prefix", None):
+            return
+        cfg = self.cfg(a[0])
+        mode = (cfg / "net" / "mode").read_text().strip() if (cfg / "net" / "mode").is_file() else None
+        ifaces = (cfg / "interfaces").is_dir() and any((cfg / "interfaces").iterdir())
+        assert mode in (None, "none", "host") and not ifaces, (
+            f"refusing to start guest {a[0]} with a network configuration outside a test network namespace")
 
     def popen(self, args, **kw):
         return subprocess.Popen(self.cmd(args), env=self.env, stdin=subprocess.DEVNULL,

@@ -247,7 +247,7 @@ CASES = [
     Case("typo-init", "apps/init/styel", "sysv\n", None, "unknown configuration file"),
     Case("typo-iface", "interfaces/0/pi", "192.0.2.5\n", None, "unknown configuration file", files=IFACE_OK),
     Case("unknown-directory", "bogus", make=directory, expect="unknown configuration directory"),
-    Case("unsupported-key", "rlimits", make=lambda p: (p.mkdir(), (p / "nproc").write_text("100\n")),
+    Case("unsupported-key", "rlimits", make=lambda p: (p.mkdir(), (p / "as").write_text("100\n")),
          expect="not supported"),
     Case("unsupported-scripts", "scripts", make=lambda p: (p.mkdir(), (p / "pre-start").write_text("#!/bin/sh\n")),
          expect="not supported"),
@@ -386,7 +386,7 @@ def test_valid_spellings_are_accepted(vs, guest):
     write_rel(guest, "name", "My Guest\n")
     write_rel(guest, "uts/nodename", "web-1.example.org\n")
     write_rel(guest, "uts/domainname", "example.org\n")
-    write_rel(guest, "bcapabilities", "# comment\n\nCAP_NET_ADMIN\nmknod\n~CHOWN\n!KILL\n")
+    write_rel(guest, "bcapabilities", "# comment\n\nCAP_SYS_NICE\nmknod\n~CHOWN\n!KILL\n")
     write_rel(guest, "fstab", "# c\n\nnone\t/tmp tmpfs size=16m,mode=1777 0 0\n/srv/a\\040b /srv none bind,ro\n")
     write_rel(guest, "interfaces/0/ip", "192.0.2.6/24\n")
     write_rel(guest, "interfaces/0/dev", "eth0\n")
@@ -404,7 +404,7 @@ def test_valid_spellings_are_accepted(vs, guest):
     c = vs.config_json(G)
     assert c["context"] == 49151 and c["display_name"] == "My Guest"
     assert c["uts"]["nodename"] == "web-1.example.org"
-    assert set(c["capabilities"]["add"]) == {"NET_ADMIN", "MKNOD"}
+    assert set(c["capabilities"]["add"]) == {"SYS_NICE", "MKNOD"}
     assert set(c["capabilities"]["remove"]) == {"CHOWN", "KILL"}
     assert [e["source"] for e in c["fstab"]] == ["none", "/srv/a b"]
     ips = {i["id"]: i for i in c["interfaces"]}

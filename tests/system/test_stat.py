@@ -209,10 +209,12 @@ def test_stat_json_figures(vs, bbguest, tool):
     time.sleep(0.3)
     data = json.loads(run_tool(vs, tool, "vserver-stat", "--json").stdout)
     assert data[0]["context"] == 0 and data[0]["guest"] is None and data[0]["name"] == "root server"
-    keys = {"context", "guest", "name", "processes", "vsz_bytes", "rss_bytes", "user_ms", "sys_ms", "uptime_s"}
+    keys = {"context", "guest", "name", "processes", "vsz_bytes", "rss_bytes", "user_ms", "sys_ms", "uptime_s",
+            "usage"}
     for e in data:
         assert set(e) == keys, e
-        for k in keys - {"guest", "name"}:
+        assert (e["usage"] is None) == (e["guest"] is None), e
+        for k in keys - {"guest", "name", "usage"}:
             assert isinstance(e[k], int) and e[k] >= 0, (k, e)
     g = [e for e in data if e["guest"] == bbguest]
     assert len(g) == 1
@@ -467,4 +469,4 @@ def test_status_and_list_show_the_figures(vs, bbguest, bg):
     # stopped: no figures, exit 3 for status --json too
     vs.run([bbguest, "stop"], timeout=60)
     js = json.loads(vs.run([bbguest, "status", "--json"], check=3, timeout=30).stdout)
-    assert js == {"name": bbguest, "state": "stopped"}
+    assert js == {"name": bbguest, "state": "stopped", "network": {"mode": "none", "addresses": []}, "disk": None}

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <cmocka.h>
 
 #include "caps.h"
@@ -242,7 +243,7 @@ static void test_good_guest(void **state)
 	put("web1", "apps/init/cmd.start", "/sbin/init\n--log-level=info\n");
 	put("web1", "apps/init/environment", "LANG=C.UTF-8\nTERM=linux\n");
 	put("web1", "apps/init/killseq", "TERM\n10\nKILL\n");
-	put("web1", "bcapabilities", "# extra\nNET_ADMIN\n\n~CHOWN\n");
+	put("web1", "bcapabilities", "# extra\nSYS_NICE\n\n~CHOWN\n");
 	put("web1", "fstab", "# mounts\nnone /tmp tmpfs size=16m,mode=1777 0 0\n\n/srv/www /srv/www none bind,ro 0 0\n");
 	put("web1", "interfaces/dev", "eth0\n");
 	put("web1", "interfaces/0/ip", "192.0.2.10\n");
@@ -275,7 +276,7 @@ static void test_good_guest(void **state)
 	assert_string_equal(c.init.environment.v[0], "LANG=C.UTF-8");
 	assert_int_equal(c.init.killseq.n, 3);
 	assert_string_equal(c.init.killseq.v[2], "KILL");
-	assert_true(c.caps_add == (UINT64_C(1) << CAP_NET_ADMIN));
+	assert_true(c.caps_add == (UINT64_C(1) << CAP_SYS_NICE));
 	assert_true(c.caps_drop == (UINT64_C(1) << CAP_CHOWN));
 	assert_int_equal(c.fstab.n, 2);
 	assert_string_equal(c.fstab.e[0].target, "/tmp");
@@ -838,6 +839,123 @@ static void test_bcaps_add_and_remove(void **state)
 	done(&c, &d);
 }
 
+/* ---- net/ (issue 5) ------------------------------------------------------ */
+
+static void test_net_defaults(void **state)
+{
+	(void)state;
+	static struct vs_config c;
+	static struct vs_diags d;
+	guest_with("n0", "context", "40001\n");
+	load("n0", &c, &d);
+	expect_no_diags(&d);
+	assert_int_equal(c.net.mode, VS_NET_NONE);
+	done(&c, &d);
+	guest_with("n1", "context", "40001\n");
+	put("n1", "interfaces/0/ip", "192.0.2.7/24\n");
+	put("n1", "interfaces/0/dev", "eth0\n");
+	load("n1", &c, &d);
+	expect_no_diags(&d);
+	assert_int_equal(c.net.mode, VS_NET_ISOLATED);
+	struct vs_ipaddr lb;
+	char buf[64];
+	vs_config_lback(&c, &lb);
+	vs_ip_format(&lb, buf, sizeof buf);
+	assert_string_equal(buf, "127.1.156.65"); /* 40001 = 0x9c41 */
+	/* NET_ADMIN in isolated: refused; NET_ADMIN in the private default set */
+	assert_false(vs_config_bounding_set(&c) & (UINT64_C(1) << CAP_NET_ADMIN));
+	done(&c, &d);
+	put("n1", "bcapabilities", "NET_RAW\n");
+	load("n1", &c, &d);
+	expect_diag(&d, "bcapabilities", 0, "NET_RAW cannot be granted in mode isolated");
+	done(&c, &d);
+}
+
+static void test_net_private(void **state)
+{
+	(void)state;
+	static struct vs_config c;
+	static struct vs_diags d;
+	guest_with("p", "context", "40002\n");
+	put("p", "interfaces/0/ip", "10.66.0.2\n");
+	put("p", "interfaces/1/ip", "fd66::2/64\n");
+	put("p", "net/mode", "private\n");
+	put("p", "net/gateway", "10.66.0.1/24\n");
+	put("p", "net/forward", "# ssh\ntcp 10022 22\n\nudp 192.0.2.1:5353 53\ntcp [2001:db8::1]:8080 80\n");
+	load("p", &c, &d);
+	expect_no_diags(&d);
+	assert_int_equal(c.net.mode, VS_NET_PRIVATE);
+	assert_string_equal(c.net.bridge, "vsbr0");
+	assert_int_equal(c.ifaces[0].ip.prefix, 24); /* from the gateway */
+	assert_int_equal(c.net.n_fwd, 3);
+	assert_int_equal(c.net.fwd[0].proto, IPPROTO_TCP);
+	assert_int_equal(c.net.fwd[0].host_port, 10022);
+	assert_int_equal(c.net.fwd[0].guest_port, 22);
+	assert_int_equal(c.net.fwd[0].host_addr.family, 0);
+	assert_int_equal(c.net.fwd[0].line, 2);
+	assert_int_equal(c.net.fwd[1].proto, IPPROTO_UDP);
+	assert_int_equal(c.net.fwd[1].host_addr.family, AF_INET);
+	assert_int_equal(c.net.fwd[2].host_addr.family, AF_INET6);
+	assert_int_equal(c.net.fwd[2].line, 5);
+	assert_true(vs_config_bounding_set(&c) & (UINT64_C(1) << CAP_NET_ADMIN));
+	char veth[32];
+	vs_config_veth_name(&c, veth, sizeof veth);
+	assert_string_equal(veth, "vs-p");
+	done(&c, &d);
+	/* outside the gateway's subnet; the gateway itself */
+	put("p", "interfaces/0/ip", "10.67.0.2\n");
+	load("p", &c, &d);
+	expect_diag(&d, "interfaces/0", 0, "not a host address in the bridge's subnet 10.66.0.1/24");
+	done(&c, &d);
+	put("p", "interfaces/0/ip", "10.66.0.1\n");
+	load("p", &c, &d);
+	expect_diag(&d, "interfaces/0", 0, "not a host address in the bridge's subnet");
+	done(&c, &d);
+	/* routed with a bridge: contradictory */
+	put("p", "interfaces/0/ip", "10.66.0.2\n");
+	put("p", "net/routed", "");
+	load("p", &c, &d);
+	expect_diag(&d, "net/routed", 0, "a routed guest has no bridge");
+	done(&c, &d);
+}
+
+static void test_net_forward_bad(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *msg;
+	} bad[] = {
+		{ "tcp", "is not a forward" },
+		{ "tcp 1 2 3", "is not a forward" },
+		{ "icmp 1 2", "protocol 'icmp' is not allowed" },
+		{ "tcp 01 2", "host port '01' is not a port number" },
+		{ "tcp -1 2", "host port '-1'" },
+		{ "tcp 1 99999", "guest port '99999'" },
+		{ "tcp 18446744073709551617 2", "host port" },
+		{ "tcp 192.0.2.1/24:80 80", "must not have a prefix" },
+		{ "tcp [192.0.2.1]:80 80", "brackets are for IPv6 addresses only" },
+		{ "tcp 010.0.0.1:80 80", "host address" },
+		{ "udp ::1:53 53", "write an IPv6 address in brackets" },
+	};
+	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
+		static struct vs_config c;
+		static struct vs_diags d;
+		char *p = gpath("fb", NULL);
+		nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		free(p);
+		guest_with("fb", "context", "40003\n");
+		put("fb", "interfaces/0/ip", "10.66.0.2\n");
+		put("fb", "net/mode", "private\n");
+		put("fb", "net/gateway", "10.66.0.1/24\n");
+		char *data = vs_asprintf("tcp 9 9\n%s\n", bad[i].line);
+		put("fb", "net/forward", data);
+		free(data);
+		load("fb", &c, &d);
+		expect_diag(&d, "net/forward", 2, bad[i].msg);
+		done(&c, &d);
+	}
+}
+
 static void test_bcaps_names(void **state)
 {
 	(void)state;
@@ -1218,6 +1336,9 @@ int main(void)
 		T(test_bcaps_forbidden),
 		T(test_bcaps_add_and_remove),
 		T(test_bcaps_names),
+		T(test_net_defaults),
+		T(test_net_private),
+		T(test_net_forward_bad),
 		T(test_no_final_newline),
 		T(test_fstab_lines),
 		T(test_killseq),
