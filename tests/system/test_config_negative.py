@@ -247,7 +247,7 @@ CASES = [
     Case("typo-init", "apps/init/styel", "sysv\n", None, "unknown configuration file"),
     Case("typo-iface", "interfaces/0/pi", "192.0.2.5\n", None, "unknown configuration file", files=IFACE_OK),
     Case("unknown-directory", "bogus", make=directory, expect="unknown configuration directory"),
-    Case("unsupported-key", "rlimits", make=lambda p: (p.mkdir(), (p / "as").write_text("100\n")),
+    Case("unsupported-key", "spaces", make=lambda p: (p.mkdir(), (p / "net").write_text("")),
          expect="not supported"),
     Case("unsupported-scripts", "scripts", make=lambda p: (p.mkdir(), (p / "pre-start").write_text("#!/bin/sh\n")),
          expect="not supported"),

@@ -809,7 +809,8 @@ def test_exec_process_is_in_the_guest_cgroup_and_guarded(vs, bb):
         cg = Path(f"/proc/{host_pid}/cgroup").read_text().splitlines()
         for ln in cg:
             path = ln.split(":", 2)[2]
-            assert path == f"/{vs.cgparent}/{bb}", cg
+            # the guest's payload sub-cgroup, below the guest dir with the limits
+            assert path == f"/{vs.cgparent}/{bb}/payload", cg
         # same namespaces as the guest's PID 1
         init = vs.state(bb)["init"]
         for ns in ("pid", "mnt", "uts", "ipc", "cgroup"):
@@ -948,8 +949,19 @@ def test_console_attach_shows_guest_output_and_detaches(vs, bb):
                     out += os.read(fd, 4096)
             except OSError:
                 pass
+        # what it wrote before exiting may still wait in the pty
+        while True:
+            try:
+                if not select.select([fd], [], [], 0.2)[0]:
+                    break
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
         assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, out)
-        assert b"Detached" in out
+        assert b"Detached" in out, out
         # the guest runs on, and its console log has the line too
         assert vs.run([bb, "running"], check=0, timeout=30)
         assert "hello-from-the-console" in (vs.rundir / bb / "console.log").read_text(errors="replace")
