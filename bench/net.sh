@@ -144,6 +144,8 @@ cfg() { mkdir -p "$(dirname "$VSERVER_CONFDIR/$1/$2")"; echo "$3" >"$VSERVER_CON
 cfg h net/mode host
 cfg a interfaces/0/ip "$ISOIP/24" && cfg a interfaces/0/dev up0
 cfg p net/mode private && cfg p net/gateway "$GW/24" && cfg p interfaces/0/ip "$PRIVIP"
+# guest p measures host services on its gateway: only the ports of net/host-ports are open to it
+cfg p net/host-ports "$(printf 'tcp %s\ntcp %s' "$IPERF_PORT" "$RATE_PORT")"
 for g in "${GUESTS[@]}"; do N "$VS" "$g" check | tail -1 | sed 's/^/   /'; done
 
 # servers: host processes in the namespace, on every address; started as plain
@@ -249,7 +251,8 @@ L = ["## Networking (issue 5)", "",
      "through `vserver NAME exec` (iperf3 and its libraries copied into the root). "
      f"Each number is the median of {info['reps']} runs of {info['secs']} s (min–max in brackets); the runs of one row and of its baseline alternate. "
      "Guests: `h` (`net/mode host`), `a` (isolated: `interfaces/0/ip` 10.77.0.10/24, `dev` up0), "
-     "`p` (`net/mode private`, `net/gateway` 10.66.0.1/24, address 10.66.0.2: veth `vs-p` on bridge `vsbr0`, nftables NAT), `n` (none).", "",
+     "`p` (`net/mode private`, `net/gateway` 10.66.0.1/24, address 10.66.0.2: veth `vs-p` on bridge `vsbr0`, "
+     "nftables NAT and host input filter, `net/host-ports` tcp 5201 and tcp 7001 for the servers), `n` (none).", "",
      "| mode | path (measured / baseline) | throughput Gbit/s | ratio | conn/s | ratio | target | verdict |",
      "|---|---|---|---|---|---|---|---|"]
 for mode, path, m, b, tgt in rows:

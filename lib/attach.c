@@ -547,7 +547,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	/* the filter compiled once per guest run (cached in its run dir) and
 	 * loaded by the child with a plain seccomp(2) */
 	int rundir = open_guest_rundir(s, name);
-	r = vs_seccomp_prepare(rundir, &filter, err);
+	r = vs_seccomp_prepare(rundir, &c, &filter, err);
 	if (rundir >= 0)
 		close(rundir);
 	if (r < 0)

@@ -689,9 +689,16 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		}
 		vs_diags_free(&d);
 	}
+	/* 0700: the barrier that keeps host users out of guest trees (HS-10);
+	 * an existing directory is the admin's, so only a warning (start
+	 * refuses until it is fixed) */
 	if (mkdir(b.rootbase, 0700) < 0 && errno != EEXIST) {
 		vs_fail_errno(err, "%s", b.rootbase);
 		goto out;
+	} else {
+		vs_err w;
+		if (vs_settings_check_barrier(b.rootbase, &w) < 0)
+			vs_say(rep, "  warning: %s (start refuses this)", w.msg);
 	}
 	if (mkdir(b.stage_root, 0755) < 0) {
 		vs_fail_errno(err, "%s", b.stage_root);

@@ -711,6 +711,50 @@ int vs_cgroup_open(const struct vs_settings *s, const char *root, const char *na
 	return 0;
 }
 
+/* v1 memory: a limit covers the sub-cgroups only with use_hierarchy 1
+ * (the only mode since Linux 5.16; older kernels let it be 0, and it can
+ * be changed only while the cgroup has no sub-cgroup). */
+static int v1_memory_hierarchical(const char *dir, vs_err *err)
+{
+	_cleanup_free_ char *v = NULL;
+	if (cg_read(dir, "memory.use_hierarchy", &v) < 0)
+		return errno == ENOENT ? 0 : vs_fail_errno(err, "%s/memory.use_hierarchy", dir);
+	if (v[strspn(v, " \t\n")] == '1')
+		return 0;
+	if (cg_write(dir, "memory.use_hierarchy", "1", err) < 0)
+		return vs_err_prefix(err, "the guest's memory limit would not cover its processes "
+				     "(memory.use_hierarchy is 0 and cannot be set to 1)");
+	return 0;
+}
+
+int vs_cgroup_make_payload(const struct vs_cgroup *cg, vs_err *err)
+{
+	const char *dirs[VS_ARRAY_SIZE(v1_names) + 1];
+	int nd = guest_dirs(cg, dirs, VS_ARRAY_SIZE(dirs));
+	if (!nd)
+		return vs_fail(err, VS_E_SYSTEM, ENOENT, "no guest cgroup to make the payload cgroup in");
+	for (int i = 0; i < nd; i++) {
+		_cleanup_free_ char *pl = path_join(dirs[i], VS_CGROUP_PAYLOAD);
+		if (is_dir(pl))
+			continue;
+		bool v2 = dirs[i] == cg->unified;
+		/* cgroup2: hand the guest dir's controllers down, so that the
+		 * payload (systemd's root) can delegate them in turn */
+		if (v2 && enable_controllers(dirs[i], err) < 0)
+			return -1;
+		if (!v2 && v1_memory_hierarchical(dirs[i], err) < 0)
+			return -1;
+		if (mkdir(pl, 0755) < 0 && errno != EEXIST)
+			return vs_fail_errno(err, "creating cgroup %s", pl);
+		if (!is_dir(pl))
+			return vs_fail(err, VS_E_SYSTEM, ENOTDIR, "cgroup %s", pl);
+		/* v1 cpuset: a new cgroup has no cpus and mems and takes no task */
+		if (!v2 && is_regular(dirs[i], "cpuset.cpus") && cpuset_inherit(dirs[i], pl, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, vs_err *err)
 {
 	char buf[32];
@@ -719,9 +763,13 @@ int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, vs_err *err)
 	int nd = guest_dirs(cg, dirs, VS_ARRAY_SIZE(dirs));
 	if (!nd)
 		return vs_fail(err, VS_E_SYSTEM, ENOENT, "no cgroup to attach process %d to", (int)pid);
-	for (int i = 0; i < nd; i++)
-		if (cg_write(dirs[i], "cgroup.procs", buf, err) < 0)
+	if (vs_cgroup_make_payload(cg, err) < 0)
+		return vs_err_prefix(err, "moving process %d into the guest cgroup", (int)pid);
+	for (int i = 0; i < nd; i++) {
+		_cleanup_free_ char *pl = path_join(dirs[i], VS_CGROUP_PAYLOAD);
+		if (cg_write(pl, "cgroup.procs", buf, err) < 0)
 			return vs_err_prefix(err, "moving process %d into the guest cgroup", (int)pid);
+	}
 	return 0;
 }
 
@@ -733,11 +781,16 @@ int vs_cgroup_join_self(const struct vs_cgroup *cg, bool skip_unified, vs_err *e
 	 * kernel takes its global threadgroup lock for cgroup.procs writes
 	 * and for other pids only; that lock makes the first migration after
 	 * a pause wait for an RCU grace period (5-20 ms). */
-	for (size_t i = 0; i < cg->v1.n; i++)
-		if (cg_write(cg->v1.v[i], "tasks", "0\n", err) < 0)
+	for (size_t i = 0; i < cg->v1.n; i++) {
+		_cleanup_free_ char *pl = path_join(cg->v1.v[i], VS_CGROUP_PAYLOAD);
+		if (cg_write(pl, "tasks", "0\n", err) < 0)
 			return vs_err_prefix(err, "joining the guest cgroup");
-	if (cg->unified && !skip_unified && cg_write(cg->unified, "cgroup.procs", "0\n", err) < 0)
-		return vs_err_prefix(err, "joining the guest cgroup");
+	}
+	if (cg->unified && !skip_unified) {
+		_cleanup_free_ char *pl = path_join(cg->unified, VS_CGROUP_PAYLOAD);
+		if (cg_write(pl, "cgroup.procs", "0\n", err) < 0)
+			return vs_err_prefix(err, "joining the guest cgroup");
+	}
 	return 0;
 }
 
@@ -745,9 +798,10 @@ int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err)
 {
 	if (!cg->unified)
 		return vs_fail(err, VS_E_SYSTEM, ENOENT, "this host has no cgroup2 hierarchy");
-	int fd = open(cg->unified, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *pl = path_join(cg->unified, VS_CGROUP_PAYLOAD);
+	int fd = open(pl, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return vs_fail_errno(err, "%s", cg->unified);
+		return vs_fail_errno(err, "%s", pl);
 	return fd;
 }
 

@@ -10,7 +10,16 @@
  * cgroup2 hierarchy (if any) and, on v1/hybrid, for each v1 controller
  * among pids, memory, cpu, cpuacct, cpuset, devices, freezer, blkio
  * (and the name=systemd hierarchy when mounted).  The parent is created
- * on demand; tests point cgroup_parent at a private name. */
+ * on demand; tests point cgroup_parent at a private name.
+ *
+ * The guest's processes never live in that dir: they live in its leaf
+ * child VS_CGROUP_PAYLOAD (and whatever the guest makes below it), in
+ * every hierarchy, and the guest's cgroup namespace is rooted there.  The
+ * guest dir carries the limits, the device policy and the network
+ * programs, which all cover the descendants; from inside, the guest dir
+ * is out of reach (not in the guest's cgroup2 mount, above the root of
+ * its cgroup namespace), so guest root can neither raise its own limits
+ * nor move itself out (LXC and systemd-nspawn do the same). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +36,10 @@
  * cgroup.controllers file at the root means pure v2, otherwise v1
  * controller dirs and/or a cgroup2 "unified" dir (hybrid). */
 #define VS_CGROUP_ROOT "/sys/fs/cgroup"
+
+/* The sub-cgroup of the guest dir that holds every guest process: the
+ * root of the guest's cgroup namespace ("/" in its /proc/self/cgroup). */
+#define VS_CGROUP_PAYLOAD "payload"
 
 enum vs_cgroup_mode {
 	VS_CG_UNIFIED = 2,   /* pure cgroup v2 */
@@ -73,16 +86,28 @@ int vs_cgroup_open(const struct vs_settings *s, const char *root, const char *na
 /* Also fine on a zeroed struct; leaves it zeroed. */
 void vs_cgroup_free(struct vs_cgroup *cg);
 
-/* Move a process into the guest's cgroup in every hierarchy. */
+/* Create the payload sub-cgroup in every hierarchy (existing: kept).
+ * Call it after vs_cgroup_set_devices (v1 refuses "deny a" once a
+ * sub-cgroup exists) and before vs_limits_apply.  v1 memory: the guest
+ * dir's memory.use_hierarchy must be 1 (its limit must cover the
+ * payload): set when 0, refused when that fails.  v1 cpuset: the payload
+ * gets the guest dir's cpus and mems.  cgroup2: the guest dir's
+ * controllers are enabled in its subtree_control, so that systemd in the
+ * guest can delegate them further (the guest dir holds no process, so
+ * the no-internal-process rule is kept). */
+int vs_cgroup_make_payload(const struct vs_cgroup *cg, vs_err *err);
+/* Move a process into the guest's payload cgroup in every hierarchy
+ * (made first by vs_cgroup_make_payload if missing). */
 int vs_cgroup_attach(const struct vs_cgroup *cg, pid_t pid, vs_err *err);
 /* Move the calling process, which must have a single thread (a child
- * right after fork), into the guest's cgroup in every hierarchy; with
+ * right after fork), into the guest's payload cgroup in every hierarchy
+ * (it must exist: the guest is running); with
  * skip_unified, not into the cgroup2 one (it was born there: clone3
  * CLONE_INTO_CGROUP).  Never waits for an RCU grace period on v1 (the
  * thread is moved through `tasks`); a cgroup.procs write on cgroup2
  * can. */
 int vs_cgroup_join_self(const struct vs_cgroup *cg, bool skip_unified, vs_err *err);
-/* O_DIRECTORY fd of the cgroup2 dir (for clone3 CLONE_INTO_CGROUP), -1
+/* O_DIRECTORY fd of the cgroup2 payload dir (for clone3 CLONE_INTO_CGROUP), -1
  * if the host has no cgroup2 hierarchy (err: VS_E_SYSTEM, errnum ENOENT;
  * callers can test cg->unified first). */
 int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err);

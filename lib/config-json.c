@@ -3,6 +3,7 @@
  * apart from the loader so that the static helpers do not link json-c. */
 #include "caps.h"
 #include "config.h"
+#include "sysfilter.h"
 #include <netinet/in.h>
 #include <json-c/json.h>
 #include <sys/utsname.h>
@@ -81,6 +82,14 @@ struct json_object *vs_config_net_json(const struct vs_config *c)
 			json_object_array_add(fw, x);
 		}
 		json_object_object_add(n, "forwards", fw);
+		json_object *hp = json_object_new_array();
+		for (size_t i = 0; i < c->net.n_host_ports; i++) {
+			char pb[16];
+			snprintf(pb, sizeof pb, "%s %u", c->net.host_ports[i].proto == IPPROTO_TCP ? "tcp" : "udp",
+				 c->net.host_ports[i].host_port);
+			json_object_array_add(hp, json_object_new_string(pb));
+		}
+		json_object_object_add(n, "host_ports", hp);
 	}
 	return n;
 }
@@ -152,6 +161,43 @@ static json_object *limits_json(const struct vs_limits *l)
 		json_object_object_add(in, "priority", l->ionice_prio_set ? json_object_new_int(l->ionice_prio) : NULL);
 	}
 	json_object_object_add(o, "ionice", in);
+	return o;
+}
+
+/* The system call filter (lib/sysfilter.h): the default deny list as this
+ * guest's capabilities leave it, the guest's own lines, what is in force,
+ * the rules no configuration changes, nonewprivs.  A call is listed as
+ * "name" when it fails with EPERM, else as "name:ERRNO". */
+static json_object *seccomp_json(const struct vs_config *c)
+{
+	json_object *o = json_object_new_object();
+	uint64_t bset = vs_config_bounding_set(c);
+	json_object *def = json_object_new_array();
+	for (const struct vs_seccomp_default *d = vs_seccomp_defaults; d->syscall; d++)
+		if (d->cap < 0 || !(bset & (UINT64_C(1) << d->cap)))
+			json_object_array_add(def, json_object_new_string(d->syscall));
+	json_object_object_add(o, "default_deny", def);
+	json_object *allow = json_object_new_array(), *deny = json_object_new_array();
+	for (size_t i = 0; i < c->seccomp.n; i++) {
+		const struct vs_seccomp_change *g = &c->seccomp.v[i];
+		_cleanup_free_ char *t = vs_seccomp_entry_text(g->syscall, g->errnum);
+		json_object_array_add(g->allow ? allow : deny, json_object_new_string(g->allow ? g->syscall : t));
+	}
+	json_object_object_add(o, "allow", allow);
+	json_object_object_add(o, "deny", deny);
+	size_t n;
+	_cleanup_free_ struct vs_seccomp_entry *eff = vs_seccomp_effective(c, &n);
+	json_object *e = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *t = vs_seccomp_entry_text(eff[i].syscall, eff[i].errnum);
+		json_object_array_add(e, json_object_new_string(t));
+	}
+	json_object_object_add(o, "effective_deny", e);
+	json_object *fx = json_object_new_array();
+	for (size_t i = 0; vs_seccomp_fixed[i]; i++)
+		json_object_array_add(fx, json_object_new_string(vs_seccomp_fixed[i]));
+	json_object_object_add(o, "argument_rules", fx);
+	json_object_object_add(o, "no_new_privs", json_object_new_boolean(c->seccomp.no_new_privs));
 	return o;
 }
 
@@ -235,6 +281,7 @@ json_object *vs_config_to_json(const struct vs_config *c)
 	json_object_object_add(o, "dlimits", dj);
 	json_object_object_add(o, "nice", json_object_new_int(c->nice));
 	json_object_object_add(o, "limits", limits_json(&c->limits));
+	json_object_object_add(o, "seccomp", seccomp_json(c));
 	return o;
 }
 

@@ -4,6 +4,7 @@
 #include "caps.h"
 #include <linux/capability.h>
 #include "safeio.h"
+#include "sysfilter.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -167,9 +168,30 @@ struct ld {
 	size_t n_lines;
 	char *ifdir;            /* interfaces/<id> of the file being parsed */
 	bool seen_prefix_for_if; /* prefix and mask both given? */
+	struct vs_diags strict;  /* untrusted files and directories (strict_check) */
 };
 
 #define D(L, line, ...) vs_diags_add((L)->diags, (L)->rel, (line), __VA_ARGS__)
+
+/* StrictModes (security catalogue HS-09).  The configuration decides what
+ * runs in the guest and with which capabilities, devices and mounts, so
+ * whoever can write it owns the guest and, through it, the host.  Like
+ * sshd's StrictModes, every directory walked and every file read must be
+ * owned by root (or by the user running vserver, for tests and `check` as
+ * a user) and not writable by group or others.  Such problems are
+ * diagnostics (so `check` lists them all) and also make the load fail,
+ * because exec, enter and stop go on despite ordinary diagnostics. */
+static void strict_check(struct ld *L, const char *path, const struct stat *st)
+{
+	if ((st->st_uid == 0 || st->st_uid == geteuid()) && !(st->st_mode & (S_IWGRP | S_IWOTH)))
+		return;
+	_cleanup_free_ char *abs = path[0] == '/' ? vs_strdup(path) : vs_asprintf("%s/%s", L->c->cfgdir, path);
+	static const char fmt[] = "owner uid %u, mode %04o: not trusted; the configuration must be owned by root "
+				  "and not writable by group or others (fix: chown root %s; chmod go-w %s)";
+	unsigned mode = st->st_mode & 07777;
+	vs_diags_add(L->diags, path, 0, fmt, (unsigned)st->st_uid, mode, abs, abs);
+	vs_diags_add(&L->strict, path, 0, fmt, (unsigned)st->st_uid, mode, abs, abs);
+}
 
 enum kind { K_SCALAR, K_BOOL, K_LIST, K_ARGV, K_FSTAB, K_LINK };
 
@@ -772,6 +794,46 @@ static void p_net_forward(struct ld *L, const char *unused)
 	}
 }
 
+/* net/host-ports: "PROTO PORT" per line, the host services a private
+ * guest may reach (vserver(8) NETWORKING) */
+static void p_net_host_ports(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++) {
+		const char *t = L->lines[i].text;
+		int no = L->lines[i].no;
+		char proto[8], port[16], extra[2];
+		struct vs_net_forward f = { .line = no };
+		if (strlen(t) > 40 || sscanf(t, "%7s %15s %1s", proto, port, extra) != 2) {
+			D(L, no, "'%s' is not a host port; write PROTO PORT, e.g. 'udp 53'", t);
+			continue;
+		}
+		if (!strcmp(proto, "tcp"))
+			f.proto = IPPROTO_TCP;
+		else if (!strcmp(proto, "udp"))
+			f.proto = IPPROTO_UDP;
+		else {
+			D(L, no, "protocol '%s' is not allowed: tcp or udp", proto);
+			continue;
+		}
+		if (parse_port(port, &f.host_port) < 0) {
+			D(L, no, "port '%s' is not a port number 1..65535", port);
+			continue;
+		}
+		bool dup = false;
+		for (size_t k = 0; k < L->c->net.n_host_ports && !dup; k++)
+			dup = L->c->net.host_ports[k].proto == f.proto && L->c->net.host_ports[k].host_port == f.host_port;
+		if (dup) {
+			D(L, no, "%s port %u is listed twice", proto, f.host_port);
+			continue;
+		}
+		L->c->net.host_ports = realloc(L->c->net.host_ports, (L->c->net.n_host_ports + 1) * sizeof(f));
+		if (!L->c->net.host_ports)
+			abort();
+		L->c->net.host_ports[L->c->net.n_host_ports++] = f;
+	}
+}
+
 void vs_config_lback(const struct vs_config *c, struct vs_ipaddr *out)
 {
 	if (c->lback.family) {
@@ -855,6 +917,20 @@ static void p_limit_list(struct ld *L, const char *unused)
 		vs_limits_parse_key(&L->c->limits, L->rel, L->lines[i].text, L->lines[i].no, L->diags);
 }
 
+/* seccomp: the guest's system call rules, lib/sysfilter.c */
+static void p_seccomp(struct ld *L, const char *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < L->n_lines; i++)
+		vs_seccomp_parse_line(&L->c->seccomp, L->rel, L->lines[i].no, L->lines[i].text, L->diags);
+}
+
+static void p_nonewprivs(struct ld *L, const char *v)
+{
+	(void)v;
+	L->c->seccomp.no_new_privs = true;
+}
+
 static const struct key keys[] = {
 	{ "name", K_SCALAR, p_name, "display name shown by vserver-stat (default: the directory name)" },
 	{ "context", K_SCALAR, p_context, "unique context number, 2..49151" },
@@ -897,6 +973,8 @@ static const struct key keys[] = {
 	{ "net/routed", K_BOOL, p_net_routed, "private: no bridge; /32 routes to the guest's veth" },
 	{ "net/nomasquerade", K_BOOL, p_net_nomasq, "private: no source NAT of the guest's outgoing traffic" },
 	{ "net/forward", K_LIST, p_net_forward, "private: port forwards, PROTO [HOSTADDR:]HOSTPORT GUESTPORT per line" },
+	{ "net/host-ports", K_LIST, p_net_host_ports,
+	  "private: host services the guest may reach, PROTO PORT per line (default: none)" },
 	{ "shell", K_SCALAR, p_shell, "shell for vserver NAME enter" },
 	{ "disabled", K_BOOL, p_disabled, "not started by autostart" },
 	{ "dlimits/*/directory", K_SCALAR, p_dlimit, "disk limit: the guest root (project quota over its tree)" },
@@ -932,6 +1010,8 @@ static const struct key keys[] = {
 	  "per-process limit RES[.soft|.hard]: integer, inf, K/M (x1024), k/m (x1000)" },
 	{ "ionice/class", K_SCALAR, p_limit, "I/O scheduling class: 1 realtime, 2 best-effort, 3 idle" },
 	{ "ionice/priority", K_SCALAR, p_limit, "I/O priority 0..7 (class 2 if no class is given)" },
+	{ "seccomp", K_LIST, p_seccomp, "system call rules: 'deny SYSCALL [ERRNO]' or 'allow SYSCALL' per line" },
+	{ "nonewprivs", K_BOOL, p_nonewprivs, "no_new_privs for every guest process (setuid programs lose their power)" },
 };
 
 /* util-vserver keys that are recognised but not (or not yet) provided:
@@ -1284,6 +1364,9 @@ static void walk(struct ld *L, int dirfd, const char *prefix, int depth)
 					D(L, 0, "cannot open directory: %s", strerror(errno));
 					continue;
 				}
+				struct stat sst;
+				if (fstat(sub, &sst) == 0)
+					strict_check(L, rel, &sst);
 				walk(L, sub, rel, depth + 1);
 				close(sub);
 			} else if ((why = find_unsupported(rel)))
@@ -1306,6 +1389,7 @@ static void walk(struct ld *L, int dirfd, const char *prefix, int depth)
 				D(L, 0, "unknown configuration file (typo?); see vserver(8) for the keys");
 			continue;
 		}
+		strict_check(L, rel, &st);
 		parse_file(L, dirfd, nm, k);
 	}
 	vs_strv_free(&names);
@@ -1394,9 +1478,9 @@ static void finish_net(struct ld *L)
 	}
 	if (!priv) {
 		static const char *const only_private[] = { "net/bridge", "net/gateway", "net/routed",
-							    "net/nomasquerade", "net/forward" };
+							    "net/nomasquerade", "net/forward", "net/host-ports" };
 		bool set[] = { c->net.bridge != NULL, c->net.gateway.family != 0, c->net.routed, c->net.nomasquerade,
-			       c->net.n_fwd != 0 };
+			       c->net.n_fwd != 0, c->net.n_host_ports != 0 };
 		for (size_t i = 0; i < VS_ARRAY_SIZE(only_private); i++)
 			if (set[i]) {
 				L->rel = only_private[i];
@@ -1414,6 +1498,14 @@ static void finish_net(struct ld *L)
 				  shared_forbidden[i] == CAP_NET_ADMIN ? "reconfigure the host's network"
 								       : "send packets from any address");
 			}
+	}
+	if (c->net.n_fwd > 64) {
+		L->rel = "net/forward";
+		D(L, 0, "%zu forwards: at most 64 are allowed", c->net.n_fwd);
+	}
+	if (c->net.n_host_ports > 64) {
+		L->rel = "net/host-ports";
+		D(L, 0, "%zu host ports: at most 64 are allowed", c->net.n_host_ports);
 	}
 	if (priv && !c->net.routed && !c->net.bridge)
 		c->net.bridge = vs_strdup("vsbr0");
@@ -1516,13 +1608,26 @@ static void load_defaults(struct ld *L)
 	int dfd = open(dd, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return;
+	/* .defaults also holds the vdirbase link (lib/settings.c): trusted like the rest */
+	struct stat st;
+	if (fstat(dfd, &st) == 0)
+		strict_check(L, dd, &st);
 	static const char *const rels[] = { "shell", "apps/init/environment" };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(rels); i++) {
-		struct stat st;
 		if (fstatat(dfd, rels[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		/* and the directories on the way (apps, apps/init) */
+		for (const char *sl = strchr(rels[i], '/'); sl; sl = strchr(sl + 1, '/')) {
+			_cleanup_free_ char *sub = strndup(rels[i], (size_t)(sl - rels[i]));
+			struct stat sst;
+			if (sub && fstatat(dfd, sub, &sst, AT_SYMLINK_NOFOLLOW) == 0) {
+				_cleanup_free_ char *abs = vs_asprintf("%s/%s", dd, sub);
+				strict_check(L, abs, &sst);
+			}
+		}
 		_cleanup_free_ char *rel = vs_asprintf("%s/%s", dd, rels[i]);
 		L->rel = rel;
+		strict_check(L, rel, &st);
 		parse_file(L, dfd, rels[i], find_key(rels[i]));
 	}
 	close(dfd);
@@ -1552,6 +1657,11 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	}
 	struct vs_diags local = { 0 };
 	struct ld L = { .c = c, .diags = diags ? diags : &local, .s = s };
+	struct stat st;
+	if (stat(s->confdir, &st) == 0)
+		strict_check(&L, s->confdir, &st);
+	if (fstat(dfd, &st) == 0)
+		strict_check(&L, c->cfgdir, &st);
 	load_defaults(&L);
 	/* guest values override .defaults ones */
 	vs_strv defenv = c->init.environment;
@@ -1582,6 +1692,24 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	}
 	if (!c->init.environment.n)
 		vs_strv_push(&c->init.environment, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (L.strict.n) {
+		/* an untrusted configuration is not used at all (HS-09): the
+		 * first problem in full, the other files by name */
+		const struct vs_diag *x = &L.strict.d[0];
+		_cleanup_free_ char *f = x->file[0] == '/' ? vs_strdup(x->file)
+							    : vs_asprintf("%s/%s", c->cfgdir, x->file);
+		vs_fail(err, VS_E_INVALID, 0, "refusing the configuration of '%s': %s: %s", name, f, x->msg);
+		for (size_t i = 1; i < L.strict.n; i++) {
+			size_t l = strlen(err->msg);
+			snprintf(err->msg + l, sizeof err->msg - l, "%s%s", i == 1 ? "; also not trusted: " : ", ",
+				 L.strict.d[i].file);
+		}
+		vs_diags_free(&L.strict);
+		vs_diags_free(&local);
+		vs_config_free(c);
+		memset(c, 0, sizeof *c);
+		return -1;
+	}
 	if (!diags) {
 		int r = vs_diags_to_err(&local, c->cfgdir, err);
 		vs_diags_free(&local);
@@ -1620,9 +1748,11 @@ void vs_config_free(struct vs_config *c)
 	free(c->iface_dev);
 	free(c->net.bridge);
 	free(c->net.fwd);
+	free(c->net.host_ports);
 	free(c->shell);
 	vs_dlimits_free(&c->dlimits);
 	vs_limits_free(&c->limits);
+	vs_seccomp_conf_free(&c->seccomp);
 	memset(c, 0, sizeof *c);
 }
 

@@ -70,6 +70,19 @@ void vs_diags_free(struct vs_diags *d);
 /* Turn the first diagnostic into an error (kind VS_E_INVALID). */
 int vs_diags_to_err(const struct vs_diags *d, const char *cfgdir, vs_err *err);
 
+/* The guest's system call rules (the file seccomp) and nonewprivs: lib/sysfilter.h. */
+struct vs_seccomp_change {
+	char *syscall;
+	int errnum;   /* deny: the errno the call fails with; allow: 0 */
+	bool allow;   /* allow: lift a rule of the default profile */
+	int line;     /* line in the seccomp file (diagnostics) */
+};
+struct vs_seccomp_conf {
+	struct vs_seccomp_change *v;
+	size_t n;
+	bool no_new_privs; /* nonewprivs */
+};
+
 struct vs_config {
 	char *name;            /* guest name = directory name */
 	char *cfgdir;          /* absolute path of /etc/vservers/NAME */
@@ -109,6 +122,8 @@ struct vs_config {
 		bool nomasquerade;     /* net/nomasquerade */
 		struct vs_net_forward *fwd; /* net/forward */
 		size_t n_fwd;
+		struct vs_net_forward *host_ports; /* net/host-ports: proto, host_port, line */
+		size_t n_host_ports;
 	} net;
 	int stop_timeout;      /* apps/vshelper/sync-timeout; -1: default 30 s */
 	char *shell;
@@ -117,6 +132,7 @@ struct vs_config {
 	bool nice_set;
 	struct vs_dlimits dlimits; /* dlimits/<x>/ (lib/dlimits.h) */
 	struct vs_limits limits;   /* limits/, rlimits/, sched/, cgroup/, ulimits/, ionice/ (lib/reslimits.h) */
+	struct vs_seccomp_conf seccomp; /* seccomp, nonewprivs (lib/sysfilter.h) */
 };
 
 void vs_config_free(struct vs_config *c);

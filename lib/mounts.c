@@ -57,6 +57,12 @@ static const char *const proc_masked_dirs[] = {
 /* /proc paths made read-only. */
 static const char *const proc_readonly[] = { "proc/sys", "proc/irq", "proc/bus", "proc/fs", "proc/apm",
 					     "proc/pressure" };
+/* Under a read-only path above, what stays writable when the guest has
+ * its own network namespace (net modes none and private): the net.*
+ * sysctls belong to the namespace of the process that opens them, so
+ * there they change only the guest's stack.  With the host's stack
+ * (isolated, host) they would change the host's: read-only then. */
+static const char *const proc_own_netns_rw[] = { "proc/sys/net" };
 
 static int fd_path(int fd, char *buf, size_t len)
 {
@@ -230,8 +236,8 @@ static int setup_dev(int rootfd, const char *console_path, vs_err *err)
 }
 
 /* Masks and read-only binds of the entries under `under` ("proc/" or
- * "sys/"), right after that file system is mounted. */
-static int mask_paths(int rootfd, const char *under, vs_err *err)
+ * "sys/"). */
+static int mask_and_protect(int rootfd, const char *under, vs_err *err)
 {
 	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_masked_files); i++) {
 		vs_err e;
@@ -281,6 +287,45 @@ static int mask_paths(int rootfd, const char *under, vs_err *err)
 	return 0;
 }
 
+/* proc_own_netns_rw: bind each from the writable /proc mount (fds opened
+ * before the read-only binds covered them) onto itself. */
+static int writable_again(int rootfd, const int *fds, vs_err *err)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(proc_own_netns_rw); i++) {
+		if (fds[i] < 0)
+			continue;
+		char src[64];
+		fd_path(fds[i], src, sizeof src);
+		const int how = O_PATH | O_NOFOLLOW | O_DIRECTORY;
+		_cleanup_close_ int t = vs_openat_in_root(rootfd, proc_own_netns_rw[i], how, 0, err);
+		if (t < 0 || mount_at(src, t, NULL, MS_BIND, NULL, proc_own_netns_rw[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Masks and read-only binds of the entries under `under` ("proc/" or
+ * "sys/"), right after that file system is mounted; with own_netns, the
+ * paths of proc_own_netns_rw stay writable. */
+static int mask_paths(int rootfd, const char *under, bool own_netns, vs_err *err)
+{
+	int rw[VS_ARRAY_SIZE(proc_own_netns_rw)];
+	for (size_t i = 0; i < VS_ARRAY_SIZE(rw); i++) {
+		vs_err e;
+		rw[i] = -1;
+		if (own_netns && vs_str_startswith(proc_own_netns_rw[i], under))
+			rw[i] = vs_openat_in_root(rootfd, proc_own_netns_rw[i], O_PATH | O_NOFOLLOW | O_DIRECTORY, 0,
+						  &e);
+	}
+	int rc = mask_and_protect(rootfd, under, err);
+	if (rc == 0)
+		rc = writable_again(rootfd, rw, err);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(rw); i++)
+		if (rw[i] >= 0)
+			close(rw[i]);
+	return rc;
+}
+
 /* Every start of a guest is a new boot: a fresh random boot id over
  * /proc/sys/kernel/random/boot_id (otherwise all boots of all guests
  * share the host's, and `journalctl -b -1` cannot tell them apart). */
@@ -327,6 +372,7 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 	if (mount_fstab(rootfd, &c->fstab, err) < 0 || mount_fstab(rootfd, &c->fstab_remote, err) < 0)
 		return -1;
 	/* 2. the base mounts */
+	bool own_netns = c->net.mode == VS_NET_NONE || c->net.mode == VS_NET_PRIVATE;
 	for (size_t i = 0; i < VS_ARRAY_SIZE(base_mounts); i++) {
 		const struct vmount *m = &base_mounts[i];
 		_cleanup_close_ int t = target_fd(rootfd, m->target, true, m->mode, err);
@@ -334,9 +380,9 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 			return -1;
 		if (mount_at(m->source, t, m->type, m->flags, m->data, m->target, err) < 0)
 			return -1;
-		if (!strcmp(m->target, "proc") && mask_paths(rootfd, "proc/", err) < 0)
+		if (!strcmp(m->target, "proc") && mask_paths(rootfd, "proc/", own_netns, err) < 0)
 			return -1;
-		if (!strcmp(m->target, "sys") && mask_paths(rootfd, "sys/", err) < 0)
+		if (!strcmp(m->target, "sys") && mask_paths(rootfd, "sys/", own_netns, err) < 0)
 			return -1;
 		if (!strcmp(m->target, "dev") && (setup_dev(rootfd, console_path, err) < 0 || boot_id(rootfd, err) < 0))
 			return -1;

@@ -391,9 +391,14 @@ static int up_private(const struct vs_settings *s, const struct vs_config *c, vs
 		fw[nf++] = (struct vs_nft_forward){ .proto = c->net.fwd[i].proto, .host_port = c->net.fwd[i].host_port,
 						    .guest_port = c->net.fwd[i].guest_port,
 						    .host_addr = c->net.fwd[i].host_addr };
+	struct vs_nft_port hp[64];
+	size_t nh = 0;
+	for (size_t i = 0; i < c->net.n_host_ports && nh < VS_ARRAY_SIZE(hp); i++)
+		hp[nh++] = (struct vs_nft_port){ .proto = c->net.host_ports[i].proto,
+						 .port = c->net.host_ports[i].host_port };
 	struct vs_nft_guest g = { .name = c->name, .veth = veth, .bridge = c->net.routed ? NULL : c->net.bridge,
 				  .addrs = addrs, .n_addrs = n, .masquerade = !c->net.nomasquerade, .fwd = fw,
-				  .n_fwd = nf };
+				  .n_fwd = nf, .host_ports = hp, .n_host_ports = nh };
 	return vs_nft_guest_add(&g, err);
 }
 

@@ -192,8 +192,8 @@ static int check_guest(const struct vs_nft_guest *g, vs_err *err)
 		return -1;
 	if (g->bridge && check_dev("bridge", g->bridge, err) < 0)
 		return -1;
-	if ((g->n_addrs && !g->addrs) || (g->n_fwd && !g->fwd))
-		return vs_fail(err, VS_E_INVALID, 0, "nftables: address or forward list missing");
+	if ((g->n_addrs && !g->addrs) || (g->n_fwd && !g->fwd) || (g->n_host_ports && !g->host_ports))
+		return vs_fail(err, VS_E_INVALID, 0, "nftables: address, forward or host port list missing");
 	for (size_t i = 0; i < g->n_addrs; i++) {
 		const struct vs_ipaddr *a = &g->addrs[i];
 		char t[ADDR_TEXT_LEN];
@@ -233,6 +233,11 @@ static int check_guest(const struct vs_nft_guest *g, vs_err *err)
 			return vs_fail(err, VS_E_INVALID, 0, "guest %s: forward from %s but the guest has no IPv%c address",
 				       g->name, t, h->family == AF_INET ? '4' : '6');
 	}
+	for (size_t i = 0; i < g->n_host_ports; i++)
+		if ((g->host_ports[i].proto != IPPROTO_TCP && g->host_ports[i].proto != IPPROTO_UDP) ||
+		    !g->host_ports[i].port)
+			return vs_fail(err, VS_E_INVALID, 0, "guest %s: host port %zu is not a tcp or udp port 1..65535",
+				       g->name, i);
 	return 0;
 }
 
@@ -314,6 +319,37 @@ static void put_nat_table(FILE *f, const struct vs_nft_guest *g, const struct fa
 		put_forwards(f, g, fm, a.v[0], true);
 		fputs("\t}\n", f);
 	}
+	if (a.n) {
+		/* the host's own services: only those of net/host-ports (the
+		 * source addresses are the guest's, anti-spoofing vouches) */
+		bool v6 = fm->family == AF_INET6;
+		fputs("\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n", f);
+		fprintf(f, "\t\t%s saddr ", fm->table);
+		put_set(f, &a, NULL);
+		fputs(" ct state established,related accept\n", f);
+		fprintf(f, "\t\t%s saddr ", fm->table);
+		put_set(f, &a, NULL);
+		fputs(v6 ? " icmpv6 type { echo-request, nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } "
+			   "accept\n"
+			 : " icmp type echo-request accept\n",
+		      f);
+		for (size_t i = 0; i < g->n_host_ports; i++) {
+			fprintf(f, "\t\t%s saddr ", fm->table);
+			put_set(f, &a, NULL);
+			fprintf(f, " %s dport %u accept\n", g->host_ports[i].proto == IPPROTO_TCP ? "tcp" : "udp",
+				g->host_ports[i].port);
+		}
+		fprintf(f, "\t\t%s saddr ", fm->table);
+		put_set(f, &a, NULL);
+		fputs(" counter drop comment \"host service not in net/host-ports\"\n\t}\n", f);
+		/* link-local destinations are not the guest's business beyond
+		 * its own link: cloud metadata services live there */
+		fputs("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n", f);
+		fprintf(f, "\t\t%s saddr ", fm->table);
+		put_set(f, &a, NULL);
+		fprintf(f, " %s daddr %s counter drop comment \"link-local destination\"\n\t}\n", fm->table,
+			v6 ? "fe80::/10" : "169.254.0.0/16");
+	}
 	if (fwd || (g->masquerade && a.n)) {
 		fputs("\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n", f);
 		if (g->masquerade && a.n) {
@@ -379,6 +415,14 @@ static void put_netdev_table(FILE *f, const struct vs_nft_guest *g)
 		fputs(" accept\n", f);
 	}
 	fputs("\t\tmeta protocol arp counter drop comment \"ARP for a foreign address\"\n", f);
+	/* Link-local and unspecified sources are every guest's, and the
+	 * host's input filter (put_nat_table) cannot tell them apart on a
+	 * bridge (nor does an IPv4-only guest have an ip6 table): past ICMPv6
+	 * they would reach any host service on the bridge's fe80:: address.
+	 * What the kernel itself sends from them is ICMPv6 (ND, MLD). */
+	fputs("\t\tmeta protocol ip6 ip6 saddr { fe80::/10, :: } meta l4proto != ipv6-icmp counter drop comment "
+	      "\"IPv6 link-local other than ICMPv6\"\n",
+	      f);
 	/* link-local: every interface has one (neighbour discovery, router
 	 * solicitation); the unspecified address: duplicate address
 	 * detection before the address is usable */

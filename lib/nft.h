@@ -11,13 +11,19 @@
  *                            own networks (hairpin: another guest on the
  *                            bridge, the guest itself) and, on a bridge,
  *                            from the host's own addresses
+ *                            an input filter: the guest reaches only the
+ *                            host services of net/host-ports (and replies,
+ *                            ICMP echo); a forward filter: no link-local
+ *                            destinations (cloud metadata 169.254.169.254)
  *   table ip6 vserver-NAME   the same for IPv6 (only if the guest has
  *                            IPv6 addresses other than link-local ones)
  *   table netdev vserver-NAME  anti-spoofing on the ingress of the host
  *                            end of the guest's veth: IPv4 only from the
  *                            guest's addresses, ARP only for them, IPv6
  *                            only from them, link-local (fe80::/10) or ::
- *                            (duplicate address detection); VLAN-tagged
+ *                            (duplicate address detection), those two
+ *                            for ICMPv6 only (no host service is reached
+ *                            over link-local); VLAN-tagged
  *                            and other frames dropped; counters on drops
  * Other tables (the admin's, other tools') are never read or touched.
  * Adding is one nft transaction (all or nothing); it replaces the
@@ -40,6 +46,11 @@ struct vs_nft_forward {
 	struct vs_ipaddr host_addr;  /* family 0: any local address of the host */
 };
 
+struct vs_nft_port {
+	int proto;                   /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+};
+
 struct vs_nft_guest {
 	const char *name;            /* guest name; tables are "vserver-NAME" */
 	const char *veth;            /* host end of the guest's veth */
@@ -52,6 +63,12 @@ struct vs_nft_guest {
 	 * family; host_addr family 0: in both families the guest has */
 	const struct vs_nft_forward *fwd;
 	size_t n_fwd;
+	/* the host's own services the guest may reach (net/host-ports):
+	 * everything else addressed to the host from the guest is dropped,
+	 * but for replies (established, related) and ICMP echo (and the
+	 * IPv6 neighbour discovery) */
+	const struct vs_nft_port *host_ports;
+	size_t n_host_ports;
 };
 
 /* The ruleset text (nft syntax) that vs_nft_guest_add loads; malloc'd.

@@ -850,8 +850,8 @@ static int write_path(const char *p, const char *const *vals, size_t n, const ch
 	return 0;
 }
 
-static int wfile_v(const char *dir, const char *file, const char *const *vals, size_t n, const char *key,
-		   struct journal *j, vs_err *err)
+static int wfile_one(const char *dir, const char *file, const char *const *vals, size_t n, const char *key,
+		     struct journal *j, vs_err *err)
 {
 	_cleanup_free_ char *p = vs_asprintf("%s/%s", dir, file);
 	if (j) {
@@ -866,6 +866,42 @@ static int wfile_v(const char *dir, const char *file, const char *const *vals, s
 		j->e[j->n++] = (struct jent){ .path = vs_strdup(p), .old = old };
 	}
 	return write_path(p, vals, n, key, err);
+}
+
+/* v1 control files whose value does not cover the sub-cgroups: the
+ * throttle rules of blkio (flat outside cgroup2) and the cpuset lists (a
+ * child keeps its own, which must stay a subset of its parent's).  The
+ * guest's processes live in the payload sub-cgroup (lib/cgroup.h), so
+ * these are written there too. */
+static const char *const v1_flat_prefixes[] = { "blkio.throttle.", "cpuset.cpus", "cpuset.mems" };
+
+static bool v1_flat(const char *dir, const char *file)
+{
+	bool flat = false;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(v1_flat_prefixes) && !flat; i++)
+		flat = vs_str_startswith(file, v1_flat_prefixes[i]);
+	/* cpuset on cgroup2 is hierarchical: only v1 dirs (no cgroup.controllers) */
+	_cleanup_free_ char *p = vs_asprintf("%s/cgroup.controllers", dir);
+	struct stat st;
+	return flat && lstat(p, &st) < 0;
+}
+
+static int wfile_v(const char *dir, const char *file, const char *const *vals, size_t n, const char *key,
+		   struct journal *j, vs_err *err)
+{
+	_cleanup_free_ char *pl = vs_asprintf("%s/%s", dir, VS_CGROUP_PAYLOAD);
+	struct stat st;
+	if (!v1_flat(dir, file) || lstat(pl, &st) < 0 || !S_ISDIR(st.st_mode))
+		return wfile_one(dir, file, vals, n, key, j, err);
+	/* cpuset: the payload first, then the guest dir, then the payload
+	 * again: a narrower list passes at the first (the guest dir takes it
+	 * only once no child has more), a wider one at the last */
+	vs_err e;
+	if (vs_str_startswith(file, "cpuset."))
+		wfile_one(pl, file, vals, n, key, j, &e);
+	if (wfile_one(dir, file, vals, n, key, j, err) < 0)
+		return -1;
+	return wfile_one(pl, file, vals, n, key, j, err);
 }
 
 static int wfile(const char *dir, const char *file, const char *val, const char *key, struct journal *j,

@@ -113,6 +113,23 @@ int vs_settings_load(struct vs_settings *s, vs_err *err)
 	return 0;
 }
 
+int vs_settings_check_barrier(const char *dir, vs_err *err)
+{
+	struct stat st;
+	/* stat, not lstat: a /vservers that links elsewhere is judged by its target */
+	if (stat(dir, &st) < 0)
+		return vs_fail_errno(err, "%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return vs_fail(err, VS_E_INVALID, 0, "%s (holding guest roots) is not a directory", dir);
+	if (st.st_uid != 0 || (st.st_mode & 077))
+		return vs_fail(err, VS_E_INVALID, 0,
+			       "%s (holding guest roots) has owner uid %u and mode %04o: host users could reach the "
+			       "guests' files and run their setuid programs; it must be owned by root with mode 0700 "
+			       "(or 0000); fix: chown root: %s && chmod 0700 %s",
+			       dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), dir, dir);
+	return 0;
+}
+
 int vs_settings_open_rundir(const struct vs_settings *s, vs_err *err)
 {
 	if (mkdir(s->rundir, 0700) < 0 && errno != EEXIST)

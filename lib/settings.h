@@ -25,6 +25,12 @@ struct vs_settings {
 };
 
 int vs_settings_load(struct vs_settings *s, vs_err *err);
+/* HS-10: `dir` holds guest roots (the vdirbase, or a build --rootdir).
+ * It must be owned by root with no permission for group or others (0700,
+ * or 0000 like the old VServer barrier): otherwise unprivileged host users
+ * reach the guests' files and run their setuid programs.  The message
+ * names the chmod that fixes it. */
+int vs_settings_check_barrier(const char *dir, vs_err *err);
 /* Create the run directory (0700) if missing; returns an O_DIRECTORY fd. */
 int vs_settings_open_rundir(const struct vs_settings *s, vs_err *err);
 

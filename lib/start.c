@@ -6,7 +6,8 @@
  *       plus conflicts with other guests); refuse on any problem
  *   S2  take the guest's lock (start, stop and enter serialize on it)
  *   S3  running already -> message, done; stale state -> cleaned
- *   S4  open the guest root (a real directory owned by root); disk limits:
+ *   S4  open the guest root (a real directory owned by root, in a
+ *       directory root alone may enter: HS-10); disk limits:
  *       project id on the tree and quota limits (lib/dlimits.h), refused
  *       when the filesystem has no project quotas
  *   S5  create the guest's cgroup(s), set the device policy and the
@@ -19,27 +20,32 @@
  * The monitor (host side, one per guest, detached):
  *   M1  console pty (log in RUNDIR/NAME/console.log)
  *   M2  clone the guest's PID 1 in new PID, mount, UTS and IPC
- *       namespaces, move it into the guest cgroup, let it run
+ *       namespaces (and network in mode none), move it into the guest's
+ *       payload cgroup, let it run
  *   M3  record the state (monitor and init pids with start times)
  *   M4  wait: console output to the log; PID 1 exit -> reboot (SIGHUP,
  *       i.e. reboot(2) in the guest) respawns at M2, anything else stops
  *   M5  kill what is left in the cgroup, remove it, the network
  *       (vserver-net down) and the state
  * The guest's PID 1 before it executes the init (child stages):
- *   C1  wait until the monitor has put it into the guest cgroup, then
- *       a new cgroup namespace rooted there; network: private joins the
+ *   C1  wait until the monitor has put it into the guest's payload
+ *       cgroup, then a new cgroup namespace rooted there (the limits on
+ *       the guest dir above are out of its reach); network: private joins the
  *       namespace vserver-net made, none brings up lo in its new one
  *   C2  all mounts slave (no propagation to the host), the guest root
  *       bound onto itself
- *   C3  fstab, /proc (masked, /proc/sys read-only), /sys read-only,
- *       /dev (tmpfs with null zero full random urandom tty, devpts,
- *       shm, mqueue, console), /run; targets resolved inside the root
+ *   C3  fstab, /proc (masked, /proc/sys read-only but /proc/sys/net
+ *       with its own network namespace), /sys read-only, /dev (tmpfs
+ *       with null zero full random urandom tty, devpts, shm, mqueue,
+ *       console), /run, the LXCFS files over /proc's (lib/lxcfs.h);
+ *       targets resolved inside the root
  *   C4  pivot_root, old root detached
  *   C5  host name, domain name, personality (i686)
  *   C6  session and controlling terminal (the console), fds 0-2 only
  *   C7  isolated network: the Landlock domain scoping abstract unix
  *       sockets; ulimits/ and ionice/ (lib/reslimits.h, while a hard
- *       limit may still be raised); system call filter, then
+ *       limit may still be raised); system call filter (the guest's
+ *       profile and no_new_privs if configured, lib/sysfilter.h), then
  *       capabilities: bounding set, inheritable, ambient, permitted
  *   C8  nice, clean environment, cwd /, exec the init of the style */
 #include "start.h"
@@ -202,7 +208,9 @@ static void guest_child(struct child_args *a)
 	if (vs_mounts_setup(rootfd, c, a->console, &e) < 0)
 		child_fail(a->err_fd, &e);
 	if (a->style == VS_INIT_SYSTEMD && a->has_unified) {
-		/* systemd wants a writable cgroup2 view of its own subtree */
+		/* systemd wants a writable cgroup2 view of its own subtree: mounted
+		 * in the new cgroup namespace, it shows the payload cgroup and
+		 * below, never the guest dir with the limits */
 		int t = vs_openat_in_root(rootfd, "sys/fs/cgroup", O_PATH | O_DIRECTORY, 0, &e);
 		char p[64];
 		snprintf(p, sizeof p, "/proc/self/fd/%d", t);
@@ -771,6 +779,15 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	cleanup_leftovers(s, name, cgroot, rep);
 	/* S4 */
 	{
+		/* HS-10: the directory holding the root (the vdirbase, or a build
+		 * --rootdir) is the barrier that keeps host users out of the
+		 * guest's files; the loader made c.vdir absolute and normalised */
+		_cleanup_free_ char *holder = strndup(c.vdir, (size_t)(strrchr(c.vdir, '/') - c.vdir));
+		if (!holder || vs_settings_check_barrier(*holder ? holder : "/", err) < 0) {
+			if (!holder)
+				vs_fail_errno(err, "%s", c.vdir);
+			goto out;
+		}
 		_cleanup_close_ int rfd = open(c.vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat sb;
 		if (rfd < 0) {
@@ -792,6 +809,10 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	made_cg = true;
 	if (vs_cgroup_set_devices(&cg, dev_rules, VS_ARRAY_SIZE(dev_rules), err) < 0)
+		goto out;
+	/* the guest's processes live in its payload sub-cgroup, out of reach
+	 * of the limits on the guest dir (lib/cgroup.h) */
+	if (vs_cgroup_make_payload(&cg, err) < 0)
 		goto out;
 	if (vs_limits_apply(&cg, &c.limits, err) < 0)
 		goto out;
@@ -1013,9 +1034,21 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	const char *cgroot = cgroot_or_default(cgroot_in);
 	struct vs_config c;
 	struct vs_diags d = { 0 };
+	bool untrusted = false;
 	if (vs_config_load(s, name, &c, &d, err) < 0) {
 		vs_diags_free(&d);
-		return -1;
+		if (err->kind == VS_E_NOGUEST)
+			return -1;
+		/* a configuration that cannot be used (not owned by root, say)
+		 * must not keep a guest running: stop without it, by killing
+		 * (its stop command and kill sequence are not to be trusted) */
+		vs_say(rep, "warning: %s", err->msg);
+		vs_say(rep, "warning: stopping '%s' without its configuration: its processes are killed", name);
+		vs_config_free(&c);
+		memset(&c, 0, sizeof c);
+		c.stop_timeout = -1;
+		vs_err_clear(err);
+		untrusted = true;
 	}
 	vs_diags_free(&d); /* a broken configuration must not prevent a stop */
 	if (timeout < 0)
@@ -1046,8 +1079,8 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	_cleanup_free_ char *rescue = vs_asprintf("%s/%s/rescue", s->rundir, name);
 	bool is_rescue = access(rescue, F_OK) == 0;
 	/* 1. the style's graceful shutdown (a rescue command has none) */
-	int sig = stop_signal(style);
-	if (is_rescue) {
+	int sig = untrusted ? 0 : stop_signal(style);
+	if (is_rescue || untrusted) {
 		timeout = 0;
 	} else if (c.init.cmd_stop.n && style != VS_INIT_SYSV) {
 		struct vs_attach_opts ao = { .argv = c.init.cmd_stop.v, .no_lock = true };
@@ -1068,7 +1101,7 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	}
 	/* 2. wait for the guest to go down */
 	bool down = wait_gone(st.monitor, st.monitor_start, timeout * 1000);
-	if (!down && is_rescue) {
+	if (!down && (is_rescue || untrusted)) {
 		struct vs_cgroup cg;
 		vs_err e2;
 		if (vs_cgroup_open(s, cgroot, name, &cg, &e2) == 0) {

@@ -38,6 +38,20 @@ struct source {
 	size_t val2, have2; /* K_IO_*: the bytes written */
 };
 
+/* v1 K_KEY files that count in one cgroup only (v1 events do not go up:
+ * an OOM kill counts in the killed process's cgroup): summed over the
+ * guest dir's sub-cgroups too, as the guest's processes live in its
+ * payload sub-cgroup (lib/cgroup.h). */
+static const char *const v1_subtree_files[] = { "memory.oom_control" };
+
+static bool subtree_summed(const struct source *src)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(v1_subtree_files); i++)
+		if (!src->v2 && !strcmp(src->file, v1_subtree_files[i]))
+			return true;
+	return false;
+}
+
 #define FIG(x) offsetof(struct vs_usage, x), offsetof(struct vs_usage, have_##x)
 #define NOFIG 0, 0
 
@@ -289,6 +303,47 @@ static int read_cg(const char *dir, const char *file, char **out, vs_err *err)
 	return 1;
 }
 
+/* Sub-cgroups deeper than this are not summed (the guest cannot make v1
+ * cgroups: only its payload dir is below the guest dir). */
+#define SUBTREE_DEPTH 8
+
+/* Add src->key of src->file of every sub-cgroup of dir (not dir itself)
+ * to *sum.  A sub-cgroup that vanished meanwhile counts as 0. */
+static int subtree_add(const struct source *src, const char *dir, int depth, uint64_t *sum, vs_err *err,
+		       const char **why)
+{
+	if (depth >= SUBTREE_DEPTH)
+		return 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : (vs_fail_errno(err, "%s", dir), -2);
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return vs_fail_errno(err, "%s", dir), -2;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *sub = vs_asprintf("%s/%s", dir, de->d_name);
+		_cleanup_free_ char *text = NULL;
+		int r = read_cg(sub, src->file, &text, err);
+		if (r < 0)
+			return -2;
+		uint64_t v = 0;
+		bool found = false;
+		if (r > 0 && parse_keyed(text, src->key, &v, &found, why) < 0)
+			return -1;
+		if (found && add_checked(sum, v / src->div, why) < 0)
+			return -1;
+		r = subtree_add(src, sub, depth + 1, sum, err, why);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Figures of one source from its file's text (modified in place). */
 static int apply(const struct source *src, const char *dir, char *text, struct vs_usage *u, vs_err *err,
 		 const char **why)
@@ -316,6 +371,11 @@ static int apply(const struct source *src, const char *dir, char *text, struct v
 		if (!found)
 			return 0; /* e.g. oom_kill of memory.oom_control before 4.13 */
 		v /= src->div;
+		if (subtree_summed(src)) {
+			int r = subtree_add(src, dir, 0, &v, err, why);
+			if (r < 0)
+				return r;
+		}
 		break;
 	}
 	case K_SWAP_V1: {

@@ -8,7 +8,8 @@ build=(meson ninja-build pkg-config gcc clang llvm bpftool libc6-dev libjson-c-d
        ca-certificates xz-utils zstd
        lxcfs) # the guests' own /proc/meminfo, uptime ... (lib/lxcfs.h); its service mounts /var/lib/lxcfs
 test=(libclang-rt-14-dev libcmocka-dev nftables iproute2 python3 python3-pytest busybox-static acl
-      attr tmux groff-base man-db xfsprogs e2fsprogs)
+      attr tmux groff-base man-db xfsprogs e2fsprogs
+      gcc-multilib) # i386 test binaries (tests/system/test_seccomp.py)
 pkgs=("${build[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test[@]}")
 missing=()

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "dlimits.h"
 #include "net.h"
+#include "settings.h"
 #include "state.h"
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -31,6 +32,15 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 	if (vs_state_get(s, name, &st, NULL, &serr) == 0) {
 		vs_net_check_host(&c, &host);
 		vs_dlimits_check_host(&c, &host);
+		/* HS-10: the directory holding the guest root */
+		_cleanup_free_ char *parent = vs_strdup(c.vdir);
+		char *slash = strrchr(parent, '/');
+		vs_err berr;
+		if (slash && slash != parent) {
+			*slash = 0;
+			if (vs_settings_check_barrier(parent, &berr) < 0)
+				vs_diags_add(&host, "vdir", 0, "%s", berr.msg);
+		}
 	}
 	for (size_t i = 0; i < d.n; i++) {
 		const char *f = d.d[i].file;

@@ -990,6 +990,553 @@ static int cmd_pid1_wait(CMD_ARGS)
 	}
 }
 
+/* ---- attack probes (issue 7: tests/system/test_attacks.py) -----------------------
+ * Each prints one line, OK or the errno name, like the probe commands
+ * above.  They follow bubblewrap's tests/try-syscall.c: a call is made with
+ * arguments that do nothing even if the kernel runs it (fd -1, a bogus
+ * pointer, a read-only request, a flag combination the kernel rejects after
+ * its permission check), so a missing defence shows up as EBADF, EFAULT,
+ * EINVAL or OK, never as harm done to the host (security-catalogue §0.2).
+ * ENOSYS means "the kernel lacks the call" (the test reports it), EPERM
+ * "refused" (seccomp or a missing capability). */
+
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <linux/io_uring.h>
+#include <linux/perf_event.h>
+#include <linux/reboot.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timex.h>
+#include <sys/uio.h>
+
+/* a call that returned a new fd: close it, the fd itself is the finding */
+static long closed(long fd)
+{
+	if (fd >= 0)
+		close((int)fd);
+	return fd < 0 ? -1 : 0;
+}
+
+static long sp_finit_module(void)
+{
+	return syscall(SYS_finit_module, -1, "", 0); /* EBADF once past the checks */
+}
+
+static long sp_init_module(void)
+{
+	return syscall(SYS_init_module, NULL, 0UL, ""); /* an empty image: ENOEXEC/EINVAL */
+}
+
+static long sp_delete_module(void)
+{
+	return syscall(SYS_delete_module, "vs_probe_no_such_module", O_NONBLOCK); /* ENOENT */
+}
+
+static long sp_kexec_load(void)
+{
+#ifdef SYS_kexec_load
+	return syscall(SYS_kexec_load, 0UL, 1UL, (void *)1, 0UL); /* EFAULT: the segment list */
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static long sp_kexec_file_load(void)
+{
+#ifdef SYS_kexec_file_load
+	return syscall(SYS_kexec_file_load, -1, -1, 0UL, "", 0UL); /* EBADF */
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* KEYCTL_GET_KEYRING_ID (0) of KEY_SPEC_USER_KEYRING (-4), no create: an id
+ * means that the guest reaches the keyring of its uid, shared with the host */
+static long sp_keyctl(void)
+{
+	return syscall(SYS_keyctl, 0, -4, 0) < 0 ? -1 : 0;
+}
+
+static long sp_add_key(void)
+{
+	return syscall(SYS_add_key, (void *)1, (void *)1, NULL, 0UL, -2); /* EFAULT: the type */
+}
+
+static long sp_request_key(void)
+{
+	return syscall(SYS_request_key, (void *)1, (void *)1, NULL, 0); /* EFAULT */
+}
+
+static long sp_perf_event_open(void)
+{
+	struct perf_event_attr a;
+	memset(&a, 0, sizeof a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.size = sizeof a;
+	a.config = PERF_COUNT_SW_CPU_CLOCK;
+	a.disabled = 1;
+	return closed(syscall(SYS_perf_event_open, &a, 0, -1, -1, 0UL));
+}
+
+static long sp_bpf(void)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 1;
+	return closed(syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof a));
+}
+
+static long sp_userfaultfd(void)
+{
+	return closed(syscall(SYS_userfaultfd, O_CLOEXEC));
+}
+
+static long sp_io_uring_setup(void)
+{
+	struct io_uring_params p;
+	memset(&p, 0, sizeof p);
+	return closed(syscall(SYS_io_uring_setup, 1U, &p));
+}
+
+/* the new mount API: each is refused (EPERM) without CAP_SYS_ADMIN */
+static long sp_fsopen(void)
+{
+	return closed(syscall(SYS_fsopen, "tmpfs", 1U /* FSOPEN_CLOEXEC */));
+}
+
+static long sp_fsopen_ext4(void)
+{
+	return closed(syscall(SYS_fsopen, "ext4", 1U));
+}
+
+static long sp_fsmount(void)
+{
+	return closed(syscall(SYS_fsmount, -1, 0U, 0U)); /* EBADF */
+}
+
+static long sp_fspick(void)
+{
+	return closed(syscall(SYS_fspick, -1, "", 0U)); /* EINVAL/EBADF */
+}
+
+static long sp_open_tree(void)
+{
+	/* OPEN_TREE_CLONE (1): a detached copy of the guest's own root */
+	return closed(syscall(SYS_open_tree, AT_FDCWD, "/", 1U | (unsigned)O_CLOEXEC));
+}
+
+static long sp_move_mount(void)
+{
+	return syscall(SYS_move_mount, -1, "", -1, "", 0U); /* EBADF/EINVAL */
+}
+
+static long sp_mount_setattr(void)
+{
+	return syscall(SYS_mount_setattr, -1, "", 0U, NULL, 0UL); /* EINVAL */
+}
+
+/* an unknown filesystem type: ENODEV once past the permission check */
+static long sp_mount(void)
+{
+	return mount("vs-probe", "/", "vs-probe-no-such-fs", 0, NULL);
+}
+
+/* MNT_EXPIRE with MNT_DETACH is rejected (EINVAL) after the permission check */
+static long sp_umount2(void)
+{
+	return umount2("/", MNT_EXPIRE | MNT_DETACH);
+}
+
+static long sp_pivot_root(void)
+{
+	return syscall(SYS_pivot_root, "/vs-probe-none", "/vs-probe-none"); /* ENOENT */
+}
+
+/* namespaces: the new one dies with this process */
+static long sp_unshare_user(void)
+{
+	return unshare(CLONE_NEWUSER);
+}
+
+static long sp_unshare_mnt(void)
+{
+	return unshare(CLONE_NEWNS);
+}
+
+static long sp_unshare_net(void)
+{
+	return unshare(CLONE_NEWNET);
+}
+
+static long clone_child(long pid)
+{
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return -1;
+	while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static long sp_clone_newuser(void)
+{
+	/* no stack: the child runs on a copy of ours, like fork */
+	return clone_child(syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, 0UL));
+}
+
+static long sp_clone3_newuser(void)
+{
+#ifdef SYS_clone3
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} a;
+	memset(&a, 0, sizeof a);
+	a.flags = CLONE_NEWUSER;
+	a.exit_signal = SIGCHLD;
+	return clone_child(syscall(SYS_clone3, &a, sizeof a));
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static long sp_setns(void)
+{
+	return setns(-1, 0); /* EBADF */
+}
+
+/* SYSLOG_ACTION_READ (2) of 0 bytes: EINVAL if allowed, nothing consumed */
+static long sp_syslog(void)
+{
+	return syscall(SYS_syslog, 2, NULL, 0);
+}
+
+static long sp_settimeofday(void)
+{
+	/* only the permission check (glibc's wrapper would read a NULL tv) */
+	return syscall(SYS_settimeofday, NULL, NULL);
+}
+
+static long sp_clock_settime(void)
+{
+	return syscall(SYS_clock_settime, CLOCK_REALTIME, (void *)1); /* EFAULT */
+}
+
+/* a tick outside the kernel's range: EINVAL after the permission check */
+static long sp_adjtimex(void)
+{
+	struct timex t;
+	memset(&t, 0, sizeof t);
+	t.modes = ADJ_TICK;
+	t.tick = 1;
+	return adjtimex(&t) < 0 ? -1 : 0;
+}
+
+static long sp_iopl(void)
+{
+#ifdef SYS_iopl
+	return syscall(SYS_iopl, 3); /* the port rights die with this process */
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static long sp_ioperm(void)
+{
+#ifdef SYS_ioperm
+	return syscall(SYS_ioperm, 0x80UL, 1UL, 1);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* in a pid namespace other than the first: EINVAL (kernel reboot_pid_ns) */
+static long sp_reboot_cad_on(void)
+{
+	return syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_ON, NULL);
+}
+
+static long sp_sethostname(void)
+{
+	return sethostname("vs-attack", 9);
+}
+
+static long sp_setdomainname(void)
+{
+	return setdomainname("vs-attack", 9);
+}
+
+/* open_by_handle_at on a handle of the guest's own root (harmless if it
+ * works); a made-up handle if the filesystem gives none */
+static long sp_open_by_handle_at(void)
+{
+	struct {
+		struct file_handle h;
+		unsigned char buf[MAX_HANDLE_SZ];
+	} fh;
+	memset(&fh, 0, sizeof fh);
+	fh.h.handle_bytes = MAX_HANDLE_SZ;
+	int mnt;
+	if (name_to_handle_at(AT_FDCWD, "/", &fh.h, &mnt, 0) < 0) {
+		fh.h.handle_bytes = 8;
+		fh.h.handle_type = 1;
+	}
+	int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	long r = closed(open_by_handle_at(root, &fh.h, O_RDONLY | O_CLOEXEC));
+	int e = errno;
+	close(root);
+	errno = e;
+	return r;
+}
+
+static const struct sysprobe {
+	const char *name;
+	long (*fn)(void);
+} sysprobes[] = {
+	{ "finit_module", sp_finit_module },
+	{ "init_module", sp_init_module },
+	{ "delete_module", sp_delete_module },
+	{ "kexec_load", sp_kexec_load },
+	{ "kexec_file_load", sp_kexec_file_load },
+	{ "keyctl", sp_keyctl },
+	{ "add_key", sp_add_key },
+	{ "request_key", sp_request_key },
+	{ "perf_event_open", sp_perf_event_open },
+	{ "bpf", sp_bpf },
+	{ "userfaultfd", sp_userfaultfd },
+	{ "io_uring_setup", sp_io_uring_setup },
+	{ "fsopen", sp_fsopen },
+	{ "fsopen-ext4", sp_fsopen_ext4 },
+	{ "fsmount", sp_fsmount },
+	{ "fspick", sp_fspick },
+	{ "open_tree", sp_open_tree },
+	{ "move_mount", sp_move_mount },
+	{ "mount_setattr", sp_mount_setattr },
+	{ "mount", sp_mount },
+	{ "umount2", sp_umount2 },
+	{ "pivot_root", sp_pivot_root },
+	{ "unshare-user", sp_unshare_user },
+	{ "unshare-mnt", sp_unshare_mnt },
+	{ "unshare-net", sp_unshare_net },
+	{ "clone-newuser", sp_clone_newuser },
+	{ "clone3-newuser", sp_clone3_newuser },
+	{ "setns", sp_setns },
+	{ "syslog", sp_syslog },
+	{ "settimeofday", sp_settimeofday },
+	{ "clock_settime", sp_clock_settime },
+	{ "adjtimex", sp_adjtimex },
+	{ "iopl", sp_iopl },
+	{ "ioperm", sp_ioperm },
+	{ "reboot-cad-on", sp_reboot_cad_on },
+	{ "sethostname", sp_sethostname },
+	{ "setdomainname", sp_setdomainname },
+	{ "open_by_handle_at", sp_open_by_handle_at },
+};
+
+/* sys NAME...: one line per call (`t sys` alone lists the names) */
+static int cmd_sys(CMD_ARGS)
+{
+	if (argc == 1) {
+		for (size_t i = 0; i < ARRAY_SIZE(sysprobes); i++)
+			puts(sysprobes[i].name);
+		return 0;
+	}
+	for (int a = 1; a < argc; a++) {
+		size_t i = 0;
+		while (i < ARRAY_SIZE(sysprobes) && strcmp(sysprobes[i].name, argv[a]))
+			i++;
+		if (i == ARRAY_SIZE(sysprobes))
+			usage_fail("unknown system call probe: %s (t sys: the list)", argv[a]);
+		fflush(stdout);
+		errno = 0;
+		result(sysprobes[i].fn() < 0 ? -1 : 0);
+	}
+	return 0;
+}
+
+/* reboot-ns PIDNS restart|halt: reboot(2) from inside a pid namespace,
+ * which only ends that namespace's init.  A safety interlock: PIDNS must be
+ * this process's pid namespace ("pid:[N]", which the host reads from the
+ * guest's init), so that the call can never run in the host's. */
+static int cmd_reboot_ns(CMD_ARGS)
+{
+	static const struct {
+		const char *name;
+		unsigned int cmd;
+	} cmds_[] = { { "restart", LINUX_REBOOT_CMD_RESTART }, { "halt", LINUX_REBOOT_CMD_HALT } };
+	char ns[64];
+	ssize_t l = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+	if (l < 0)
+		return fail();
+	ns[l] = 0;
+	if (strcmp(ns, argv[1]) || getpid() == 1)
+		usage_fail("reboot-ns: refusing: this is %s, not %s", ns, argv[1]);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds_); i++)
+		if (!strcmp(argv[2], cmds_[i].name)) {
+			fflush(stdout);
+			return result((int)syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, cmds_[i].cmd,
+						   NULL));
+		}
+	usage_fail("usage: reboot-ns PIDNS restart|halt");
+}
+
+/* chroot-escape PATH: the classic escape (mkdir x; chroot x; chdir .. many
+ * times; chroot .), then access(PATH): EPERM (no chroot) or ENOENT (still
+ * inside the guest) are safe, OK means PATH was reached */
+static int cmd_chroot_escape(CMD_ARGS)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/.vs-chroot-escape-%ld", (long)getpid());
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return result(-1);
+	int r = chroot(dir);
+	int e = errno;
+	rmdir(dir);
+	if (r < 0) {
+		errno = e;
+		return result(-1);
+	}
+	for (int i = 0; i < 256; i++)
+		if (chdir("..") < 0)
+			break;
+	if (chroot(".") < 0)
+		return result(-1);
+	return result(access(argv[1], F_OK));
+}
+
+/* vmread PID: process_vm_readv of one byte at address 1: EFAULT means the
+ * kernel allowed the access (and found nothing there) */
+static int cmd_vmread(CMD_ARGS)
+{
+	pid_t pid = (pid_t)parse_ll(argv[1], 1, INT_MAX, "pid");
+	char b;
+	struct iovec local = { .iov_base = &b, .iov_len = 1 }, remote = { .iov_base = (void *)1, .iov_len = 1 };
+	return result(process_vm_readv(pid, &local, 1, &remote, 1, 0) < 0 ? -1 : 0);
+}
+
+/* tiocsti [hi]: push "#" into the input of the terminal on fd 0 (ENOTTY if
+ * fd 0 is none); "hi" sets bit 32 of the request, the CVE-2019-10063
+ * bypass of filters that compare only 32 bits (the kernel ignores it) */
+static int cmd_tiocsti(CMD_ARGS)
+{
+	unsigned long req = TIOCSTI;
+	if (argc > 1 && strcmp(argv[1], "hi"))
+		usage_fail("usage: tiocsti [hi]");
+#if ULONG_MAX > 0xffffffffUL
+	if (argc > 1)
+		req |= 1UL << 32;
+#endif
+	if (!isatty(STDIN_FILENO))
+		return result(-1);
+	char c = '#';
+	return result((int)syscall(SYS_ioctl, STDIN_FILENO, req, &c));
+}
+
+/* ptmx N [HOLD]: open /dev/ptmx up to N times (the soft fd limit raised to
+ * the hard one), hold them HOLD seconds; "OK N" or "ERRNO OPENED" */
+static int cmd_ptmx(CMD_ARGS)
+{
+	long n = (long)parse_ll(argv[1], 0, 1 << 20, "count");
+	double hold = argc > 2 ? parse_seconds(argv[2]) : 0;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	long done = 0;
+	int err = 0;
+	for (; done < n; done++)
+		if (open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC) < 0) {
+			err = errno;
+			break;
+		}
+	printf("%s %ld\n", err ? errno_name(err) : "OK", done);
+	fflush(stdout);
+	if (hold > 0)
+		sleep_seconds(hold);
+	return 0;
+}
+
+/* sched-fifo: SCHED_FIFO priority 1 for this process (undone if it works) */
+static int cmd_sched_fifo(CMD_ARGS)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	int r = sched_setscheduler(0, SCHED_FIFO, &sp);
+	int e = errno;
+	if (r == 0) {
+		sp.sched_priority = 0;
+		sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
+	errno = e;
+	return result(r);
+}
+
+/* capraise CAP: add CAP to the inheritable set (capset refuses, EPERM, a
+ * capability outside the bounding set) */
+static int cmd_capraise(CMD_ARGS)
+{
+	int cap = (int)parse_ll(argv[1], 0, 63, "capability");
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof d);
+	if (syscall(SYS_capget, &h, d) < 0)
+		return result(-1);
+	d[cap / 32].inheritable |= 1U << (cap % 32);
+	return result((int)syscall(SYS_capset, &h, d));
+}
+
+/* capbset CAP: 1 if CAP is in the bounding set, else 0 */
+static int cmd_capbset(CMD_ARGS)
+{
+	int r = prctl(PR_CAPBSET_READ, (unsigned long)parse_ll(argv[1], 0, 63, "capability"), 0, 0, 0);
+	if (r < 0)
+		return fail();
+	printf("%d\n", r);
+	return 0;
+}
+
+/* socket FAMILY TYPE PROTOCOL (numbers): OK (closed again) or the errno */
+static int cmd_socket(CMD_ARGS)
+{
+	int s = socket((int)parse_ll(argv[1], 0, 64, "family"), (int)parse_ll(argv[2], 0, 16, "type") | SOCK_CLOEXEC,
+		       (int)parse_ll(argv[3], 0, 65535, "protocol"));
+	return result((int)closed(s));
+}
+
+/* mount SOURCE TARGET TYPE: mount(2) without flags or options */
+static int cmd_mount(CMD_ARGS)
+{
+	return result(mount(argv[1], argv[2], argv[3], 0, NULL));
+}
+
+/* remount-rw TARGET: make a read-only bind mount writable */
+static int cmd_remount_rw(CMD_ARGS)
+{
+	return result(mount(NULL, argv[1], NULL, MS_REMOUNT | MS_BIND, NULL));
+}
+
+/* umount TARGET */
+static int cmd_umount(CMD_ARGS)
+{
+	return result(umount2(argv[1], 0));
+}
+
 static int cmd_errno_name(CMD_ARGS);
 static int cmd_help(CMD_ARGS);
 
@@ -1037,6 +1584,20 @@ static const struct cmd {
 	{ "pid1-wait", cmd_pid1_wait, 0, 64, "[CMD [ARG...]]" },
 	{ "errno-name", cmd_errno_name, 0, 64, "[N|NAME...]" },
 	{ "help", cmd_help, 0, 0, "" },
+	/* ---- attack probes (issue 7: tests/system/test_attacks.py) ---- */
+	{ "sys", cmd_sys, 0, 64, "[NAME...]" },
+	{ "reboot-ns", cmd_reboot_ns, 2, 2, "PIDNS restart|halt" },
+	{ "chroot-escape", cmd_chroot_escape, 1, 1, "PATH" },
+	{ "vmread", cmd_vmread, 1, 1, "PID" },
+	{ "tiocsti", cmd_tiocsti, 0, 1, "[hi]" },
+	{ "ptmx", cmd_ptmx, 1, 2, "N [HOLD-SECONDS]" },
+	{ "sched-fifo", cmd_sched_fifo, 0, 0, "" },
+	{ "capraise", cmd_capraise, 1, 1, "CAP" },
+	{ "capbset", cmd_capbset, 1, 1, "CAP" },
+	{ "socket", cmd_socket, 3, 3, "FAMILY TYPE PROTOCOL" },
+	{ "mount", cmd_mount, 3, 3, "SOURCE TARGET TYPE" },
+	{ "remount-rw", cmd_remount_rw, 1, 1, "TARGET" },
+	{ "umount", cmd_umount, 1, 1, "TARGET" },
 };
 
 /* N -> name, NAME -> number; without arguments, the whole table as "N NAME" */

@@ -262,6 +262,11 @@ def test_cpuinfo_stat_and_cpu_online_follow_the_cpuset(lvs, bbguest):
     f = cg_file(vs, name, "cpuset.cpus")
     if f is None:
         pytest.skip("the guest's cgroup has no cpuset controller")
+    # v1: the guest's processes are in its payload sub-cgroup, whose list
+    # must stay a subset of the guest dir's: narrowed first (cgroup2
+    # cpusets are hierarchical: the guest dir's is enough)
+    if not (f.parent / "cgroup.controllers").is_file():
+        (f.parent / "payload" / f.name).write_text("0")
     f.write_text("0")
     assert guest_file(vs, name, "/sys/devices/system/cpu/online").strip() == "0"
     cpuinfo = guest_file(vs, name, "/proc/cpuinfo")

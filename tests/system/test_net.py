@@ -338,6 +338,12 @@ def test_check_refuses_host_conflicts(nvs, busybox_rootfs_tarball):
     ("net/forward", "tcp 2001:db8::1:80 80", "write an IPv6 address in brackets"),
     ("net/gateway", "10.66.0.1", "needs a prefix /1../30"),
     ("net/bridge", "br;drop", "bridge name 'br;drop' is not allowed"),
+    ("net/host-ports", "tcp", "'tcp' is not a host port; write PROTO PORT, e.g. 'udp 53'"),
+    ("net/host-ports", "tcp 22 23", "'tcp 22 23' is not a host port; write PROTO PORT"),
+    ("net/host-ports", "icmp 8", "protocol 'icmp' is not allowed: tcp or udp"),
+    ("net/host-ports", "udp 0", "port '0' is not a port number 1..65535"),
+    ("net/host-ports", "tcp 65536", "port '65536' is not a port number 1..65535"),
+    ("net/host-ports", "tcp domain", "port 'domain' is not a port number 1..65535"),
 ])
 def test_net_config_negative(vs, busybox_rootfs_tarball, rel, text, msg):
     g = build(vs, busybox_rootfs_tarball, "g", **{"net__mode": "private", "net__gateway": "10.66.0.1/24"})
@@ -347,6 +353,28 @@ def test_net_config_negative(vs, busybox_rootfs_tarball, rel, text, msg):
     r = vs.run([g, "check"], check=2)
     assert msg in r.stdout, r.stdout
     assert f"{rel}:" in r.stdout
+
+
+def test_net_host_ports_check_names_file_and_line(vs, busybox_rootfs_tarball):
+    """Every bad line of net/host-ports is reported with its line; the
+    good ones do not count as errors; the key is private mode's only."""
+    g = build(vs, busybox_rootfs_tarball, "g", net__mode="private", net__gateway="10.66.0.1/24",
+              **{"net__host-ports": "udp 53\ntcp 53\nsctp 9\nudp 53\ntcp 99999\n"})
+    iface(vs, g, 0, "10.66.0.2")
+    r = vs.run([g, "check"], check=2)
+    out = r.stdout
+    assert "net/host-ports:3: protocol 'sctp' is not allowed: tcp or udp" in out, out
+    assert "net/host-ports:4: udp port 53 is listed twice" in out, out
+    assert "net/host-ports:5: port '99999' is not a port number 1..65535" in out, out
+    assert "net/host-ports:1:" not in out and "net/host-ports:2:" not in out, out
+    # fixed: accepted, and shown as it will be used
+    (vs.cfg(g) / "net/host-ports").write_text("udp 53\ntcp 53\n")
+    vs.run([g, "check"])
+    assert vs.config_json(g)["network"]["host_ports"] == ["udp 53", "tcp 53"]
+    # not in mode isolated
+    (vs.cfg(g) / "net/mode").write_text("isolated\n")
+    r = vs.run([g, "check"], check=2)
+    assert "net/host-ports: only used in mode private (the mode is isolated)" in r.stdout, r.stdout
 
 
 def test_net_mode_rules(vs, busybox_rootfs_tarball):
@@ -480,6 +508,61 @@ def test_private_spoofed_source_is_dropped(private):
         assert sum(pk) > 0, out
     finally:
         isrv.close()
+
+
+def test_private_host_services_only_through_host_ports(nvs, busybox_rootfs_tarball):
+    """NW-05: a private guest reaches no host service (here on the bridge's
+    address, the gateway) unless net/host-ports lists its port; replies to
+    the host's own connections into the guest and ping still work."""
+    vs, net = nvs, nvs.net
+    p = build(vs, busybox_rootfs_tarball, "p", net__mode="private", net__gateway="10.66.0.1/24",
+              net__forward="tcp 10022 22", bcapabilities="NET_RAW")     # NET_RAW: busybox ping
+    iface(vs, p, 0, "10.66.0.2")
+    assert vs.config_json(p)["network"]["host_ports"] == []
+    vs.run([p, "start"])
+    s1 = hserve(net, "tcp-serve", "10.66.0.1", "7000", "60")
+    s2 = hserve(net, "tcp-serve", "10.66.0.1", "7001", "60")
+    s3 = hserve(net, "tcp-serve", "203.0.113.1", "7002", "60")
+    gsrv = gserve(vs, p, "tcp-serve", "0.0.0.0", "22", "60")
+    try:
+        assert s1.first == "LISTEN 10.66.0.1:7000" and gsrv.first == "LISTEN 0.0.0.0:22", (s1.first, gsrv.first)
+        # the host's services are there (the host reaches them) ...
+        assert hprobe(net, "tcp-connect", "10.66.0.1", "7000").startswith("OK ")
+        # ... but not for the guest: dropped (a timeout, not a refusal), on the
+        # gateway and on the host's other addresses, and counted
+        for addr, port in (("10.66.0.1", "7000"), ("10.66.0.1", "7001"), ("203.0.113.1", "7002")):
+            assert gprobe(vs, p, "tcp-connect", addr, port, "1") == "ETIMEDOUT", (addr, port)
+        out = net.run("nft", "list", "table", "ip", "vserver-p").stdout
+        m = re.search(r"counter packets (\d+) bytes \d+ drop comment \"host service not in net/host-ports\"", out)
+        assert m and int(m.group(1)) >= 3, out
+        # the host's connections into the guest work (replies are established),
+        # directly and through the forward; the guest pings its gateway
+        r = hprobe(net, "tcp-connect", "10.66.0.2", "22")
+        assert r.startswith("OK ") and "PEER=10.66.0.1:" in r, r
+        assert hprobe(net, "tcp-connect", "203.0.113.1", "10022").startswith("OK ")
+        r = vs.run([p, "exec", "/bin/busybox", "ping", "-c", "1", "-W", "3", "10.66.0.1"], check=None)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        gsrv.close()
+    vs.run([p, "stop"])
+    # net/host-ports "tcp 7000": exactly that port opens
+    (vs.cfg(p) / "net/host-ports").write_text("tcp 7000\n")
+    cfg = vs.config_json(p)
+    assert cfg["network"]["host_ports"] == ["tcp 7000"], cfg["network"]
+    assert re.search(r"host_ports.*tcp 7000", vs.run([p, "config"]).stdout)
+    vs.run([p, "start"])
+    try:
+        r = gprobe(vs, p, "tcp-connect", "10.66.0.1", "7000", "3")
+        assert r.startswith("OK 10.66.0.2:") and "PEER=10.66.0.2:" in r, r
+        assert gprobe(vs, p, "tcp-connect", "10.66.0.1", "7001", "1") == "ETIMEDOUT"
+        # the port is open on every host address, as a host service listens
+        # on any of them (the filter is by the guest's source)
+        assert gprobe(vs, p, "tcp-connect", "203.0.113.1", "7002", "1") == "ETIMEDOUT"
+        assert "tcp dport 7000 accept" in net.run("nft", "list", "table", "ip", "vserver-p").stdout
+    finally:
+        s1.close()
+        s2.close()
+        s3.close()
 
 
 def test_private_routed_veth(nvs, busybox_rootfs_tarball):

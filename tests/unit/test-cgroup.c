@@ -455,12 +455,16 @@ static void test_attach_and_pids(void **state)
 	assert_int_equal(n, 0);
 	free(pids);
 	assert_int_equal(vs_cgroup_attach(&cg, 4711, &err), 0);
+	/* into the payload sub-cgroup, never the guest dir with the limits */
 	for (size_t i = 0; i < VS_ARRAY_SIZE(hybrid_dirs); i++) {
 		char rel[64];
-		snprintf(rel, sizeof rel, "%s/vserver/g/cgroup.procs", hybrid_dirs[i]);
+		snprintf(rel, sizeof rel, "%s/vserver/g/payload/cgroup.procs", hybrid_dirs[i]);
 		expect_file(rel, "4711\n");
+		snprintf(rel, sizeof rel, "%s/vserver/g/cgroup.procs", hybrid_dirs[i]);
+		assert_false(exists(rel));
 	}
-	expect_file("unified/vserver/g/cgroup.procs", "4711\n");
+	expect_file("unified/vserver/g/payload/cgroup.procs", "4711\n");
+	assert_false(exists("unified/vserver/g/cgroup.procs"));
 	expect_file("pids/cgroup.procs", "1\n");
 	/* sub-cgroups are listed too; sorted, no duplicates */
 	mk("pids/vserver/g/a");
@@ -494,17 +498,97 @@ static void test_attach_v2(void **state)
 	struct vs_cgroup cg;
 	assert_int_equal(vs_cgroup_create(&S, root, "g", &cg, &err), 0);
 	assert_int_equal(vs_cgroup_attach(&cg, 321, &err), 0);
-	expect_file("vserver/g/cgroup.procs", "321\n");
-	mk("vserver/g/init.scope");
-	wr("vserver/g/init.scope/cgroup.procs", "1000\n");
+	expect_file("vserver/g/payload/cgroup.procs", "321\n");
+	assert_false(exists("vserver/g/cgroup.procs"));
+	assert_true(vs_cgroup_contains(&cg, 321));
+	mk("vserver/g/payload/init.scope");
+	wr("vserver/g/payload/init.scope/cgroup.procs", "1000\n");
 	assert_true(vs_cgroup_contains(&cg, 1000));
+	/* CLONE_INTO_CGROUP: born in the payload */
 	int fd = vs_cgroup_unified_fd(&cg, &err);
 	assert_true(fd >= 0);
 	struct stat a, b;
 	assert_int_equal(fstat(fd, &a), 0);
-	assert_int_equal(stat(cg.unified, &b), 0);
+	char *pl = P("vserver/g/payload");
+	assert_int_equal(stat(pl, &b), 0);
+	free(pl);
 	assert_true(a.st_ino == b.st_ino && S_ISDIR(a.st_mode));
 	close(fd);
+	vs_cgroup_free(&cg);
+}
+
+/* The payload sub-cgroup: made once, v1 memory hierarchical, v1 cpuset
+ * inherited, cgroup2 controllers handed down; joins need it. */
+static void test_payload(void **state)
+{
+	(void)state;
+	fake_hybrid(true);
+	vs_err err;
+	struct vs_cgroup cg;
+	assert_int_equal(vs_cgroup_create(&S, root, "g", &cg, &err), 0);
+	/* an exec into a guest without payload: refused, nothing written */
+	assert_int_equal(vs_cgroup_join_self(&cg, false, &err), -1);
+	assert_int_equal(err.errnum, ENOENT);
+	assert_false(exists("pids/vserver/g/tasks"));
+	wr("memory/vserver/g/memory.use_hierarchy", "0\n");
+	wr("cpuset/vserver/g/cpuset.cpus", "1-2\n");
+	assert_int_equal(vs_cgroup_make_payload(&cg, &err), 0);
+	expect_file("memory/vserver/g/memory.use_hierarchy", "1");
+	expect_file("cpuset/vserver/g/payload/cpuset.cpus", "1-2\n");
+	expect_file("cpuset/vserver/g/payload/cpuset.mems", "0\n");
+	for (size_t i = 0; i < VS_ARRAY_SIZE(hybrid_dirs); i++) {
+		char rel[64];
+		snprintf(rel, sizeof rel, "%s/vserver/g/payload", hybrid_dirs[i]);
+		assert_true(exists(rel));
+	}
+	/* again: kept as it is */
+	wr("cpuset/vserver/g/payload/cpuset.cpus", "2\n");
+	assert_int_equal(vs_cgroup_make_payload(&cg, &err), 0);
+	expect_file("cpuset/vserver/g/payload/cpuset.cpus", "2\n");
+	/* the exec'd process joins the payload: v1 through tasks */
+	assert_int_equal(vs_cgroup_join_self(&cg, false, &err), 0);
+	expect_file("pids/vserver/g/payload/tasks", "0\n");
+	expect_file("unified/vserver/g/payload/cgroup.procs", "0\n");
+	assert_false(exists("pids/vserver/g/tasks"));
+	vs_cgroup_free(&cg);
+}
+
+/* cgroup2: the guest dir hands its controllers down to the payload (for
+ * systemd in the guest); the payload is all a join reaches. */
+static void test_payload_v2(void **state)
+{
+	(void)state;
+	fake_v2();
+	vs_err err;
+	struct vs_cgroup cg;
+	assert_int_equal(vs_cgroup_create(&S, root, "h", &cg, &err), 0);
+	wr("vserver/h/cgroup.controllers", "cpu memory pids\n");
+	assert_int_equal(vs_cgroup_make_payload(&cg, &err), 0);
+	expect_file("vserver/h/cgroup.subtree_control", "+pids +memory +cpu");
+	assert_true(exists("vserver/h/payload"));
+	assert_int_equal(vs_cgroup_join_self(&cg, false, &err), 0);
+	expect_file("vserver/h/payload/cgroup.procs", "0\n");
+	assert_false(exists("vserver/h/cgroup.procs"));
+	vs_cgroup_free(&cg);
+}
+
+/* v1 memory.use_hierarchy that cannot be set: refused, no payload. */
+static void test_payload_flat_memory_refused(void **state)
+{
+	(void)state;
+	fake_hybrid(false);
+	vs_err err;
+	struct vs_cgroup cg;
+	assert_int_equal(vs_cgroup_create(&S, root, "g", &cg, &err), 0);
+	/* a directory where the file should be: the write fails */
+	mk("memory/vserver/g/memory.use_hierarchy");
+	char *p = P("memory/vserver/g/memory.use_hierarchy/x");
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	free(p);
+	assert_int_equal(vs_cgroup_make_payload(&cg, &err), -1);
+	assert_false(exists("memory/vserver/g/payload"));
 	vs_cgroup_free(&cg);
 }
 
@@ -537,11 +621,11 @@ static void test_destroy(void **state)
 	assert_int_equal(err.kind, VS_E_STATE);
 	assert_true(exists("memory/vserver/g1"));
 	/* sub-cgroups the guest made (systemd's) go too */
-	wr("pids/vserver/g1/cgroup.procs", "");
-	mk("systemd/vserver/g1/init.scope");
-	wr("systemd/vserver/g1/init.scope/cgroup.procs", "");
-	mk("unified/vserver/g1/system.slice");
-	mk("unified/vserver/g1/system.slice/cron.service");
+	wr("pids/vserver/g1/payload/cgroup.procs", "");
+	mk("systemd/vserver/g1/payload/init.scope");
+	wr("systemd/vserver/g1/payload/init.scope/cgroup.procs", "");
+	mk("unified/vserver/g1/payload/system.slice");
+	mk("unified/vserver/g1/payload/system.slice/cron.service");
 	assert_int_equal(vs_cgroup_destroy(&g1, &err), 0);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(hybrid_dirs); i++) {
 		char rel[64];
@@ -1194,10 +1278,12 @@ static bool dev_is(const char *path, unsigned ma, unsigned mi)
 	return stat(path, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ma && minor(st.st_rdev) == mi;
 }
 
+/* The programs attached to the guest dir (vs_cgroup_unified_fd is the
+ * payload's, where nothing is attached: the guest dir's programs cover it). */
 static size_t bpf_progs(const struct vs_cgroup *cg)
 {
 	vs_err err;
-	int fd = vs_cgroup_unified_fd(cg, &err);
+	int fd = open(cg->unified, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	uint32_t *ids = NULL, n = 0;
 	if (vs_cgroup_bpf_device_progs(fd, &ids, &n, &err) < 0)
@@ -1266,7 +1352,23 @@ static void devices_case(char which)
 		{ r3, VS_ARRAY_SIZE(r3), c3, VS_ARRAY_SIZE(c3) },
 	};
 	for (size_t k = 0; k < VS_ARRAY_SIZE(cases); k++) {
-		if (vs_cgroup_set_devices(&view, cases[k].r, cases[k].nr, &err) < 0)
+		/* as vserver start does: the policy first, then the payload
+		 * (made by the attach of run_checks; v1 refuses "deny a" in a
+		 * cgroup with children, so the last case's empty one goes) */
+		const char *dirs[] = { cg.unified, cg.v1_devices };
+		for (size_t i = 0; i < VS_ARRAY_SIZE(dirs); i++) {
+			char p[PATH_MAX];
+			snprintf(p, sizeof p, "%s/%s", dirs[i] ? dirs[i] : "/nonexistent", VS_CGROUP_PAYLOAD);
+			if (rmdir(p) < 0 && errno != ENOENT)
+				fail_msg("rmdir %s: %s", p, strerror(errno));
+		}
+		/* the removed child goes offline asynchronously: until then v1
+		 * still counts it (EINVAL) */
+		int rc;
+		for (int tries = 0; (rc = vs_cgroup_set_devices(&view, cases[k].r, cases[k].nr, &err)) < 0 &&
+				    err.errnum == EINVAL && tries < 200; tries++)
+			usleep(10000);
+		if (rc < 0)
 			fail_msg("set_devices (case %zu): %s", k + 1, err.msg);
 		/* replaced, not piled up: one program at most */
 		if (cg.unified)
@@ -1321,6 +1423,39 @@ static void test_real_devices_both(void **state)
  * teardown sweeps them. */
 static char v2mnt[PATH_MAX];
 
+/* What a guest sees on cgroup2 (run in a child): join the payload, unshare
+ * the cgroup namespace as the guest's PID 1 does, mount cgroup2 as for a
+ * systemd guest.  0 if the view is the payload's, else the failed step. */
+static int guest_view_child(const struct vs_cgroup *cg, const char *mnt)
+{
+	vs_err err;
+	if (vs_cgroup_join_self(cg, false, &err) < 0 || unshare(CLONE_NEWCGROUP) < 0)
+		return 1;
+	char buf[256] = "";
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n < 0 || !strstr(buf, "0::/\n") || strstr(buf, "0::/."))
+		return 2;
+	if (mount("cgroup2", mnt, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return 3;
+	/* the mount's root is the payload: same inode; the guest dir's
+	 * files (the limits) are nowhere in it */
+	struct stat a, b;
+	char pl[PATH_MAX];
+	snprintf(pl, sizeof pl, "%s/%s", cg->unified, VS_CGROUP_PAYLOAD);
+	int rc = 0;
+	if (stat(mnt, &a) < 0 || stat(pl, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+		rc = 4;
+	char sub[PATH_MAX];
+	snprintf(sub, sizeof sub, "%s/%s", mnt, VS_CGROUP_PAYLOAD);
+	if (!rc && exists_abs(sub))
+		rc = 5;
+	umount2(mnt, MNT_DETACH);
+	return rc;
+}
+
 static void test_real_pure_v2_mode(void **state)
 {
 	(void)state;
@@ -1369,6 +1504,18 @@ static void test_real_pure_v2_mode(void **state)
 	pid_t a = sleeper();
 	if (vs_cgroup_attach(&cg, a, &err) < 0)
 		fail_msg("attach: %s", err.msg);
+	/* the guest's view of it: only the payload */
+	char mnt[] = "/tmp/vs-test-guestview-XXXXXX";
+	assert_non_null(mkdtemp(mnt));
+	pid_t v = fork();
+	if (v == 0)
+		_exit(guest_view_child(&cg, mnt));
+	track(v);
+	int vstatus;
+	reaped(v, &vstatus);
+	rmdir(mnt);
+	if (!WIFEXITED(vstatus) || WEXITSTATUS(vstatus))
+		fail_msg("guest view: step %d", WIFEXITED(vstatus) ? WEXITSTATUS(vstatus) : -1);
 	attach_sub(&cg, "sub", a);
 	assert_true(vs_cgroup_contains(&cg, a));
 	pid_t *pids;
@@ -1418,6 +1565,9 @@ int main(void)
 		T(test_open),
 		T(test_attach_and_pids),
 		T(test_attach_v2),
+		T(test_payload),
+		T(test_payload_v2),
+		T(test_payload_flat_memory_refused),
 		T(test_kill_empty),
 		T(test_destroy),
 		T(test_remove_nested_parent),

@@ -3,8 +3,9 @@
  *
  * Ruleset text (always run, no root): the exact rules for a routed IPv4
  * guest with tcp and udp forwards, a bridged IPv4+IPv6 guest with
- * masquerade, masquerade only, no NAT, IPv6 only; names that could
- * inject nft syntax and invalid forwards or addresses are refused before
+ * masquerade and host ports, masquerade only, no NAT, IPv6 only (each
+ * with the host input and link-local forward filter); names that could
+ * inject nft syntax and invalid forwards, host ports or addresses are refused before
  * anything reaches nftables.
  *
  * Real kernel (root only): main() first moves the whole test into a
@@ -24,11 +25,22 @@
  * on the bridge (hairpin; with bridge-nf-call-iptables 0 and, if
  * br_netfilter is loaded, 1 with hairpin mode on the guest's port), and
  * a spoofed guest source address dropped at the veth with its counter
- * raised (the same spoof from the guest without rules gets through).  Sockets are created in the right
- * namespace by setns() around socket() and driven from this process. */
+ * raised (the same spoof from the guest without rules gets through);
+ * the host input filter: a host service (on the bridge's address or
+ * another of the host's) times out for the guest with the drop counted,
+ * the host still connects into the guest, the guest pings its gateway,
+ * net/host-ports opens exactly its port; a "metadata" address
+ * 169.254.169.254 in the internet is dropped for the guest (forward)
+ * while the second guest and the host reach it; a host service on the
+ * bridge's IPv6 link-local address is out of the guest's reach (ICMPv6
+ * only from link-local).  Sockets are created in the right namespace by
+ * setns() around socket() and driven from this process. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -98,6 +110,8 @@ static bool may_call_nft(void)
 	"\t\tether type { 8021q, 8021ad } counter drop comment \"VLAN-tagged\"\n" v4accept                     \
 	"\t\tmeta protocol ip counter drop comment \"IPv4 from a foreign address\"\n" arpaccept                \
 	"\t\tmeta protocol arp counter drop comment \"ARP for a foreign address\"\n"                           \
+	"\t\tmeta protocol ip6 ip6 saddr { fe80::/10, :: } meta l4proto != ipv6-icmp counter drop comment "         \
+	"\"IPv6 link-local other than ICMPv6\"\n"                                                                \
 	"\t\tmeta protocol ip6 ip6 saddr " v6set " accept\n"                                                   \
 	"\t\tmeta protocol ip6 counter drop comment \"IPv6 from a foreign address\"\n"                         \
 	"\t\tcounter drop comment \"other protocols\"\n"                                                       \
@@ -106,6 +120,33 @@ static bool may_call_nft(void)
 #define V4ACCEPT(set) "\t\tmeta protocol ip ip saddr " set " accept\n"
 #define ARPACCEPT(set)                                                                                         \
 	"\t\tmeta protocol arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ip " set " accept\n"
+/* the host input filter and the link-local forward filter of table ip
+ * (ip6): replies and echo (IPv6: and neighbour discovery) pass, then the
+ * ports of net/host-ports (ports: lines "\t\tip saddr SET tcp dport N
+ * accept\n"), the rest from the guest to the host is dropped */
+#define FILTER4(set, ports)                                                                                    \
+	"\tchain input {\n"                                                                                      \
+	"\t\ttype filter hook input priority filter; policy accept;\n"                                         \
+	"\t\tip saddr " set " ct state established,related accept\n"                                           \
+	"\t\tip saddr " set " icmp type echo-request accept\n" ports                                             \
+	"\t\tip saddr " set " counter drop comment \"host service not in net/host-ports\"\n"                    \
+	"\t}\n"                                                                                                  \
+	"\tchain forward {\n"                                                                                    \
+	"\t\ttype filter hook forward priority filter; policy accept;\n"                                       \
+	"\t\tip saddr " set " ip daddr 169.254.0.0/16 counter drop comment \"link-local destination\"\n"       \
+	"\t}\n"
+#define FILTER6(set, ports)                                                                                    \
+	"\tchain input {\n"                                                                                      \
+	"\t\ttype filter hook input priority filter; policy accept;\n"                                         \
+	"\t\tip6 saddr " set " ct state established,related accept\n"                                          \
+	"\t\tip6 saddr " set " icmpv6 type { echo-request, nd-neighbor-solicit, nd-neighbor-advert, "           \
+	"nd-router-solicit } accept\n" ports                                                                     \
+	"\t\tip6 saddr " set " counter drop comment \"host service not in net/host-ports\"\n"                   \
+	"\t}\n"                                                                                                  \
+	"\tchain forward {\n"                                                                                    \
+	"\t\ttype filter hook forward priority filter; policy accept;\n"                                       \
+	"\t\tip6 saddr " set " ip6 daddr fe80::/10 counter drop comment \"link-local destination\"\n"          \
+	"\t}\n"
 
 static void test_ruleset_routed_v4(void **state)
 {
@@ -128,6 +169,7 @@ static void test_ruleset_routed_v4(void **state)
 		       "\t\tip daddr != 127.0.0.0/8 fib daddr type local tcp dport 10022 dnat to 10.88.0.2:22\n"
 		       "\t\tip daddr 203.0.113.1 udp dport 10053 dnat to 10.88.0.2:53\n"
 		       "\t}\n"
+		       FILTER4("10.88.0.2", "")
 		       "\tchain postrouting {\n"
 		       "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		       "\t\tct status dnat ip daddr 10.88.0.2 ip saddr 10.88.0.0/24 masquerade\n"
@@ -147,9 +189,19 @@ static void test_ruleset_bridge_v4v6(void **state)
 				 ip("10.88.0.3/24") };
 	struct vs_nft_forward f[] = { fwd(IPPROTO_TCP, 10022, 22, NULL), fwd(IPPROTO_UDP, 10053, 53, "203.0.113.1"),
 				      fwd(IPPROTO_TCP, 8443, 443, "2001:db8::1") };
+	/* host services in both families (the guest's addresses of each) */
+	struct vs_nft_port hp[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 53 }, { IPPROTO_TCP, 65535 } };
 	struct vs_nft_guest g = { .name = "db-1.x", .veth = "vs-db", .bridge = "vsbr0", .addrs = a, .n_addrs = 5,
-				  .masquerade = true, .fwd = f, .n_fwd = 3 };
+				  .masquerade = true, .fwd = f, .n_fwd = 3, .host_ports = hp, .n_host_ports = 3 };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
+#define HP4                                                                                                    \
+	"\t\tip saddr { 10.88.0.2, 10.88.0.3 } udp dport 53 accept\n"                                            \
+	"\t\tip saddr { 10.88.0.2, 10.88.0.3 } tcp dport 53 accept\n"                                            \
+	"\t\tip saddr { 10.88.0.2, 10.88.0.3 } tcp dport 65535 accept\n"
+#define HP6                                                                                                    \
+	"\t\tip6 saddr fd00:88::2 udp dport 53 accept\n"                                                         \
+	"\t\tip6 saddr fd00:88::2 tcp dport 53 accept\n"                                                         \
+	"\t\tip6 saddr fd00:88::2 tcp dport 65535 accept\n"
 	expect_text(t, "# vserver guest db-1.x: its tables, replaced in one transaction\n"
 		       "table ip vserver-db-1.x\n"
 		       "delete table ip vserver-db-1.x\n"
@@ -164,6 +216,7 @@ static void test_ruleset_bridge_v4v6(void **state)
 		       "\t\tip daddr != 127.0.0.0/8 fib daddr type local tcp dport 10022 dnat to 10.88.0.2:22\n"
 		       "\t\tip daddr 203.0.113.1 udp dport 10053 dnat to 10.88.0.2:53\n"
 		       "\t}\n"
+		       FILTER4("{ 10.88.0.2, 10.88.0.3 }", HP4)
 		       "\tchain postrouting {\n"
 		       "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		       "\t\tip saddr { 10.88.0.2, 10.88.0.3 } oifname != \"vsbr0\" masquerade\n"
@@ -184,6 +237,7 @@ static void test_ruleset_bridge_v4v6(void **state)
 		       "\t\tip6 daddr != ::1 fib daddr type local tcp dport 10022 dnat to [fd00:88::2]:22\n"
 		       "\t\tip6 daddr 2001:db8::1 tcp dport 8443 dnat to [fd00:88::2]:443\n"
 		       "\t}\n"
+		       FILTER6("fd00:88::2", HP6)
 		       "\tchain postrouting {\n"
 		       "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		       "\t\tip6 saddr fd00:88::2 oifname != \"vsbr0\" masquerade\n"
@@ -206,6 +260,7 @@ static void test_ruleset_masquerade_only(void **state)
 		       "table ip vserver-m\n"
 		       "delete table ip vserver-m\n"
 		       "table ip vserver-m {\n"
+		       FILTER4("10.88.0.7", "")
 		       "\tchain postrouting {\n"
 		       "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		       "\t\tip saddr 10.88.0.7 oifname != \"vsbr0\" masquerade\n"
@@ -226,6 +281,7 @@ static void test_ruleset_no_nat(void **state)
 		       "table ip vserver-plain\n"
 		       "delete table ip vserver-plain\n"
 		       "table ip vserver-plain {\n"
+		       FILTER4("192.0.2.5", "")
 		       "}\n"
 		       "table ip6 vserver-plain\n"
 		       "delete table ip6 vserver-plain\n"
@@ -237,10 +293,13 @@ static void test_ruleset_v6_only(void **state)
 	(void)state;
 	struct vs_ipaddr a[] = { ip("2001:db8:1::5/64") };
 	struct vs_nft_forward f[] = { fwd(IPPROTO_UDP, 5353, 53, NULL) };
+	struct vs_nft_port hp[] = { { IPPROTO_TCP, 22 } };
 	struct vs_nft_guest g = { .name = "six", .veth = "vs-six", .addrs = a, .n_addrs = 1, .masquerade = true,
-				  .fwd = f, .n_fwd = 1 };
+				  .fwd = f, .n_fwd = 1, .host_ports = hp, .n_host_ports = 1 };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
-	/* no IPv4: the ip table stays empty, IPv4 and ARP are all dropped */
+#define HP6SIX "\t\tip6 saddr 2001:db8:1::5 tcp dport 22 accept\n"
+	/* no IPv4: the ip table stays empty (no input filter needed: IPv4
+	 * is dropped at the veth), IPv4 and ARP are all dropped */
 	expect_text(t, "# vserver guest six: its tables, replaced in one transaction\n"
 		       "table ip vserver-six\n"
 		       "delete table ip vserver-six\n"
@@ -257,6 +316,7 @@ static void test_ruleset_v6_only(void **state)
 		       "\t\ttype nat hook output priority -100; policy accept;\n"
 		       "\t\tip6 daddr != ::1 fib daddr type local udp dport 5353 dnat to [2001:db8:1::5]:53\n"
 		       "\t}\n"
+		       FILTER6("2001:db8:1::5", HP6SIX)
 		       "\tchain postrouting {\n"
 		       "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 		       "\t\tip6 saddr 2001:db8:1::5 oifname != \"vs-six\" masquerade\n"
@@ -364,6 +424,22 @@ static void test_invalid_input(void **state)
 	f.host_addr = (struct vs_ipaddr){ .family = 12345 };
 	expect_invalid(&g);
 	f.host_addr = (struct vs_ipaddr){ 0 };
+
+	/* host ports: tcp or udp, 1..65535, and a list if there is a count */
+	struct vs_nft_port hp = { IPPROTO_TCP, 53 };
+	g.host_ports = &hp;
+	g.n_host_ports = 1;
+	_cleanup_free_ char *okhp = vs_nft_ruleset(&g);
+	assert_non_null(okhp);
+	hp.proto = IPPROTO_SCTP;
+	expect_invalid(&g);
+	hp.proto = IPPROTO_ICMP;
+	expect_invalid(&g);
+	hp = (struct vs_nft_port){ IPPROTO_UDP, 0 };
+	expect_invalid(&g);
+	g.host_ports = NULL;
+	expect_invalid(&g);
+	g.n_host_ports = 0;
 
 	/* addresses a guest never legitimately sends from */
 	static const char *const bad_addr[] = { "0.0.0.0", "224.0.0.1", "127.0.0.2", "::", "ff02::1", "::1" };
@@ -530,10 +606,10 @@ static void expect_tables_text(const char *want)
 	expect_text(got, want);
 }
 
-/* Packets counted by the rule with this comment in netdev vserver-NAME. */
-static int64_t drop_count(const char *name, const char *comment)
+/* Packets counted by the rule with this comment in table FAMILY vserver-NAME. */
+static int64_t drop_count(const char *family, const char *name, const char *comment)
 {
-	_cleanup_free_ char *what = vs_asprintf("list table netdev vserver-%s", name);
+	_cleanup_free_ char *what = vs_asprintf("list table %s vserver-%s", family, name);
 	json_object *j = nft_json(what);
 	json_object *arr = jget(j, "nftables");
 	int64_t r = -1;
@@ -695,12 +771,14 @@ static void test_real_variants(void **state)
 	struct vs_ipaddr a6[] = { ip("2001:db8:1::5/64") };
 	struct vs_nft_forward f[] = { fwd(IPPROTO_TCP, 10022, 22, NULL), fwd(IPPROTO_UDP, 10053, 53, "203.0.113.1"),
 				      fwd(IPPROTO_TCP, 8443, 443, "2001:db8::1") };
+	struct vs_nft_port hp[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 65535 } };
 	struct vs_nft_guest v[] = {
 		{ .name = "r", .veth = "vs-r", .addrs = a, .n_addrs = 1, .fwd = f, .n_fwd = 2 },
 		{ .name = "b", .veth = "vs-b", .bridge = "br0", .addrs = a, .n_addrs = 4, .masquerade = true,
-		  .fwd = f, .n_fwd = 3 },
+		  .fwd = f, .n_fwd = 3, .host_ports = hp, .n_host_ports = 2 },
 		{ .name = "p", .veth = "vs-p", .addrs = a, .n_addrs = 1 },
-		{ .name = "s", .veth = "vs-s", .addrs = a6, .n_addrs = 1, .masquerade = true, .fwd = f, .n_fwd = 1 },
+		{ .name = "s", .veth = "vs-s", .addrs = a6, .n_addrs = 1, .masquerade = true, .fwd = f, .n_fwd = 1,
+		  .host_ports = hp, .n_host_ports = 1 },
 		{ .name = "n", .veth = "vs-n" },
 	};
 	vs_err e = { 0 };
@@ -838,6 +916,72 @@ static const char *connect_via(int ns, const char *src, const char *dst, int por
 	return peer;
 }
 
+/* IPv6 link-local: a listener on [::]:port of namespace ns, and a
+ * connection from namespace ns to dst%dev:port as connect_via (the peer
+ * address the listener saw, "" if nothing arrived within ms). */
+static int listen6_in(int ns, int port)
+{
+	join(ns);
+	int s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	join(host_ns);
+	assert_true(s >= 0);
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any };
+	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0)
+		fail_msg("listen [::]:%d: %s", port, strerror(errno));
+	return s;
+}
+
+static const char *connect6_via(int ns, const char *dst, const char *dev, int port, int l, int ms)
+{
+	static char peer[INET6_ADDRSTRLEN];
+	struct sockaddr_in6 d = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	assert_int_equal(inet_pton(AF_INET6, dst, &d.sin6_addr), 1);
+	join(ns);
+	d.sin6_scope_id = if_nametoindex(dev);
+	int c = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	join(host_ns);
+	assert_true(c >= 0 && d.sin6_scope_id);
+	if (connect(c, (struct sockaddr *)&d, sizeof d) < 0 && errno != EINPROGRESS)
+		fail_msg("connect [%s%%%s]:%d: %s", dst, dev, port, strerror(errno));
+	peer[0] = 0;
+	struct pollfd p = { .fd = l, .events = POLLIN };
+	if (poll(&p, 1, ms) == 1) {
+		struct sockaddr_in6 a;
+		socklen_t alen = sizeof a;
+		int s = accept4(l, (struct sockaddr *)&a, &alen, SOCK_CLOEXEC);
+		assert_true(s >= 0);
+		inet_ntop(AF_INET6, &a.sin6_addr, peer, sizeof peer);
+		close(s);
+	}
+	close(c);
+	return peer;
+}
+
+/* An ICMP echo from namespace ns to dst (a ping socket): answered within ms? */
+static bool ping_from(int ns, const char *dst, int ms)
+{
+	SH(ns, "echo '0 0' > /proc/sys/net/ipv4/ping_group_range");
+	join(ns);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+	join(host_ns);
+	if (s < 0)
+		fail_msg("ping socket: %s", strerror(errno));
+	struct icmphdr h = { .type = ICMP_ECHO, .un.echo.sequence = htons(1) };
+	struct sockaddr_in d = sin_of(dst, 0);
+	assert_int_equal(sendto(s, &h, sizeof h, 0, (struct sockaddr *)&d, sizeof d), (ssize_t)sizeof h);
+	bool ok = false;
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	if (poll(&p, 1, ms) == 1) {
+		struct icmphdr r;
+		ok = recv(s, &r, sizeof r, 0) >= (ssize_t)sizeof r && r.type == ICMP_ECHOREPLY;
+	}
+	close(s);
+	return ok;
+}
+
 static void test_real_packets(void **state)
 {
 	(void)state;
@@ -871,7 +1015,8 @@ static void test_real_packets(void **state)
 
 	int web = listen_in(inet, "203.0.113.2", 8080);
 	int ssh = listen_in(guest, "0.0.0.0", 22);
-	int hostl = listen_in(host_ns, "10.88.0.1", 7000);
+	int hostl = listen_in(host_ns, "0.0.0.0", 7000);
+	int hostl2 = listen_in(host_ns, "10.88.0.1", 7001);
 
 	/* guest -> internet: masqueraded to the host's address there */
 	assert_string_equal(connect_via(guest, NULL, "203.0.113.2", 8080, web, 3000), "203.0.113.1");
@@ -902,21 +1047,82 @@ static void test_real_packets(void **state)
 	/* the port is not forwarded from loopback (left to the host) */
 	assert_string_equal(connect_via(host_ns, NULL, "127.0.0.1", 10022, ssh, 500), "");
 
+	/* The host's own services are closed to the guest (NW-05): the
+	 * second guest (no rules of ours) reaches them, the guest does not,
+	 * on the bridge's address or any other of the host's, and the drop
+	 * is counted ... */
+	assert_string_equal(connect_via(guest2, NULL, "10.88.0.1", 7000, hostl, 3000), "10.88.0.3");
+	int64_t in0 = drop_count("ip", "t1", "host service not in net/host-ports");
+	assert_string_equal(connect_via(guest, NULL, "10.88.0.1", 7000, hostl, 1000), "");
+	assert_string_equal(connect_via(guest, NULL, "203.0.113.1", 7000, hostl, 1000), "");
+	int64_t in1 = drop_count("ip", "t1", "host service not in net/host-ports");
+	print_message("guest to host service dropped: %lld packets\n", (long long)(in1 - in0));
+	assert_true(in1 > in0);
+	/* ... while the host still connects into the guest (the guest's
+	 * replies are established), directly and through the forward, and
+	 * the guest pings its gateway */
+	assert_string_equal(connect_via(host_ns, NULL, "10.88.0.2", 22, ssh, 3000), "10.88.0.1");
+	assert_string_equal(connect_via(host_ns, NULL, "10.88.0.1", 10022, ssh, 3000), "10.88.0.1");
+	assert_true(ping_from(guest, "10.88.0.1", 3000));
+	/* net/host-ports opens exactly the ports listed */
+	struct vs_nft_port hp[] = { { IPPROTO_UDP, 7000 }, { IPPROTO_TCP, 7000 } };
+	g.host_ports = hp;
+	g.n_host_ports = 2;
+	if (vs_nft_guest_add(&g, &e) < 0)
+		fail_msg("add with host ports: %s", e.msg);
+	assert_string_equal(connect_via(guest, NULL, "10.88.0.1", 7000, hostl, 3000), "10.88.0.2");
+	assert_string_equal(connect_via(guest, NULL, "10.88.0.1", 7001, hostl2, 1000), "");
+
 	/* a spoofed source: the second guest (no rules of ours) gets
 	 * through with one, which shows this path would work ... */
 	SH(guest2, "ip addr add 10.88.0.98/24 dev eth0");
 	assert_string_equal(connect_via(guest2, "10.88.0.98", "10.88.0.1", 7000, hostl, 3000), "10.88.0.98");
 	/* ... the guest with our rules does not */
 	assert_string_equal(connect_via(guest, "10.88.0.2", "10.88.0.1", 7000, hostl, 3000), "10.88.0.2");
-	int64_t before = drop_count("t1", "IPv4 from a foreign address");
+	int64_t before = drop_count("netdev", "t1", "IPv4 from a foreign address");
 	SH(guest, "ip addr add 10.88.0.99/24 dev eth0");
 	assert_string_equal(connect_via(guest, "10.88.0.99", "10.88.0.1", 7000, hostl, 2000), "");
 	assert_string_equal(connect_via(guest, "10.88.0.99", "203.0.113.2", 8080, web, 1000), "");
-	int64_t after = drop_count("t1", "IPv4 from a foreign address");
+	int64_t after = drop_count("netdev", "t1", "IPv4 from a foreign address");
 	print_message("spoofed IPv4 dropped: %lld packets\n", (long long)(after - before));
 	assert_true(after > before);
 	/* the guest's own address still works after that */
 	assert_string_equal(connect_via(guest, NULL, "203.0.113.2", 8080, web, 3000), "203.0.113.1");
+
+	/* A "metadata service" at 169.254.169.254 in the internet: the host
+	 * reaches it, and so does the second guest (the internet routes
+	 * back to it for this), but the guest is dropped on the way out
+	 * (forward), while its other forwarded traffic passes. */
+	SH(inet, "ip addr add 169.254.169.254/32 dev eth0 && ip route add 10.88.0.0/24 via 203.0.113.1");
+	SH(-1, "ip route add 169.254.169.254/32 via 203.0.113.2");
+	int meta = listen_in(inet, "169.254.169.254", 80);
+	assert_string_equal(connect_via(host_ns, NULL, "169.254.169.254", 80, meta, 3000), "203.0.113.1");
+	assert_string_equal(connect_via(guest2, NULL, "169.254.169.254", 80, meta, 3000), "10.88.0.3");
+	int64_t ll0 = drop_count("ip", "t1", "link-local destination");
+	assert_string_equal(connect_via(guest, NULL, "169.254.169.254", 80, meta, 1000), "");
+	int64_t ll1 = drop_count("ip", "t1", "link-local destination");
+	print_message("guest to 169.254.169.254 dropped: %lld packets\n", (long long)(ll1 - ll0));
+	assert_true(ll1 > ll0);
+	assert_string_equal(connect_via(guest, NULL, "203.0.113.2", 8080, web, 3000), "203.0.113.1");
+	SH(inet, "ip route del 10.88.0.0/24");
+
+	/* IPv6 link-local: every guest has it, IPv4-only ones too (no ip6
+	 * table then).  A host service on the bridge's fe80:: address: the
+	 * second guest reaches it, the guest does not (ICMPv6 only from
+	 * link-local, at the veth) and is still answered to ICMPv6 (its
+	 * neighbour discovery works: the second guest's connection needed
+	 * the same). */
+	SH(-1, "ip -6 addr add fe80::1/64 dev vsbr-t nodad");
+	SH(guest, "ip -6 addr add fe80::2/64 dev eth0 nodad");
+	SH(guest2, "ip -6 addr add fe80::3/64 dev eth0 nodad");
+	int host6 = listen6_in(host_ns, 7002);
+	assert_true(vs_str_startswith(connect6_via(guest2, "fe80::1", "eth0", 7002, host6, 3000), "fe80::"));
+	int64_t l60 = drop_count("netdev", "t1", "IPv6 link-local other than ICMPv6");
+	assert_string_equal(connect6_via(guest, "fe80::1", "eth0", 7002, host6, 1000), "");
+	int64_t l61 = drop_count("netdev", "t1", "IPv6 link-local other than ICMPv6");
+	print_message("guest link-local TCP dropped: %lld packets\n", (long long)(l61 - l60));
+	assert_true(l61 > l60);
+	SH(guest, "ip -6 neigh show fe80::1 dev eth0 | grep -Eq 'REACHABLE|STALE|DELAY|PROBE'");
 
 	/* without the rules, no forward and no masquerade */
 	assert_int_equal(vs_nft_guest_del("t1", &e), 0);
@@ -926,6 +1132,9 @@ static void test_real_packets(void **state)
 	close(web);
 	close(ssh);
 	close(hostl);
+	close(hostl2);
+	close(meta);
+	close(host6);
 	close(guest);
 	close(guest2);
 	close(inet);

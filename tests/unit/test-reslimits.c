@@ -655,6 +655,39 @@ static void test_apply_hybrid(void **state)
 	vs_cgroup_free(&cg);
 }
 
+/* The flat v1 settings (cpuset lists, blkio throttle rules) go to the
+ * payload sub-cgroup too; the hierarchical ones only to the guest dir. */
+static void test_apply_hybrid_payload(void **state)
+{
+	(void)state;
+	struct vs_cgroup cg = fake_hybrid_guest(false);
+	static const char *const files[] = {
+		"cg/cpuset/vserver/g/payload/cpuset.cpus", "cg/cpuset/vserver/g/payload/cpuset.mems",
+		"cg/blkio/vserver/g/payload/blkio.throttle.write_bps_device",
+		"cg/blkio/vserver/g/payload/blkio.throttle.read_iops_device", "cg/pids/vserver/g/payload/pids.max",
+		"cg/unified/vserver/g/payload/cgroup.procs",
+	};
+	mkdirs("cg/cpuset/vserver/g/payload");
+	mkdirs("cg/blkio/vserver/g/payload");
+	mkdirs("cg/pids/vserver/g/payload");
+	mkdirs("cg/unified/vserver/g/payload");
+	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++)
+		wr(files[i], "");
+	struct vs_limits l = full_limits();
+	vs_err err = { 0 };
+	if (vs_limits_apply(&cg, &l, &err) < 0)
+		fail_msg("apply: %s", err.msg);
+	expect_file("cg/cpuset/vserver/g/cpuset.cpus", "0-1");
+	expect_file("cg/cpuset/vserver/g/payload/cpuset.cpus", "0-1");
+	expect_file("cg/cpuset/vserver/g/payload/cpuset.mems", "0");
+	expect_file("cg/blkio/vserver/g/payload/blkio.throttle.write_bps_device", "8:0 1048576");
+	expect_file("cg/blkio/vserver/g/payload/blkio.throttle.read_iops_device", "8:0 100");
+	expect_file("cg/pids/vserver/g/pids.max", "100");
+	expect_file("cg/pids/vserver/g/payload/pids.max", ""); /* hierarchical: the guest dir's covers it */
+	vs_limits_free(&l);
+	vs_cgroup_free(&cg);
+}
+
 static void test_apply_hybrid_cfq(void **state)
 {
 	(void)state;
@@ -727,6 +760,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_v2_missing_controller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_hybrid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_hybrid_cfq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_hybrid_payload, setup, teardown),
 		cmocka_unit_test(test_ulimits_apply),
 	};
 	return cmocka_run_group_tests_name("reslimits", tests, NULL, NULL);

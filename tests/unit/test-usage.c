@@ -313,6 +313,29 @@ static void test_v1_only(void **state)
 	assert_int_equal(u.io_write_bytes, 1);
 }
 
+/* v1 counts an OOM kill only in the killed process's cgroup: the guest's
+ * processes are in its payload sub-cgroup (and below), summed up. */
+static void test_v1_oom_kill_in_payload(void **state)
+{
+	(void)state;
+	fake_hybrid(false);
+	mk("memory/vserver/g/payload");
+	mk("memory/vserver/g/payload/sub");
+	wr("memory/vserver/g/payload/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+	wr("memory/vserver/g/payload/sub/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	struct vs_usage u;
+	expect_ok(&u);
+	assert_int_equal(u.oom_kills, 8);
+	/* the other figures are hierarchical: the guest dir's alone */
+	assert_int_equal(u.mem_current, 52428800);
+	/* a malformed one below: an error, the figure unavailable */
+	wr("memory/vserver/g/payload/sub/memory.oom_control", "oom_kill x\n");
+	vs_err err = { 0 };
+	assert_int_equal(read_usage(&u, &err), -1);
+	assert_false(u.have_oom_kills);
+	assert_true(u.have_mem_current);
+}
+
 /* Old v1: no memsw (swap accounting off), oom_control without oom_kill
  * (before 4.13), no cpuacct user/sys split, no blkio throttling. */
 static void test_v1_older(void **state)
@@ -544,6 +567,7 @@ int main(void)
 		T(test_v2_older_kernel),
 		T(test_hybrid),
 		T(test_v1_only),
+		T(test_v1_oom_kill_in_payload),
 		T(test_v1_older),
 		T(test_v1_swap_clamped),
 		T(test_no_cgroup),
