@@ -30,6 +30,23 @@ static const char *const files[] = {
 	"apps/init/killseq",
 	"apps/init/environment",
 	"personality",
+	"interfaces/0/dev",
+	"interfaces/lback",
+	"net/mode",
+	"net/forward",
+	"net/host-ports",
+	"net/gateway",
+	"limits/memory",
+	"limits/cpu.max",
+	"limits/io.max",
+	"limits/cpuset.cpus",
+	"ulimits/nofile",
+	"rlimits/rss",
+	"sched/fill-rate",
+	"cgroup/memory.swappiness",
+	"ionice/class",
+	"seccomp",
+	"dlimits/0/space_total",
 };
 
 #define GUEST "fz"
@@ -92,6 +109,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	mkdir_at(gfd, "interfaces/0");
 	mkdir_at(gfd, "apps");
 	mkdir_at(gfd, "apps/init");
+	static const char *const dirs[] = { "net", "limits", "ulimits", "rlimits", "sched", "cgroup", "ionice",
+					    "dlimits", "dlimits/0" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(dirs); i++)
+		mkdir_at(gfd, dirs[i]);
 	return 0;
 }
 
