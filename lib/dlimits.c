@@ -223,7 +223,10 @@ static const char *fs_name(long magic)
 
 static int quotactl_fd(int fd, int cmd, unsigned id, void *addr)
 {
-	return (int)syscall(SYS_quotactl_fd, fd, (unsigned)QCMD(cmd, PRJQUOTA), (unsigned)id, addr);
+	/* QCMD() shifts a signed int: the Q_* commands above 0x7fffff would
+	 * overflow it; the same value computed unsigned */
+	unsigned qcmd = ((unsigned)cmd << SUBCMDSHIFT) | ((unsigned)PRJQUOTA & SUBCMDMASK);
+	return (int)syscall(SYS_quotactl_fd, fd, qcmd, (unsigned)id, addr);
 }
 
 /* How to turn project quotas on, per filesystem type. */
