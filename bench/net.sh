@@ -43,6 +43,7 @@ chmod 0755 "$T"
 CGP=vsbench-net-$$
 R=$T/results
 mkdir -p "$T/etc" "$T/vs" "$T/cache" "$T/run" "$R"
+chmod 0700 "$T/vs"   # the guest roots' barrier (vserver refuses an open one)
 export VSERVER_CONFDIR=$T/etc VSERVER_VDIRBASE=$T/vs VSERVER_CACHEBASE=$T/cache
 export VSERVER_RUNDIR=$T/run VSERVER_CGROUP_PARENT=$CGP LC_ALL=C
 # the binaries are copied to $T/bin before use: a rebuild of $BUILD during the run changes nothing

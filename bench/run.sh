@@ -60,6 +60,7 @@ LXCCG=vsbench-lxc-$$    # LXC's cgroup directory (lxc.cgroup.dir)
 LXCP=$T/lxc             # private lxcpath
 R=$T/results            # raw results, read by report.py
 mkdir -p "$T/etc" "$T/vs" "$T/cache" "$T/run" "$LXCP" "$R" "$T/bin"
+chmod 0700 "$T/vs"   # the guest roots' barrier (vserver refuses an open one)
 export VSERVER_CONFDIR=$T/etc VSERVER_VDIRBASE=$T/vs VSERVER_CACHEBASE=$T/cache
 export VSERVER_RUNDIR=$T/run VSERVER_CGROUP_PARENT=$CGP
 export VSERVER_INIT=$BUILD/vserver-init VSERVER_MONITOR=$BUILD/vserver-monitor
