@@ -9,6 +9,7 @@
 #include "safeio.h"
 #include "sysfilter.h"
 #include "state.h"
+#include "userns.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -513,7 +514,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		return -1;
 	}
 	vs_diags_free(&d);
-	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1;
+	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1, userns = -1;
 	int io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }, child_stdio[3] = { -1, -1, -1 };
 	struct vs_cgroup cg = { 0 };
 	struct vs_seccomp_prog filter = { 0 };
@@ -542,6 +543,16 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	if (!vs_cgroup_contains(&cg, st.init)) {
 		vs_fail(err, VS_E_STATE, 0, "vserver '%s': recorded PID 1 %d is not in the guest's cgroup", name,
 			(int)st.init);
+		goto out;
+	}
+	/* a user-namespace guest (judged by its running PID 1, not by the
+	 * configuration, which may have changed since the start) */
+	bool in_userns;
+	userns = vs_userns_open_of_pid(st.init, &in_userns, err);
+	if (userns < 0)
+		goto out;
+	if (vs_proc_starttime(st.init) != st.init_start) {
+		vs_fail(err, VS_E_STATE, 0, "vserver '%s' is not running (its PID 1 is gone)", name);
 		goto out;
 	}
 	/* the filter compiled once per guest run (cached in its run dir) and
@@ -596,7 +607,6 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 			vs_fail_errno(&e, "joining the guest's namespaces");
 			fail_to(ep[1], &e);
 		}
-		close(pidfd);
 		if (lock >= 0)
 			close(lock);
 		/* the guest's capability set before the new process appears in
@@ -610,6 +620,15 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		 * capabilities go: a hard limit may be raised) */
 		if (vs_ulimits_apply(&c.limits, &e) < 0)
 			fail_to(ep[1], &e);
+		/* user-namespace guest: its user namespace last (the others are
+		 * owned by the host's, where only host root may join them) */
+		/* (by an fd of /proc/PID/ns/user opened before Landlock: with
+		 * the pidfd the kernel would ask for ptrace access to the init,
+		 * which the sibling Landlock domain denies) */
+		close(pidfd);
+		if (in_userns && vs_userns_enter(userns, &e) < 0)
+			fail_to(ep[1], &e);
+		close(userns);
 		if (vs_seccomp_load(&filter, &e) < 0)
 			fail_to(ep[1], &e);
 		if (vs_caps_apply(vs_config_bounding_set(&c), &e) < 0)
@@ -706,6 +725,8 @@ out:
 		close(master);
 	if (pidfd >= 0)
 		close(pidfd);
+	if (userns >= 0)
+		close(userns);
 	if (lock >= 0)
 		close(lock);
 	vs_cgroup_free(&cg);

@@ -931,6 +931,16 @@ static void p_nonewprivs(struct ld *L, const char *v)
 	L->c->seccomp.no_new_privs = true;
 }
 
+/* userns / nouserns: lib/userns.h; both present is an error */
+static void p_userns(struct ld *L, const char *v)
+{
+	(void)v;
+	bool on = !strcmp(L->rel, "userns");
+	if (L->c->userns_flag == !on)
+		D(L, 0, "both userns and nouserns are present: remove one");
+	L->c->userns_flag = on;
+}
+
 static const struct key keys[] = {
 	{ "name", K_SCALAR, p_name, "display name shown by vserver-stat (default: the directory name)" },
 	{ "context", K_SCALAR, p_context, "unique context number, 2..49151" },
@@ -1012,6 +1022,9 @@ static const struct key keys[] = {
 	{ "ionice/priority", K_SCALAR, p_limit, "I/O priority 0..7 (class 2 if no class is given)" },
 	{ "seccomp", K_LIST, p_seccomp, "system call rules: 'deny SYSCALL [ERRNO]' or 'allow SYSCALL' per line" },
 	{ "nonewprivs", K_BOOL, p_nonewprivs, "no_new_privs for every guest process (setuid programs lose their power)" },
+	{ "userns", K_BOOL, p_userns,
+	  "user-namespace guest: guest ids 0..65535 are host ids 65536*context.. (default: the setting userns)" },
+	{ "nouserns", K_BOOL, p_userns, "not a user-namespace guest, whatever the setting userns says" },
 };
 
 /* util-vserver keys that are recognised but not (or not yet) provided:
@@ -1645,6 +1658,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	memset(c, 0, sizeof *c);
 	c->iface_prefix = -1;
 	c->stop_timeout = -1;
+	c->userns_flag = -1;
 	if (vs_name_check(name, err) < 0)
 		return -1;
 	c->name = vs_strdup(name);
@@ -1678,6 +1692,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	else
 		vs_strv_free(&defenv);
 	finish(&L);
+	c->userns = c->userns_flag >= 0 ? c->userns_flag == 1 : s->userns[0] == '1';
 	vs_dlimits_validate(&c->dlimits, c->vdir, L.diags);
 	if (!c->display_name)
 		c->display_name = vs_strdup(name);

@@ -133,6 +133,9 @@ struct vs_config {
 	struct vs_dlimits dlimits; /* dlimits/<x>/ (lib/dlimits.h) */
 	struct vs_limits limits;   /* limits/, rlimits/, sched/, cgroup/, ulimits/, ionice/ (lib/reslimits.h) */
 	struct vs_seccomp_conf seccomp; /* seccomp, nonewprivs (lib/sysfilter.h) */
+	bool userns;           /* user-namespace guest (lib/userns.h): the flag userns, else nouserns,
+				* else the setting userns */
+	int userns_flag;       /* 1: userns file, 0: nouserns file, -1: neither */
 };
 
 void vs_config_free(struct vs_config *c);

@@ -2,6 +2,7 @@
 #include "mounts.h"
 #include "lxcfs.h"
 #include "safeio.h"
+#include "userns.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -143,7 +144,7 @@ static bool base_target(const char *target)
 	return false;
 }
 
-static int mount_fstab(int rootfd, const struct vs_fstab *f, vs_err *err)
+static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mounts_userns *u, vs_err *err)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct vs_fstab_entry *e = &f->e[i];
@@ -190,9 +191,15 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, vs_err *err)
 				strcat(data, o);
 			}
 		}
-		if (e->bind) {
-			if (mount_at(e->source, t, NULL, MS_BIND | (rec ? MS_REC : 0), NULL, e->target, err) < 0)
+		if (e->bind && u) {
+			/* user-namespace guest: an id-mapped bind (guest root is
+			 * host uid BASE there, guest users are host users) */
+			_cleanup_close_ int tree = vs_userns_idmapped_tree(e->source, rec, u->share_fd, err);
+			if (tree < 0 || vs_userns_attach(tree, t, e->target, err) < 0)
 				return vs_err_prefix(err, "fstab line %d", e->line);
+		} else if (e->bind && mount_at(e->source, t, NULL, MS_BIND | (rec ? MS_REC : 0), NULL, e->target, err) < 0)
+			return vs_err_prefix(err, "fstab line %d", e->line);
+		if (e->bind) {
 			close(t);
 			t = reopen(rootfd, e->target, dir, err);
 			if (t < 0)
@@ -365,11 +372,12 @@ static int boot_id(int rootfd, vs_err *err)
 	return 0;
 }
 
-int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, vs_err *err)
+int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, const struct vs_mounts_userns *u,
+		    vs_err *err)
 {
 	/* 1. the guest's own fstab first (so /proc etc. below are on top of
 	 *    anything it mounted at those places) */
-	if (mount_fstab(rootfd, &c->fstab, err) < 0 || mount_fstab(rootfd, &c->fstab_remote, err) < 0)
+	if (mount_fstab(rootfd, &c->fstab, u, err) < 0 || mount_fstab(rootfd, &c->fstab_remote, u, err) < 0)
 		return -1;
 	/* 2. the base mounts */
 	bool own_netns = c->net.mode == VS_NET_NONE || c->net.mode == VS_NET_PRIVATE;
@@ -378,7 +386,11 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 		_cleanup_close_ int t = target_fd(rootfd, m->target, true, m->mode, err);
 		if (t < 0)
 			return -1;
-		if (mount_at(m->source, t, m->type, m->flags, m->data, m->target, err) < 0)
+		/* user-namespace guest: the guest's tty group 5 is host gid BASE+5 */
+		_cleanup_free_ char *data = u && !strcmp(m->type, "devpts")
+						    ? vs_asprintf("newinstance,ptmxmode=0666,mode=0620,gid=%u,max=1024", u->base + 5)
+						    : NULL;
+		if (mount_at(m->source, t, m->type, m->flags, data ? data : m->data, m->target, err) < 0)
 			return -1;
 		if (!strcmp(m->target, "proc") && mask_paths(rootfd, "proc/", own_netns, err) < 0)
 			return -1;

@@ -7,13 +7,23 @@
 #pragma once
 #include "config.h"
 #include "error.h"
+#include <stdint.h>
+
+/* User-namespace guests (lib/userns.h): the shared folders' user
+ * namespace (fstab binds are id-mapped with it) and the guest's BASE. */
+struct vs_mounts_userns {
+	int share_fd;
+	uint32_t base;
+};
 
 /* Mount everything under the guest root (rootfd: an O_DIRECTORY fd of
  * the guest root, already a mount point in a private namespace):
  * fstab entries, /proc with masks, /sys read-only, /dev, /dev/pts,
  * /dev/shm, /dev/mqueue, /run, and /dev/console bound to console_path
- * (NULL: none). */
-int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, vs_err *err);
+ * (NULL: none).  u: NULL, or the id maps of a user-namespace guest (then
+ * the caller has set its file system ids to BASE: lib/userns.h). */
+int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, const struct vs_mounts_userns *u,
+		    vs_err *err);
 
 /* pivot_root into the guest root and detach the old root. */
 int vs_mounts_pivot(int rootfd, vs_err *err);

@@ -22,6 +22,8 @@ static const struct {
 	{ "rundir", "VSERVER_RUNDIR", offsetof(struct vs_settings, rundir), PATH_MAX, "/run/vservers", NULL },
 	{ "cgroup_parent", "VSERVER_CGROUP_PARENT", offsetof(struct vs_settings, cgroup_parent), 128, "vserver", NULL },
 	{ "lxcfs", "VSERVER_LXCFS", offsetof(struct vs_settings, lxcfs), PATH_MAX, VS_LXCFS_DEFAULT, NULL },
+	/* off by default: see SECURITY.md, "User-namespace guests" */
+	{ "userns", "VSERVER_USERNS", offsetof(struct vs_settings, userns), 2, "0", NULL },
 };
 
 static int set_value(struct vs_settings *s, size_t i, const char *v, const char *origin, vs_err *err)
@@ -29,6 +31,12 @@ static int set_value(struct vs_settings *s, size_t i, const char *v, const char 
 	char *dst = (char *)s + setting_table[i].off;
 	if (!*v)
 		return vs_fail(err, VS_E_INVALID, 0, "%s: %s is empty", origin, setting_table[i].key);
+	if (!strcmp(setting_table[i].key, "userns")) {
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return vs_fail(err, VS_E_INVALID, 0, "%s: userns='%s' must be 1 (on) or 0 (off)", origin, v);
+		strcpy(dst, v);
+		return 0;
+	}
 	/* lxcfs=none turns LXCFS off; every other value but cgroup_parent is a path */
 	bool off_ok = !strcmp(setting_table[i].key, "lxcfs");
 	if (strcmp(setting_table[i].key, "cgroup_parent") != 0 && v[0] != '/' && !(off_ok && !strcmp(v, VS_LXCFS_OFF)))
@@ -80,7 +88,7 @@ int vs_settings_load(struct vs_settings *s, vs_err *err)
 			if (i == VS_ARRAY_SIZE(setting_table))
 				return vs_fail(err, VS_E_INVALID, 0,
 					       "%s:%d: unknown key '%s' (allowed: confdir, vdirbase, cachebase, rundir, "
-					       "cgroup_parent, lxcfs)",
+					       "cgroup_parent, lxcfs, userns)",
 					       file, lineno, line);
 			if (set[i])
 				continue;

@@ -8,6 +8,9 @@
  *   VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE, VSERVER_RUNDIR
  *   VSERVER_LXCFS           where LXCFS is mounted (key lxcfs; "none": not
  *                           used; lib/lxcfs.h)
+ *   VSERVER_USERNS          1 or 0 (key userns, default 0): the default of
+ *                           the guests' `userns` flag (lib/userns.h); a
+ *                           guest's `userns` or `nouserns` file wins
  *
  * Precedence: environment variable > settings file > .defaults link >
  * built-in default. */
@@ -22,6 +25,7 @@ struct vs_settings {
 	char rundir[PATH_MAX];    /* /run/vservers */
 	char cgroup_parent[128];  /* name of the parent cgroup: "vserver" */
 	char lxcfs[PATH_MAX];     /* /var/lib/lxcfs, or "none" */
+	char userns[2];           /* "1": guests are user-namespace guests unless they say nouserns */
 };
 
 int vs_settings_load(struct vs_settings *s, vs_err *err);

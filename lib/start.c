@@ -60,6 +60,7 @@
 #include "safeio.h"
 #include "sysfilter.h"
 #include "state.h"
+#include "userns.h"
 #include "vs-build-config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +135,7 @@ struct child_args {
 	const char *console;     /* host path of the console pty slave */
 	bool has_unified;
 	int netns_fd;            /* private network: the namespace to join */
+	int userns_fd, share_fd; /* user-namespace guest: its namespace and the shared folders' (else -1) */
 };
 
 /* mode none: the new namespace's lo is down */
@@ -148,6 +150,35 @@ static int loopback_up(vs_err *err)
 		return -1;
 	}
 	close(fd);
+	return 0;
+}
+
+/* User-namespace guest, private network: the namespace vserver-net made
+ * is owned by the host's user namespace, where guest root has no
+ * NET_BIND_SERVICE; ports below 1024 are opened to every guest process
+ * instead (only in the guest's own namespace, as Docker does). */
+static int unprivileged_ports(vs_err *err)
+{
+	_cleanup_close_ int fd = open("/proc/sys/net/ipv4/ip_unprivileged_port_start", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		return vs_fail_errno(err, "net.ipv4.ip_unprivileged_port_start in the guest's network namespace");
+	return 0;
+}
+
+/* Join the guest's user namespace as its root.  Network mode none: a
+ * new network namespace owned by it (the one of the clone belongs to the
+ * host's user namespace, where guest root could neither bind a port
+ * below 1024 nor write /proc/sys/net), with lo up. */
+static int enter_userns(const struct child_args *a, vs_err *err)
+{
+	if (vs_userns_enter(a->userns_fd, err) < 0)
+		return -1;
+	if (a->c->net.mode == VS_NET_NONE) {
+		if (unshare(CLONE_NEWNET) < 0)
+			return vs_fail_errno(err, "network namespace of the guest's user namespace");
+		if (loopback_up(err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -185,6 +216,8 @@ static void guest_child(struct child_args *a)
 	}
 	if (c->net.mode == VS_NET_NONE && loopback_up(&e) < 0)
 		child_fail(a->err_fd, &e);
+	if (a->userns_fd >= 0 && a->netns_fd >= 0 && unprivileged_ports(&e) < 0)
+		child_fail(a->err_fd, &e);
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		vs_fail_errno(&e, "new cgroup namespace");
 		child_fail(a->err_fd, &e);
@@ -194,9 +227,22 @@ static void guest_child(struct child_args *a)
 		vs_fail_errno(&e, "making the mounts slave");
 		child_fail(a->err_fd, &e);
 	}
-	if (mount(c->vdir, c->vdir, NULL, MS_BIND | MS_REC, NULL) < 0) {
+	if (a->userns_fd < 0 && mount(c->vdir, c->vdir, NULL, MS_BIND | MS_REC, NULL) < 0) {
 		vs_fail_errno(&e, "binding the guest root %s", c->vdir);
 		child_fail(a->err_fd, &e);
+	}
+	if (a->userns_fd >= 0) {
+		/* user-namespace guest: the root id-mapped (disk uid n is guest
+		 * uid n), and what C3 creates belongs to guest root */
+		_cleanup_close_ int tree = vs_userns_idmapped_tree(c->vdir, true, a->userns_fd, &e);
+		_cleanup_close_ int at = open(c->vdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tree < 0 || at < 0 || vs_userns_attach(tree, at, "guest root", &e) < 0) {
+			if (tree >= 0 && at < 0)
+				vs_fail_errno(&e, "%s", c->vdir);
+			child_fail(a->err_fd, &e);
+		}
+		if (vs_userns_set_fsids(vs_userns_base(c->context), &e) < 0)
+			child_fail(a->err_fd, &e);
 	}
 	int rootfd = open(c->vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rootfd < 0) {
@@ -205,7 +251,8 @@ static void guest_child(struct child_args *a)
 	}
 	/* C3 */
 	vs_safeio_allow_xdev(true);
-	if (vs_mounts_setup(rootfd, c, a->console, &e) < 0)
+	struct vs_mounts_userns mu = { .share_fd = a->share_fd, .base = vs_userns_base(c->context) };
+	if (vs_mounts_setup(rootfd, c, a->console, a->userns_fd >= 0 ? &mu : NULL, &e) < 0)
 		child_fail(a->err_fd, &e);
 	if (a->style == VS_INIT_SYSTEMD && a->has_unified) {
 		/* systemd wants a writable cgroup2 view of its own subtree: mounted
@@ -229,6 +276,8 @@ static void guest_child(struct child_args *a)
 			child_fail(a->err_fd, &e);
 		}
 	}
+	if (a->userns_fd >= 0 && vs_userns_set_fsids(0, &e) < 0)
+		child_fail(a->err_fd, &e);
 	/* C4 */
 	if (vs_mounts_pivot(rootfd, &e) < 0)
 		child_fail(a->err_fd, &e);
@@ -264,6 +313,10 @@ static void guest_child(struct child_args *a)
 	/* ulimits/ and ionice/ while CAP_SYS_RESOURCE is still there (a
 	 * configured hard limit may be above the host's) */
 	if (vs_ulimits_apply(&c->limits, &e) < 0)
+		child_fail(a->err_fd, &e);
+	/* user-namespace guest: from here on root of its user namespace
+	 * (the filter and the bounding set apply there) */
+	if (a->userns_fd >= 0 && enter_userns(a, &e) < 0)
 		child_fail(a->err_fd, &e);
 	if (vs_seccomp_apply(c, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
 		child_fail(a->err_fd, &e);
@@ -347,7 +400,23 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 		return vs_fail_errno(err, "pipe");
 	struct child_args a = { .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
 				.init_memfd = m->init_memfd, .console = m->console[0] ? m->console : NULL,
-				.has_unified = m->cg->unified != NULL, .netns_fd = m->netns_fd };
+				.has_unified = m->cg->unified != NULL, .netns_fd = m->netns_fd, .userns_fd = -1,
+				.share_fd = -1 };
+	if (m->c->userns) {
+		uint32_t base = vs_userns_base(m->c->context);
+		a.userns_fd = vs_userns_create(base, VS_USERNS_GUEST, err);
+		if (a.userns_fd >= 0)
+			a.share_fd = vs_userns_create(base, VS_USERNS_SHARE, err);
+		if (a.share_fd < 0) {
+			if (a.userns_fd >= 0)
+				close(a.userns_fd);
+			close(go[0]);
+			close(go[1]);
+			close(ep[0]);
+			close(ep[1]);
+			return -1;
+		}
+	}
 	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
 	if (m->c->net.mode == VS_NET_NONE)
 		flags |= CLONE_NEWNET;
@@ -358,6 +427,10 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 		close(go[1]);
 		close(ep[0]);
 		close(ep[1]);
+		if (a.userns_fd >= 0) {
+			close(a.userns_fd);
+			close(a.share_fd);
+		}
 		return vs_fail(err, VS_E_SYSTEM, e, "clone of the guest's PID 1");
 	}
 	if (pid == 0) {
@@ -371,6 +444,10 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 	}
 	close(go[0]);
 	close(ep[1]);
+	if (a.userns_fd >= 0) {
+		close(a.userns_fd);
+		close(a.share_fd);
+	}
 	int rc = vs_cgroup_attach(m->cg, pid, err);
 	if (rc == 0 && write(go[1], "g", 1) != 1)
 		rc = vs_fail_errno(err, "releasing the guest's PID 1");
@@ -714,6 +791,25 @@ static int init_memfd(const char *path, vs_err *err)
 	return fd;
 }
 
+/* User-namespace guest: the cgroup2 payload dir and its interface files
+ * belong to guest root, so that an init in the guest (systemd) can make
+ * and manage sub-cgroups of its own; the guest dir above, with the
+ * limits, stays host root's. */
+static int give_payload(const struct vs_cgroup *cg, uint32_t base, vs_err *err)
+{
+	static const char *const files[] = { ".", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control" };
+	if (!cg->unified)
+		return 0;
+	_cleanup_free_ char *dir = vs_asprintf("%s/%s", cg->unified, VS_CGROUP_PAYLOAD);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return vs_fail_errno(err, "%s", dir);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++)
+		if (fchownat(dfd, files[i], base, base, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+			return vs_fail_errno(err, "%s/%s: giving it to the guest's root", dir, files[i]);
+	return 0;
+}
+
 static void cleanup_leftovers(const struct vs_settings *s, const char *name, const char *cgroot, const vs_report *rep)
 {
 	struct vs_cgroup cg;
@@ -816,6 +912,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	if (vs_limits_apply(&cg, &c.limits, err) < 0)
 		goto out;
+	if (c.userns && give_payload(&cg, vs_userns_base(c.context), err) < 0)
+		goto out;
 	vs_net_check_host(&c, &d);
 	if (d.n) {
 		vs_diags_to_err(&d, c.cfgdir, err);
@@ -872,6 +970,12 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	}
 	fcntl(m.master, F_SETFL, fcntl(m.master, F_GETFL) | O_NONBLOCK);
+	/* user-namespace guest: its console belongs to guest root and the
+	 * guest's tty group (5), else its processes cannot open /dev/console */
+	if (c.userns && chown(m.console, vs_userns_base(c.context), vs_userns_base(c.context) + 5) < 0) {
+		vs_fail_errno(err, "console pty %s", m.console);
+		goto out;
+	}
 	{
 		/* raw: the guest's console output is logged as it is */
 		struct termios t;
