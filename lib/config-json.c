@@ -264,6 +264,8 @@ json_object *vs_config_to_json(const struct vs_config *c)
 		json_object_object_add(o, "lback", json_object_new_string(buf));
 	}
 	json_object_object_add(o, "network", vs_config_net_json(c));
+	/* the effective value: the guest's userns/nouserns flag, else the setting */
+	json_object_object_add(o, "userns", json_object_new_boolean(c->userns));
 	json_object_object_add(o, "shell", c->shell ? json_object_new_string(c->shell) : NULL);
 	json_object_object_add(o, "disabled", json_object_new_boolean(c->disabled));
 	/* dlimits: the enabled entry (one at most), null without disk limits */

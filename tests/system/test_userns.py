@@ -11,6 +11,7 @@ setuid-root program guest root leaves in a shared folder is owned by BASE
 on disk and gives a host user no root (catalogue PR-04); exec, enter and
 suexec; ports below 1024 and /proc/sys/net in network mode none; restarts
 leave nothing behind."""
+import json
 import os
 import subprocess
 
@@ -206,6 +207,9 @@ def test_restart_cycles_clean(vs, ubb):
 def test_global_default_and_optout(vs, bbguest):
     base = base_of(vs, bbguest)
     env = {"VSERVER_USERNS": "1"}
+    # config shows the effective value
+    assert json.loads(vs.run([bbguest, "config", "--json"]).stdout)["userns"] is False
+    assert json.loads(vs.run([bbguest, "config", "--json"], env=env).stdout)["userns"] is True
     vs.run([bbguest, "start"], env=env, timeout=60)
     assert status_ids(vs.state(bbguest)["init"])["Uid"][0] == base
     vs.run([bbguest, "stop"], env=env, timeout=60)
