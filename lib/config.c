@@ -710,6 +710,20 @@ static void p_net_nomasq(struct ld *L, const char *v)
 	L->c->net.nomasquerade = true;
 }
 
+/* "tcp" or "udp" of net/forward and net/host-ports */
+static int parse_proto(struct ld *L, int line, const char *s, int *out)
+{
+	if (!strcmp(s, "tcp"))
+		*out = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		*out = IPPROTO_UDP;
+	else {
+		D(L, line, "protocol '%s' is not allowed: tcp or udp", s);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_port(const char *s, uint16_t *out)
 {
 	uint64_t v;
@@ -733,14 +747,8 @@ static void p_net_forward(struct ld *L, const char *unused)
 			continue;
 		}
 		struct vs_net_forward f = { .line = no };
-		if (!strcmp(proto, "tcp"))
-			f.proto = IPPROTO_TCP;
-		else if (!strcmp(proto, "udp"))
-			f.proto = IPPROTO_UDP;
-		else {
-			D(L, no, "protocol '%s' is not allowed: tcp or udp", proto);
+		if (parse_proto(L, no, proto, &f.proto) < 0)
 			continue;
-		}
 		char *hp = host;
 		char *colon = strrchr(host, ':');
 		if (colon) {
@@ -808,14 +816,8 @@ static void p_net_host_ports(struct ld *L, const char *unused)
 			D(L, no, "'%s' is not a host port; write PROTO PORT, e.g. 'udp 53'", t);
 			continue;
 		}
-		if (!strcmp(proto, "tcp"))
-			f.proto = IPPROTO_TCP;
-		else if (!strcmp(proto, "udp"))
-			f.proto = IPPROTO_UDP;
-		else {
-			D(L, no, "protocol '%s' is not allowed: tcp or udp", proto);
+		if (parse_proto(L, no, proto, &f.proto) < 0)
 			continue;
-		}
 		if (parse_port(port, &f.host_port) < 0) {
 			D(L, no, "port '%s' is not a port number 1..65535", port);
 			continue;
