@@ -460,7 +460,7 @@ boot_vs() {
 		o=$("$VS" sd exec -T systemctl is-system-running --wait 2>/dev/null) || true
 		case $o in
 		running) break ;;
-		degraded | maintenance | stopping | offline)
+		degraded | maintenance | stopping)
 			echo "state $o" >&2
 			return 1
 			;;
@@ -478,7 +478,7 @@ boot_lxc() {
 		o=$(lxc-attach -n sdl -P "$LXCP" -- systemctl is-system-running --wait 2>/dev/null) || true
 		case $o in
 		running) break ;;
-		degraded | maintenance | stopping | offline)
+		degraded | maintenance | stopping)
 			echo "state $o" >&2
 			return 1
 			;;

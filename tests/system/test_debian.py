@@ -13,13 +13,16 @@ pytestmark = pytest.mark.slow
 
 def wait_running(vs, name, timeout=90):
     """systemctl is-system-running --wait inside the guest, once systemd
-    listens on its private socket (right after start it may not yet)."""
+    listens on its private socket.  Right after start it may not yet: the
+    call then prints nothing, or "offline" while /run/systemd/system (what
+    sd_booted() looks for) is not made yet; both mean "ask again"."""
     deadline = time.monotonic() + timeout
     while True:
         r = vs.run([name, "exec", "-T", "systemctl", "is-system-running", "--wait"], check=False,
                    timeout=timeout)
-        if r.stdout.strip() or time.monotonic() > deadline:
-            return r.stdout.strip(), r
+        state = r.stdout.strip()
+        if state not in ("", "offline") or time.monotonic() > deadline:
+            return state, r
         time.sleep(0.5)
 
 
