@@ -704,6 +704,18 @@ static void p_net_routed(struct ld *L, const char *v)
 	L->c->net.routed = true;
 }
 
+/* The veth of a private guest has the largest MTU (guest <-> host traffic
+ * at loopback speed); only its default route carries the MTU of the way
+ * out, so that nothing the guest sends outside needs fragmenting. */
+static void p_net_mtu(struct ld *L, const char *v)
+{
+	uint64_t m;
+	if (vs_parse_u64(v, &m) < 0 || m < 576 || m > 65535)
+		D(L, 1, "MTU '%s' is not a number from 576 to 65535 (the MTU of the host's way out, e.g. 1500)", v);
+	else
+		L->c->net.mtu = (unsigned)m;
+}
+
 static void p_net_nomasq(struct ld *L, const char *v)
 {
 	(void)v;
@@ -983,6 +995,8 @@ static const struct key keys[] = {
 	{ "net/bridge", K_SCALAR, p_net_bridge, "private: the bridge of the guest's veth (default vsbr0)" },
 	{ "net/gateway", K_LIST, p_net_gateway, "private: the bridge's address ADDR/PREFIX, the guest's default route" },
 	{ "net/routed", K_BOOL, p_net_routed, "private: no bridge; /32 routes to the guest's veth" },
+	{ "net/mtu", K_SCALAR, p_net_mtu,
+	  "private: the MTU of the guest's default route (default: the host's default route's device, else 1500)" },
 	{ "net/nomasquerade", K_BOOL, p_net_nomasq, "private: no source NAT of the guest's outgoing traffic" },
 	{ "net/forward", K_LIST, p_net_forward, "private: port forwards, PROTO [HOSTADDR:]HOSTPORT GUESTPORT per line" },
 	{ "net/host-ports", K_LIST, p_net_host_ports,
@@ -1493,15 +1507,23 @@ static void finish_net(struct ld *L)
 	}
 	if (!priv) {
 		static const char *const only_private[] = { "net/bridge", "net/gateway", "net/routed",
-							    "net/nomasquerade", "net/forward", "net/host-ports" };
+							    "net/nomasquerade", "net/forward", "net/host-ports", "net/mtu" };
 		bool set[] = { c->net.bridge != NULL, c->net.gateway.family != 0, c->net.routed, c->net.nomasquerade,
-			       c->net.n_fwd != 0, c->net.n_host_ports != 0 };
+			       c->net.n_fwd != 0, c->net.n_host_ports != 0, c->net.mtu != 0 };
 		for (size_t i = 0; i < VS_ARRAY_SIZE(only_private); i++)
 			if (set[i]) {
 				L->rel = only_private[i];
 				D(L, 0, "only used in mode private (the mode is %s)", mode);
 			}
 	}
+	if (c->net.mtu && c->net.mtu < 1280)
+		for (size_t i = 0; i < c->n_ifaces; i++)
+			if (!c->ifaces[i].disabled && c->ifaces[i].ip.family == AF_INET6) {
+				L->rel = "net/mtu";
+				D(L, 0, "MTU %u is below IPv6's minimum of 1280, and the guest has IPv6 addresses",
+				  c->net.mtu);
+				break;
+			}
 	if (c->net.mode == VS_NET_ISOLATED) {
 		static const int shared_forbidden[] = { CAP_NET_ADMIN, CAP_NET_RAW };
 		for (size_t i = 0; i < VS_ARRAY_SIZE(shared_forbidden); i++)

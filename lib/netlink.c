@@ -312,6 +312,9 @@ static int link_parse(const struct nlmsghdr *h, struct vs_nl_link *l)
 	uint32_t master;
 	if (attr_u32(tb[IFLA_MASTER], &master))
 		l->master = (int)master;
+	uint32_t mtu;
+	if (attr_u32(tb[IFLA_MTU], &mtu))
+		l->mtu = mtu;
 	if (tb[IFLA_LINKINFO]) {
 		const struct nlattr *li[IFLA_INFO_MAX + 1];
 		attrs_parse_nested(tb[IFLA_LINKINFO], li, IFLA_INFO_MAX);
@@ -481,7 +484,8 @@ int vs_nl_bridge_add(struct vs_nl *nl, const char *name, vs_err *err)
 	return 0;
 }
 
-int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_name, int peer_netns_fd, vs_err *err)
+int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu,
+		   vs_err *err)
 {
 	if (vs_ifname_check(host_name, err) < 0 || vs_ifname_check(peer_name, err) < 0)
 		return vs_err_prefix(err, "creating veth pair");
@@ -489,6 +493,8 @@ int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_nam
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, host_name);
+	if (mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -500,6 +506,8 @@ int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_nam
 	struct ifinfomsg *pifi = mnl_nlmsg_put_extra_header(h, sizeof *pifi);
 	pifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, peer_name);
+	if (mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	if (peer_netns_fd >= 0)
 		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
 	mnl_attr_nest_end(h, peer);
@@ -718,7 +726,7 @@ int vs_nl_addr_del(struct vs_nl *nl, int ifindex, const struct vs_ipaddr *ip, vs
 /* ---- routes -------------------------------------------------------------------- */
 
 static int route_change(struct vs_nl *nl, bool add, int family, const uint8_t *dst, int prefix, const uint8_t *gw,
-			int oif, bool onlink, vs_err *err)
+			int oif, bool onlink, unsigned mtu, vs_err *err)
 {
 	const char *what = add ? "adding route" : "removing route";
 	int bits = family == AF_INET ? 32 : family == AF_INET6 ? 128 : 0;
@@ -756,6 +764,11 @@ static int route_change(struct vs_nl *nl, bool add, int family, const uint8_t *d
 		mnl_attr_put(h, RTA_GATEWAY, alen, gw);
 	if (oif)
 		mnl_attr_put_u32(h, RTA_OIF, (uint32_t)oif);
+	if (mtu) {
+		struct nlattr *m = mnl_attr_nest_start(h, RTA_METRICS);
+		mnl_attr_put_u32(h, RTAX_MTU, mtu);
+		mnl_attr_nest_end(h, m);
+	}
 	int r = nl_talk(nl, NULL, NULL, NULL);
 	if (r == 0)
 		return 0;
@@ -773,13 +786,53 @@ static int route_change(struct vs_nl *nl, bool add, int family, const uint8_t *d
 }
 
 int vs_nl_route_add(struct vs_nl *nl, int family, const uint8_t *dst, int prefix, const uint8_t *gw, int oif,
-		    bool onlink, vs_err *err)
+		    bool onlink, unsigned mtu, vs_err *err)
 {
-	return route_change(nl, true, family, dst, prefix, gw, oif, onlink, err);
+	return route_change(nl, true, family, dst, prefix, gw, oif, onlink, mtu, err);
 }
 
 int vs_nl_route_del(struct vs_nl *nl, int family, const uint8_t *dst, int prefix, const uint8_t *gw, int oif,
 		    vs_err *err)
 {
-	return route_change(nl, false, family, dst, prefix, gw, oif, false, err);
+	return route_change(nl, false, family, dst, prefix, gw, oif, false, 0, err);
+}
+
+struct default_oif {
+	int family, oif;
+};
+
+static int default_oif_cb(const struct nlmsghdr *h, void *data)
+{
+	struct default_oif *d = data;
+	if (h->nlmsg_type != RTM_NEWROUTE || d->oif)
+		return 0;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(h);
+	if (mnl_nlmsg_get_payload_len(h) < sizeof *rtm || rtm->rtm_family != d->family || rtm->rtm_dst_len ||
+	    rtm->rtm_type != RTN_UNICAST)
+		return 0;
+	const struct nlattr *tb[RTA_MAX + 1];
+	attrs_parse(h, sizeof *rtm, tb, RTA_MAX);
+	uint32_t table = rtm->rtm_table, oif;
+	attr_u32(tb[RTA_TABLE], &table);
+	if (table == RT_TABLE_MAIN && attr_u32(tb[RTA_OIF], &oif))
+		d->oif = (int)oif;
+	return 0;
+}
+
+int vs_nl_route_default_oif(struct vs_nl *nl, int family, vs_err *err)
+{
+	struct nlmsghdr *h = nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP, sizeof(struct rtmsg));
+	struct rtmsg *rtm = mnl_nlmsg_get_payload(h);
+	rtm->rtm_family = (uint8_t)family;
+	struct default_oif d = { .family = family };
+	bool intr;
+	int r = nl_talk(nl, default_oif_cb, &d, &intr);
+	for (int i = 1; r == 0 && intr && i < DUMP_TRIES; i++) {
+		h->nlmsg_seq = next_seq(nl);
+		d.oif = 0;
+		r = nl_talk(nl, default_oif_cb, &d, &intr);
+	}
+	if (r < 0)
+		return nl_fail(nl, err, r, "listing the routes");
+	return d.oif;
 }

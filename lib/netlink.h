@@ -33,6 +33,7 @@ struct vs_nl_link {
 	int master;              /* ifindex of the bridge it is enslaved to, 0: none */
 	unsigned flags;          /* IFF_* (IFF_UP, IFF_LOWER_UP ...) */
 	bool up;                 /* IFF_UP */
+	unsigned mtu;            /* IFLA_MTU */
 };
 /* The link with index `ifindex` (ENODEV if there is none). */
 int vs_nl_link_get(struct vs_nl *nl, int ifindex, struct vs_nl_link *out, vs_err *err);
@@ -60,8 +61,10 @@ int vs_nl_link_set_up(struct vs_nl *nl, int ifindex, bool up, vs_err *err);
 /* Create a bridge (fails with EEXIST if the name is taken). */
 int vs_nl_bridge_add(struct vs_nl *nl, const char *name, vs_err *err);
 /* Create a veth pair: `host_name` in this namespace, `peer_name` created
- * directly in the namespace of `peer_netns_fd` (an nsfs fd; -1: here). */
-int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_name, int peer_netns_fd, vs_err *err);
+ * directly in the namespace of `peer_netns_fd` (an nsfs fd; -1: here);
+ * both ends with MTU `mtu` (0: the kernel's default, 1500). */
+int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu,
+		   vs_err *err);
 /* Enslave to a bridge (master_ifindex 0: release; one that does not exist:
  * EINVAL, the kernel's answer). */
 int vs_nl_link_set_master(struct vs_nl *nl, int ifindex, int master_ifindex, vs_err *err);
@@ -78,9 +81,14 @@ int vs_nl_link_rename(struct vs_nl *nl, int ifindex, const char *name, vs_err *e
  * `onlink` sets RTNH_F_ONLINK (gateway not in any configured subnet; IPv4
  * still wants some local address in the namespace, e.g. lo up, or refuses
  * the gateway with EINVAL).  family AF_INET or AF_INET6; addresses are 4
- * or 16 bytes in network order.  An existing route: EEXIST. */
+ * or 16 bytes in network order.  `mtu` (0: none) is the route's MTU
+ * metric (ip-route(8)'s `mtu`), below the device's.  An existing route:
+ * EEXIST. */
 int vs_nl_route_add(struct vs_nl *nl, int family, const uint8_t *dst, int prefix, const uint8_t *gw, int oif,
-		    bool onlink, vs_err *err);
+		    bool onlink, unsigned mtu, vs_err *err);
+/* The output device of the main table's default route of `family` (the
+ * first one listed): its ifindex, 0 if there is none. */
+int vs_nl_route_default_oif(struct vs_nl *nl, int family, vs_err *err);
 /* Remove a route of the main table; the arguments select it like
  * ip-route(8) does (gw NULL / oif 0: any).  ESRCH if there is none. */
 int vs_nl_route_del(struct vs_nl *nl, int family, const uint8_t *dst, int prefix, const uint8_t *gw, int oif,

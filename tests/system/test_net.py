@@ -344,6 +344,8 @@ def test_check_refuses_host_conflicts(nvs, busybox_rootfs_tarball):
     ("net/host-ports", "udp 0", "port '0' is not a port number 1..65535"),
     ("net/host-ports", "tcp 65536", "port '65536' is not a port number 1..65535"),
     ("net/host-ports", "tcp domain", "port 'domain' is not a port number 1..65535"),
+    ("net/mtu", "9000000", "MTU '9000000' is not a number from 576 to 65535"),
+    ("net/mtu", "jumbo", "MTU 'jumbo' is not a number from 576 to 65535"),
 ])
 def test_net_config_negative(vs, busybox_rootfs_tarball, rel, text, msg):
     g = build(vs, busybox_rootfs_tarball, "g", **{"net__mode": "private", "net__gateway": "10.66.0.1/24"})
@@ -353,6 +355,15 @@ def test_net_config_negative(vs, busybox_rootfs_tarball, rel, text, msg):
     r = vs.run([g, "check"], check=2)
     assert msg in r.stdout, r.stdout
     assert f"{rel}:" in r.stdout
+
+
+def test_net_mtu_below_ipv6_minimum(vs, busybox_rootfs_tarball):
+    g = build(vs, busybox_rootfs_tarball, "g", net__mode="private", net__gateway="10.66.0.1/24", net__mtu="1000")
+    iface(vs, g, 0, "10.66.0.2")
+    vs.run([g, "check"])                                  # IPv4 only: fine
+    iface(vs, g, 1, "2001:db8::2")
+    r = vs.run([g, "check"], check=2)
+    assert "net/mtu: MTU 1000 is below IPv6's minimum of 1280, and the guest has IPv6 addresses" in r.stdout, r.stdout
 
 
 def test_net_host_ports_check_names_file_and_line(vs, busybox_rootfs_tarball):
@@ -422,6 +433,60 @@ def test_private_guest_has_its_own_stack(private):
     assert {"ip vserver-p", "netdev vserver-p"} <= set(nft_tables(net))
     caps = dict(l.split(":\t") for l in vs.run(["p", "exec", "/t", "caps"]).stdout.splitlines())
     assert int(caps["CapBnd"], 16) & (1 << 12), caps          # NET_ADMIN, in its own namespace
+
+
+def gip(vs, name, *args):
+    """The host's ip(8) in a private guest's network namespace (busybox ip
+    does not show MTU metrics)."""
+    return subprocess.run(["nsenter", f"--net={vs.rundir / name / 'netns'}", "ip", *args],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_private_veth_mtu_and_route_mtu(private, busybox_rootfs_tarball):
+    """The veth has the largest MTU (guest <-> host at loopback speed); only
+    the guest's default route carries the MTU of the way out: net/mtu, else
+    the host default route's device, else 1500.  A bridge the admin made
+    keeps its MTU."""
+    vs, net = private, private.net
+    assert "mtu 65535" in gip(vs, "p", "link", "show", "eth0")
+    assert "mtu 65535" in net.run("ip", "link", "show", "vs-p").stdout
+    assert "mtu 65535" in net.run("ip", "link", "show", "vsbr0").stdout
+    out = gip(vs, "p", "route")
+    assert re.search(r"default via 10\.66\.0\.1 dev eth0 .*mtu 1500", out), out    # no default route on the host
+    assert not re.search(r"10\.66\.0\.0/24 .*mtu", out), out                     # the bridge's subnet: the link's
+    # the host's default route's device gives the way out
+    net.sh("ip link set up0 mtu 1480; ip route add default via 203.0.113.2 dev up0")
+    q = build(vs, busybox_rootfs_tarball, "q", net__mode="private", net__gateway="10.66.0.1/24")
+    iface(vs, q, 0, "10.66.0.3")
+    vs.run([q, "start"])
+    assert re.search(r"default via 10\.66\.0\.1 dev eth0 .*mtu 1480", gip(vs, q, "route"))
+    vs.run([q, "stop"])
+    # net/mtu wins; the outgoing path still works through it (masquerade)
+    (vs.cfg(q) / "net" / "mtu").write_text("1400\n")
+    assert vs.config_json(q)["network"]["mtu"] == 1400
+    vs.run([q, "start"])
+    assert re.search(r"default via 10\.66\.0\.1 dev eth0 .*mtu 1400", gip(vs, q, "route"))
+    # a 3000-byte datagram to the internet is fragmented by the guest itself: the first one arrives
+    # (sent whole with DF on the 65535 link, the host would drop it for the 1480 uplink)
+    isrv = Server([*net.inet.prefix, str(PROBE), "udp-serve", "203.0.113.2", "5353", "10"])
+    try:
+        r = gprobe(vs, q, "udp-send", "203.0.113.2", "5353", "x" * 3000, "5")
+        assert r.startswith("OK ") and r.endswith(" ACK"), r
+        out, _ = isrv.rest()
+        assert out.startswith("FROM 203.0.113.1:") and "xxxx" in out, out     # masqueraded
+    finally:
+        isrv.close()
+    vs.run([q, "stop"])
+    # a bridge the admin made (one port of MTU 1400): the veth takes its MTU, no route MTU
+    net.sh("ip link add adm0 type bridge; ip link add ap0 mtu 1400 type veth peer name ap1 mtu 1400;"
+           "ip link set ap0 master adm0; ip link set adm0 up; ip addr add 10.67.0.1/24 dev adm0")
+    b = build(vs, busybox_rootfs_tarball, "b", net__mode="private", net__gateway="10.67.0.1/24", net__bridge="adm0")
+    iface(vs, b, 0, "10.67.0.2")
+    vs.run([b, "start"])
+    assert "mtu 1400" in gip(vs, b, "link", "show", "eth0")
+    assert "mtu" not in gip(vs, b, "route", "show", "default")
+    vs.run([b, "stop"])
+    assert "adm0" in [l["ifname"] for l in links(net)]      # the admin's bridge stays
 
 
 def install_host_binary(root, path):

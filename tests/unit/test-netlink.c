@@ -137,7 +137,7 @@ static void contains(const char *hay, const char *needle)
 
 static void veth_up(const char *a, const char *b)
 {
-	OK(vs_nl_veth_add(nl, a, b, -1, &err));
+	OK(vs_nl_veth_add(nl, a, b, -1, 0, &err));
 	OK(vs_nl_link_set_up(nl, ifindex(a), true, &err));
 	OK(vs_nl_link_set_up(nl, ifindex(b), true, &err));
 }
@@ -230,7 +230,7 @@ static void test_veth_peer_netns(void **state)
 	(void)state;
 	NEED_ROOT();
 	_cleanup_close_ int ns2 = second_netns();
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, 0, &err));
 	_cleanup_nl_ struct vs_nl *nl2 = nl_in(ns2);
 
 	/* the host end here, the peer there and only there */
@@ -247,13 +247,13 @@ static void test_veth_peer_netns(void **state)
 	assert_string_equal(l.name, "vsp0");
 
 	/* the peer's name is taken in that namespace: EEXIST, named */
-	assert_int_equal(vs_nl_veth_add(nl, "vsv1", "vsp0", ns2, &err), -1);
+	assert_int_equal(vs_nl_veth_add(nl, "vsv1", "vsp0", ns2, 0, &err), -1);
 	assert_int_equal(err.errnum, EEXIST);
 	contains(err.msg, "vsv1/vsp0");
 	assert_int_equal(ifindex("vsv1"), 0);
 
 	/* both ends in this namespace */
-	OK(vs_nl_veth_add(nl, "vsv2", "vsp2", -1, &err));
+	OK(vs_nl_veth_add(nl, "vsv2", "vsp2", -1, 0, &err));
 	assert_true(ifindex("vsv2") > 0);
 	assert_true(ifindex("vsp2") > 0);
 }
@@ -263,13 +263,19 @@ static void test_master_up(void **state)
 	(void)state;
 	NEED_ROOT();
 	OK(vs_nl_bridge_add(nl, "vsbr0", &err));
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 65535, &err));
 	int b = ifindex("vsbr0"), h = ifindex("vsv0");
 	OK(vs_nl_link_set_master(nl, h, b, &err));
 	OK(vs_nl_link_set_up(nl, h, true, &err));
 	OK(vs_nl_link_set_up(nl, b, true, &err));
 
 	struct vs_nl_link l;
+	OK(vs_nl_link_get(nl, h, &l, &err));
+	assert_int_equal(l.mtu, 65535);              /* both ends made with the MTU asked for */
+	OK(vs_nl_link_get(nl, ifindex("vsp0"), &l, &err));
+	assert_int_equal(l.mtu, 65535);
+	OK(vs_nl_link_get(nl, b, &l, &err));
+	assert_int_equal(l.mtu, 65535);              /* a bridge takes its ports' smallest MTU */
 	OK(vs_nl_link_get(nl, h, &l, &err));
 	assert_int_equal(l.master, b);
 	assert_true(l.up);
@@ -511,37 +517,51 @@ static void test_routes(void **state)
 	OK(vs_nl_link_set_up(nl, 1, true, &err));
 	veth_up("vsv0", "vsp0");
 	int h = ifindex("vsv0");
+	assert_int_equal(vs_nl_route_default_oif(nl, AF_INET, &err), 0);   /* no default route yet */
 	struct vs_ipaddr a6;
 	ip(&a6, "2001:db8::2/64");
 	OK(vs_nl_addr_add(nl, h, &a6, NULL, &err));
 
 	/* a host route out of the veth, no gateway */
 	uint8_t host[4] = { 10, 9, 9, 9 };
-	OK(vs_nl_route_add(nl, AF_INET, host, 32, NULL, h, false, &err));
+	OK(vs_nl_route_add(nl, AF_INET, host, 32, NULL, h, false, 0, &err));
 	assert_true(proc_route_has("/proc/net/route", (const char *const[]){ "vsv0\t0909090A\t00000000\t0005",
 		"FFFFFFFF", NULL }));
 	/* a default route via a gateway in no subnet of ours: onlink */
 	uint8_t gw[4] = { 192, 168, 77, 1 };
-	OK(vs_nl_route_add(nl, AF_INET, NULL, 0, gw, h, true, &err));
+	OK(vs_nl_route_add(nl, AF_INET, NULL, 0, gw, h, true, 0, &err));
 	assert_true(proc_route_has("/proc/net/route", (const char *const[]){ "vsv0\t00000000\t014DA8C0\t0003",
 		NULL }));
 	/* the same without onlink: the gateway is unreachable */
 	uint8_t gw2[4] = { 192, 168, 78, 1 };
-	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, gw2, h, false, &err), -1);
+	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, gw2, h, false, 0, &err), -1);
 	contains(err.msg, "adding route 10.9.9.9/32 via 192.168.78.1 dev vsv0: ");
 
 	/* IPv6: a host route and a default route via a link-local gateway */
 	uint8_t host6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 9 };
 	uint8_t gw6[16] = { 0xfe, 0x80, [15] = 1 };
-	OK(vs_nl_route_add(nl, AF_INET6, host6, -1, NULL, h, false, &err));
-	OK(vs_nl_route_add(nl, AF_INET6, NULL, 0, gw6, h, false, &err));
+	OK(vs_nl_route_add(nl, AF_INET6, host6, -1, NULL, h, false, 0, &err));
+	OK(vs_nl_route_add(nl, AF_INET6, NULL, 0, gw6, h, false, 0, &err));
 	assert_true(proc_route_has("/proc/net/ipv6_route", (const char *const[]){
 		"20010db8000900000000000000000009 80 ", "vsv0", NULL }));
 	assert_true(proc_route_has("/proc/net/ipv6_route", (const char *const[]){
 		"00000000000000000000000000000000 00 ", "fe800000000000000000000000000001", "vsv0", NULL }));
 
+	/* the default routes' device */
+	assert_int_equal(vs_nl_route_default_oif(nl, AF_INET6, &err), h);
+	/* a route with an MTU metric below the device's (what ip-route(8) shows as "mtu N") */
+	uint8_t net3[4] = { 10, 9, 3, 0 };
+	OK(vs_nl_route_add(nl, AF_INET, net3, 24, NULL, h, false, 1400, &err));
+	FILE *p = popen("ip -4 route show 10.9.3.0/24", "r");
+	char line[256] = "";
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof line, p));
+	pclose(p);
+	contains(line, "mtu 1400");
+	assert_int_equal(vs_nl_route_default_oif(nl, AF_INET, &err), h);
+
 	/* twice: EEXIST, the route named */
-	assert_int_equal(vs_nl_route_add(nl, AF_INET, NULL, 0, gw, h, true, &err), -1);
+	assert_int_equal(vs_nl_route_add(nl, AF_INET, NULL, 0, gw, h, true, 0, &err), -1);
 	assert_int_equal(err.errnum, EEXIST);
 	contains(err.msg, "adding route default via 192.168.77.1 dev vsv0 onlink: File exists");
 
@@ -561,9 +581,9 @@ static void test_extack(void **state)
 	(void)state;
 	NEED_ROOT();
 	/* a route out of a link that is down: the kernel says why */
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 0, &err));
 	uint8_t host[4] = { 10, 9, 9, 9 };
-	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, NULL, ifindex("vsv0"), false, &err), -1);
+	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, NULL, ifindex("vsv0"), false, 0, &err), -1);
 	assert_int_equal(err.errnum, ENETDOWN);
 	contains(err.msg, "adding route 10.9.9.9/32 dev vsv0: Network is down (");
 	/* and the socket goes on */
@@ -576,7 +596,7 @@ static void test_link_del(void **state)
 	NEED_ROOT();
 	_cleanup_close_ int ns2 = second_netns();
 	_cleanup_nl_ struct vs_nl *nl2 = nl_in(ns2);
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, 0, &err));
 	assert_true(vs_nl_ifindex(nl2, "vsp0", &err) > 0);
 	OK(vs_nl_link_del(nl, ifindex("vsv0"), &err));
 	assert_int_equal(ifindex("vsv0"), 0);
@@ -593,7 +613,7 @@ static void test_rename(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 0, &err));
 	int h = ifindex("vsv0");
 	OK(vs_nl_link_rename(nl, h, "vsv9", &err));
 	assert_int_equal(ifindex("vsv9"), h);
@@ -635,7 +655,7 @@ static void test_bad_ifindex(void **state)
 	contains(err.msg, "99999");
 
 	uint8_t host[4] = { 10, 9, 9, 9 };
-	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, NULL, bad, false, &err), -1);
+	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, NULL, bad, false, 0, &err), -1);
 	assert_int_equal(err.errnum, ENODEV);
 	contains(err.msg, "dev ifindex 99999: No such device");
 }
