@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "fstab.h"
 #include "util.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Filesystem types a guest fstab may name. */
 static const char *const fs_types[] = {
@@ -265,4 +269,32 @@ void vs_fstab_free(struct vs_fstab *f)
 	free(f->e);
 	f->e = NULL;
 	f->n = 0;
+}
+
+int vs_fstab_behind_barrier(int dirfd, vs_err *err)
+{
+	_cleanup_close_ int fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return vs_fail_errno(err, "open a shared folder's directory");
+	/* bounded: a path has fewer than PATH_MAX / 2 components */
+	for (int depth = 0; depth < 4096 / 2; depth++) {
+		struct stat st, up_st;
+		if (fstat(fd, &st) < 0)
+			return vs_fail_errno(err, "stat a shared folder's parent");
+		if (S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & 0011) == 0)
+			return 1;
+		int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (up < 0)
+			return vs_fail_errno(err, "open a shared folder's parent");
+		if (fstat(up, &up_st) < 0) {
+			close(up);
+			return vs_fail_errno(err, "stat a shared folder's parent");
+		}
+		close(fd);
+		fd = up;
+		/* ".." of the root is the root itself */
+		if (up_st.st_dev == st.st_dev && up_st.st_ino == st.st_ino)
+			return 0;
+	}
+	return 0;
 }

@@ -26,3 +26,12 @@ struct vs_fstab {
 int vs_fstab_parse_line(const char *line, struct vs_fstab_entry *out, vs_err *err);
 void vs_fstab_entry_free(struct vs_fstab_entry *e);
 void vs_fstab_free(struct vs_fstab *f);
+
+/* PR-04: is the host directory `dirfd` behind a barrier that keeps host
+ * users out of everything below it?  A barrier is a directory owned by
+ * root with no search permission for group and others ((mode & 0011) ==
+ * 0), as the 0700 vdirbase is for guest roots.  Checks `dirfd` itself,
+ * then its ancestors through "..", never by path, so that symbolic links
+ * and mount points are judged as the kernel resolves them, up to the
+ * process's root.  Returns 1 (found), 0 (none), -1 (err set). */
+int vs_fstab_behind_barrier(int dirfd, vs_err *err);

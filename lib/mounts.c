@@ -9,9 +9,11 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 
 /* Mounts vserver makes itself, in this order. */
@@ -215,6 +217,98 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 		}
 	}
 	return 0;
+}
+
+/* An option of an fstab entry, as a whole word. */
+static bool has_option(const struct vs_fstab_entry *e, const char *opt)
+{
+	_cleanup_free_ char *copy = vs_strdup(e->options);
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		if (!strcmp(o, opt))
+			return true;
+	return false;
+}
+
+/* The directory above a bind source `sfd` (named `src`), where the
+ * barrier walk starts: not the source itself, whose mode guest root
+ * changes at will through the writable bind.  A directory's parent is
+ * its "..".  A file's is the directory its name lies in, but only if
+ * that still holds this very file (else, e.g. for a final symbolic link,
+ * -1 with errno ENOENT: no barrier can be told). */
+static int source_parent(const char *src, int sfd, const struct stat *sst)
+{
+	if (S_ISDIR(sst->st_mode))
+		return openat(sfd, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *dir = vs_strdup(src);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash + 1;
+	*slash = 0;
+	int pfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	if (pfd >= 0 && (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != sst->st_dev ||
+			 st.st_ino != sst->st_ino)) {
+		close(pfd);
+		errno = ENOENT;
+		return -1;
+	}
+	return pfd;
+}
+
+static void check_binds(const struct vs_fstab *f, const char *file, bool mknod, struct vs_diags *d)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct vs_fstab_entry *e = &f->e[i];
+		/* lines for vserver's own mounts are ignored (mount_fstab);
+		 * "ro" binds are safe, except recursive ones: the read-only
+		 * remount covers the top mount only, the ones below stay
+		 * writable */
+		if (!e->bind || base_target(e->target) || (e->readonly && !has_option(e, "rbind")))
+			continue;
+		_cleanup_close_ int sfd = open(e->source, O_PATH | O_CLOEXEC);
+		struct stat st;
+		struct statvfs sv;
+		if (sfd < 0 || fstat(sfd, &st) < 0 || fstatvfs(sfd, &sv) < 0) {
+			vs_diags_add(d, file, e->line, "bind source %s: %s", e->source, strerror(errno));
+			continue;
+		}
+		/* (the mounts below an rbind source are not looked at: a
+		 * barrier covers them, nosuid on the source's mount does not) */
+		unsigned long want = ST_NOSUID | (mknod ? ST_NODEV : 0);
+		if ((sv.f_flag & want) == want)
+			continue;
+		_cleanup_close_ int pfd = source_parent(e->source, sfd, &st);
+		vs_err err;
+		int r = pfd < 0 ? 0 : vs_fstab_behind_barrier(pfd, &err);
+		if (r == 1)
+			continue;
+		if (r < 0) {
+			vs_diags_add(d, file, e->line, "bind source %s: %s", e->source, err.msg);
+			continue;
+		}
+		const char *missing = "nodev";
+		if (!(sv.f_flag & ST_NOSUID))
+			missing = mknod && !(sv.f_flag & ST_NODEV) ? "nosuid,nodev" : "nosuid";
+		vs_diags_add(d, file, e->line,
+			     "%s of %s: host users could run the setuid programs%s that guest root (host root in this "
+			     "guest) leaves there, since its filesystem is not mounted %s on the host and no parent "
+			     "directory is root-owned without search permission for others; mount %s's filesystem "
+			     "nosuid (and nodev), make a parent directory root-owned mode 0700, or use a "
+			     "user-namespace guest (userns)",
+			     e->readonly ? "recursive bind (ro covers only its top mount)" : "read-write bind",
+			     e->source, mknod ? " and device nodes" : "", missing, e->source);
+	}
+}
+
+void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags)
+{
+	/* user-namespace guests: guest root is host uid BASE, its setuid
+	 * programs are BASE's on the host */
+	if (c->userns)
+		return;
+	bool mknod = vs_config_bounding_set(c) & (UINT64_C(1) << CAP_MKNOD);
+	check_binds(&c->fstab, "fstab", mknod, diags);
+	check_binds(&c->fstab_remote, "fstab.remote", mknod, diags);
 }
 
 static int setup_dev(int rootfd, const char *console_path, vs_err *err)

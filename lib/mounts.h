@@ -25,5 +25,16 @@ struct vs_mounts_userns {
 int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, const struct vs_mounts_userns *u,
 		    vs_err *err);
 
+/* PR-04, HS-10, before anything of a start exists (and for `check`): in a
+ * guest without a user namespace, guest root is host root, so a setuid
+ * program (or, with MKNOD, a device node) that it leaves in a writable
+ * shared folder is one for host users too, unless they cannot run it
+ * there.  Each writable bind of fstab and fstab.remote must have a
+ * source whose filesystem is mounted nosuid (and nodev, when the guest
+ * holds MKNOD) on the host, or that lies below a barrier directory
+ * (vs_fstab_behind_barrier; guest roots in the vdirbase always do).
+ * Problems go to `diags`, by file and line. */
+void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags);
+
 /* pivot_root into the guest root and detach the old root. */
 int vs_mounts_pivot(int rootfd, vs_err *err);

@@ -843,6 +843,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		return -1;
 	}
 	vs_config_check_conflicts(s, &c, &d);
+	/* PR-04: shared folders that host users could run guest root's setuid programs from */
+	vs_mounts_check_host(&c, &d);
 	if (d.n) {
 		vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dlimits.h"
+#include "mounts.h"
 #include "net.h"
 #include "settings.h"
 #include "state.h"
@@ -29,6 +30,9 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 	struct vs_state st;
 	vs_err serr;
 	struct vs_diags host = { 0 };
+	/* PR-04: shared folders host users could run guest root's setuid
+	 * programs from (also for a running guest: it is exposed now) */
+	vs_mounts_check_host(&c, &host);
 	if (vs_state_get(s, name, &st, NULL, &serr) == 0) {
 		vs_net_check_host(&c, &host);
 		vs_dlimits_check_host(&c, &host);

@@ -513,6 +513,43 @@ def host_dir(tmp_path):
         rmtree(d)
 
 
+# PR-04: a read-write shared folder (fstab bind) of a privileged guest must lie
+# behind a root-owned directory closed to others (mode 0700) or on a nosuid
+# filesystem, else start refuses it.  pytest's tmp_path is such a barrier
+# (/tmp/pytest-of-root is 0700), so host_dir and vs.base already are; these
+# two make the difference explicit.
+
+def shared_dir(parent, name="shared"):
+    """PARENT/barrier (root, 0700)/NAME (0755): a shared folder behind a barrier."""
+    barrier = Path(parent) / "barrier"
+    barrier.mkdir(mode=0o700, exist_ok=True)
+    os.chown(barrier, 0, 0)
+    os.chmod(barrier, 0o700)
+    d = barrier / name
+    d.mkdir(mode=0o755)
+    os.chmod(d, 0o755)
+    return d
+
+
+@pytest.fixture
+def exposed_dir():
+    """A directory (0755) that every host user can reach, with no barrier
+    above it, on a filesystem that is not mounted nosuid: a privileged
+    guest's read-write share of it is refused."""
+    parent = next((p for p in (tempfile.gettempdir(), "/var/tmp")
+                   if not os.statvfs(p).f_flag & os.ST_NOSUID), None)
+    assert parent, "no temporary directory on a filesystem without nosuid"
+    d = Path(tempfile.mkdtemp(prefix="vserver-exposed.", dir=parent))
+    try:
+        os.chmod(d, 0o755)
+        for a in (d, *d.parents):
+            st = os.stat(a)
+            assert not (st.st_uid == 0 and st.st_mode & 0o011 == 0), f"{a} is a barrier (mode {st.st_mode:o})"
+        yield d
+    finally:
+        rmtree(d)
+
+
 @pytest.fixture(scope="session")
 def debian_guest(tmp_path_factory, vserver_bin):
     """ONE real debootstrap minbase bookworm guest per test run (mirror:

@@ -83,7 +83,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VSERVER_BIN, VSERVER_INIT, VSERVER_MONITOR, file_digest, pid_alive, snapshot, \
+from conftest import VSERVER_BIN, VSERVER_INIT, VSERVER_MONITOR, file_digest, pid_alive, shared_dir, snapshot, \
     snapshot_diff, wait_until
 from test_net import build as net_build, iface, links
 from test_net import net, nvs  # noqa: F401 - fixtures used through request.getfixturevalue
@@ -993,28 +993,62 @@ def case_PR_03(g, host, **_):
         assert fc["CapEff"] & ~DEFAULT_CAPS == 0 and fc["CapPrm"] & ~DEFAULT_CAPS == 0, fc
 
 
-def case_PR_04(g, host, profile=None, **_):
+def case_PR_04(g, host, profile=None, request=None, **_):
     vdir = g.vs.vdirbase
     r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "ls", str(g.root)],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "Permission denied" in r.stderr, r
     assert stat.S_IMODE(os.stat(vdir).st_mode) & 0o077 == 0, oct(os.stat(vdir).st_mode)
+    if profile == "userns":
+        return pr04_userns(g)
+    # default profile: guest root is host root, so a read-write share that host users can reach on a
+    # filesystem without nosuid is refused before anything exists ...
+    exposed = request.getfixturevalue("exposed_dir")
+    g.configure(fstab=f"{exposed} /shared none bind 0 0")
+    (g.root / "shared").mkdir(exist_ok=True)
+    r = g.start(check=2)
+    assert f"{g.cfg}/fstab:1: read-write bind of {exposed}" in r.stderr and "not mounted nosuid" in r.stderr, r
+    assert "root-owned mode 0700" in r.stderr and "(userns)" in r.stderr, r
+    assert not g.running() and g.vs.state(g.name) is None
+    assert g.vs.cgroup_dirs(g.name) == [], g.vs.cgroup_dirs(g.name)
+    # ... and accepted behind a root-owned 0700 directory, which keeps host users from what guest root puts there
+    shared = shared_dir(exposed)
+    g.configure(fstab=f"{shared} /shared none bind 0 0")
+    g.start()
+    opts = [l.split()[5] for l in g.t("mountinfo").splitlines() if l.split()[4] == "/shared"]
+    assert opts and all("nosuid" in o.split(",") and "nodev" in o.split(",") for o in opts), opts
+    g.sh("cp /t /shared/sh && chmod 4755 /shared/sh")
+    st = os.stat(shared / "sh")
+    assert (st.st_uid, st.st_mode & 0o4000) == (0, 0o4000), "the setuid copy is not there to attack with"
+    # (through env: setpriv itself still holds host root's capabilities when it executes its command)
+    user = ["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "env", str(shared / "sh"), "id"]
+    r = subprocess.run(user, capture_output=True, text=True)
+    assert r.returncode != 0 and "Permission denied" in r.stderr and "euid=0" not in r.stdout, r
+    # control: with the barrier open the same user does get euid 0 (the test can see a failure)
+    os.chmod(shared.parent, 0o755)
+    try:
+        r = subprocess.run(user, capture_output=True, text=True)
+        assert "euid=0" in r.stdout, r
+    finally:
+        os.chmod(shared.parent, 0o700)
+        (shared / "sh").unlink()
+
+
+def pr04_userns(g):
     shared = Path(tempfile.mkdtemp(prefix="vs-h7e-shared."))
     try:
         os.chmod(shared, 0o755)
-        if profile == "userns":
-            # writable for guest root: host root's inodes are read-only through the id-mapped bind
-            os.chown(shared, 1000, 1000)
-            os.chmod(shared, 0o777)
+        # writable for guest root: host root's inodes are read-only through the id-mapped bind
+        os.chown(shared, 1000, 1000)
+        os.chmod(shared, 0o777)
         g.configure(fstab=f"{shared} /shared none bind 0 0")
         (g.root / "shared").mkdir(exist_ok=True)
         g.start()
         opts = [l.split()[5] for l in g.t("mountinfo").splitlines() if l.split()[4] == "/shared"]
         assert opts and all("nosuid" in o.split(",") and "nodev" in o.split(",") for o in opts), opts
         g.sh("cp /t /shared/sh && chmod 4755 /shared/sh")
-        if profile == "userns":
-            base = int((g.cfg / "context").read_text()) * 65536
-            assert (os.stat(shared / "sh").st_uid, os.stat(shared / "sh").st_mode & 0o4000) == (base, 0o4000)
+        base = int((g.cfg / "context").read_text()) * 65536
+        assert (os.stat(shared / "sh").st_uid, os.stat(shared / "sh").st_mode & 0o4000) == (base, 0o4000)
         r = subprocess.run(["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", str(shared / "sh"), "id"],
                            capture_output=True, text=True)
         need("euid=0" not in r.stdout,
@@ -1026,10 +1060,7 @@ def case_PR_04(g, host, profile=None, **_):
 # ---- the table ------------------------------------------------------------------------------
 
 # (profile, case): the reason, for cases whose defence is missing in that profile
-XFAIL = {
-    # the user-namespace profile fixes it: guest root is host uid BASE in shared folders
-    ("default", "PR-04"): "host-shared directories are not nosuid on the host side",
-}
+XFAIL = {}
 
 CASES = {n.replace("case_", "").replace("_", "-"): f for n, f in sorted(globals().items()) if n.startswith("case_")}
 assert len(CASES) == 50, len(CASES)

@@ -18,7 +18,8 @@ which test; only what is missing there is tested here:
   HS-07 stale pids                 test_run.py test_hs07_*; here: a pidfile naming a reused pid
   HS-08 atomic writes              here: SIGKILL during writes, a symlink at the target
   HS-09 trusting the config dir    here (StrictModes)
-  HS-10 host exposure of guests    here (the vdirbase barrier, PR-04)
+  HS-10 host exposure of guests    here (the vdirbase barrier, PR-04; shared folders host users
+                                   reach); test_attacks.py PR-04
   HS-11 guest strings on the host  test_stat.py test_escape_sequences_never_reach_the_terminal
                                    (vps, vserver-stat), test_cli.py (names); here: status, list
 
@@ -513,6 +514,96 @@ def test_hs10_host_user_cannot_reach_a_running_guest(open_world):
             os.chmod(w.vdirbase, 0o700)
     finally:
         stop(w, "bb")
+
+
+@pytest.fixture
+def tmpfs_at():
+    """Mount private tmpfs file systems (tmpfs_at(path, options)); all unmounted afterwards."""
+    mounted = []
+
+    def mount(path, options):
+        path.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},size=4m,mode=0755", "vs-pr04", str(path)],
+                       check=True, timeout=30)
+        mounted.append(path)
+        return path
+    try:
+        yield mount
+    finally:
+        for path in reversed(mounted):
+            subprocess.run(["umount", "-l", str(path)], check=False, timeout=30)
+
+
+def test_pr04_shared_folder_host_users_could_run_from(vs, bbguest, exposed_dir, tmpfs_at):
+    """A read-write share of a privileged guest (guest root is host root) in
+    a directory host users reach, on a filesystem without nosuid: start
+    refuses it before anything exists, check warns; read-only, nosuid(,nodev)
+    or behind a root-owned 0700 directory it starts (PR-04, HS-10)."""
+    cfg = vs.cfg(bbguest)
+    src = exposed_dir / "share"
+    src.mkdir(mode=0o755)
+    for file in ("fstab", "fstab.remote"):
+        (cfg / file).write_text(f"# shared\nnone /tmp tmpfs size=8m 0 0\n{src} /srv/share none bind,rw 0 0\n")
+        if file == "fstab.remote":
+            (cfg / "fstab").write_text("")
+        r = vs.run([bbguest, "start"], check=2, timeout=TIMEOUT)
+        msg = (f"{cfg}/{file}:3: read-write bind of {src}: host users could run the setuid programs that guest "
+               f"root (host root in this guest) leaves there, since its filesystem is not mounted nosuid")
+        fix = (f"mount {src}'s filesystem nosuid (and nodev), make a parent directory root-owned mode 0700, or use "
+               f"a user-namespace guest (userns)")
+        assert msg in r.stderr and fix in r.stderr, r.stderr
+        assert_not_started(vs, bbguest)
+        assert not (vs.root(bbguest) / "srv" / "share").exists()
+        # check: the same finding, as a warning about the host (the configuration itself is fine)
+        r = vs.run([bbguest, "check"], timeout=TIMEOUT)
+        assert f"warning: {msg}" in r.stdout and fix in r.stdout and "configuration OK" in r.stdout, r.stdout
+    (cfg / "fstab.remote").unlink()
+    # read-only: guest root cannot leave anything there
+    (cfg / "fstab").write_text(f"{src} /srv/share none bind,ro 0 0\n")
+    assert "warning" not in vs.run([bbguest, "check"], timeout=TIMEOUT).stdout
+    start(vs, bbguest)
+    assert gx(vs, bbguest, "/t", "write", "/srv/share/x", "x").stdout.strip() == "EROFS"
+    stop(vs, bbguest)
+    # a recursive bind stays writable below its top mount: ro does not make it safe
+    (cfg / "fstab").write_text(f"{src} /srv/share none rbind,ro 0 0\n")
+    r = vs.run([bbguest, "start"], check=2, timeout=TIMEOUT)
+    assert f"{cfg}/fstab:1: recursive bind (ro covers only its top mount) of {src}" in r.stderr, r.stderr
+    assert_not_started(vs, bbguest)
+    # on a filesystem mounted nosuid,nodev on the host: starts, and the share is writable
+    safe = tmpfs_at(exposed_dir / "nosuid", "nosuid,nodev")
+    (cfg / "fstab").write_text(f"{safe} /srv/share none bind 0 0\n")
+    assert "warning" not in vs.run([bbguest, "check"], timeout=TIMEOUT).stdout
+    start(vs, bbguest)
+    assert gx(vs, bbguest, "/t", "write", "/srv/share/x", "x").stdout.strip() == "OK"
+    stop(vs, bbguest)
+    assert (safe / "x").read_text() == "x\n"
+    # nosuid alone is enough, unless the guest may make device nodes (MKNOD): then nodev too
+    nodev_missing = tmpfs_at(exposed_dir / "nosuid-only", "nosuid")
+    (cfg / "fstab").write_text(f"{nodev_missing} /srv/share none bind 0 0\n")
+    assert "warning" not in vs.run([bbguest, "check"], timeout=TIMEOUT).stdout
+    (cfg / "bcapabilities").write_text("MKNOD\n")
+    r = vs.run([bbguest, "start"], check=2, timeout=TIMEOUT)
+    assert (f"{cfg}/fstab:1: read-write bind of {nodev_missing}: host users could run the setuid programs and "
+            f"device nodes") in r.stderr and "not mounted nodev" in r.stderr, r.stderr
+    assert_not_started(vs, bbguest)
+    (cfg / "bcapabilities").unlink()
+    start(vs, bbguest)
+    stop(vs, bbguest)
+    # the same exposed directory behind a root-owned 0700 parent: starts
+    behind = exposed_dir / "closed"
+    behind.mkdir(mode=0o700)
+    os.chmod(behind, 0o700)
+    os.rename(src, behind / "share")
+    (cfg / "fstab").write_text(f"{behind / 'share'} /srv/share none bind 0 0\n")
+    assert "warning" not in vs.run([bbguest, "check"], timeout=TIMEOUT).stdout
+    start(vs, bbguest)
+    stop(vs, bbguest)
+    # ... but not behind the share itself: guest root could chmod it open through the bind
+    os.chmod(behind, 0o755)
+    os.chmod(behind / "share", 0o700)
+    r = vs.run([bbguest, "start"], check=2, timeout=TIMEOUT)
+    assert f"{cfg}/fstab:1: read-write bind of {behind / 'share'}" in r.stderr, r.stderr
+    assert_not_started(vs, bbguest)
 
 
 # ---- HS-11: guest strings printed on the host -----------------------------------------------------

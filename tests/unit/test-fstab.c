@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests for lib/fstab.c: vs_fstab_parse_line, good lines and every
  * bad case of security-catalogue.md section 3 (fstab row). */
+#include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "fstab.h"
@@ -333,6 +339,78 @@ static void test_types(void **state)
 	parse_bad("none /mnt/x securityfs defaults 0 0", "unknown filesystem type");
 }
 
+/* ---- the barrier above a shared folder (PR-04) ---------------------------- */
+
+static int barrier_at(const char *top, const char *rel)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s", top, rel);
+	int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	vs_err err = { 0 };
+	int r = vs_fstab_behind_barrier(fd, &err);
+	close(fd);
+	if (r < 0)
+		print_error("%s: %s\n", p, err.msg);
+	return r;
+}
+
+static void mkdir_mode(const char *top, const char *rel, mode_t mode)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/%s", top, rel);
+	assert_int_equal(mkdir(p, mode), 0);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static void test_barrier(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* a barrier is owned by root */
+	char top[] = "/tmp/vs-test-fstab.XXXXXX";
+	assert_non_null(mkdtemp(top));
+	assert_int_equal(chmod(top, 0755), 0);
+	/* the walk goes up to / when nothing stops it: a host whose /tmp or /
+	 * is itself a barrier cannot show the open case */
+	int open_above = barrier_at(top, ".");
+	mkdir_mode(top, "open", 0755);
+	mkdir_mode(top, "open/sub", 0755);
+	mkdir_mode(top, "closed", 0700);
+	mkdir_mode(top, "closed/sub", 0755);
+	mkdir_mode(top, "closed/sub/deeper", 0777);
+	mkdir_mode(top, "readable", 0744);    /* names listable, not traversable */
+	mkdir_mode(top, "readable/sub", 0755);
+	mkdir_mode(top, "others_x", 0701);
+	mkdir_mode(top, "others_x/sub", 0755);
+	mkdir_mode(top, "group_x", 0710);
+	mkdir_mode(top, "group_x/sub", 0755);
+	mkdir_mode(top, "user_owned", 0700);
+	mkdir_mode(top, "user_owned/sub", 0755);
+	char p[PATH_MAX], q[PATH_MAX];
+	snprintf(p, sizeof p, "%s/user_owned", top);
+	assert_int_equal(chown(p, 1000, 1000), 0);
+	/* a link in the open part to a directory behind the barrier: judged
+	 * where it leads, not by the path's spelling */
+	snprintf(p, sizeof p, "%s/closed/sub", top);
+	snprintf(q, sizeof q, "%s/open/link", top);
+	assert_int_equal(symlink(p, q), 0);
+	if (open_above == 0) {
+		assert_int_equal(barrier_at(top, "open/sub"), 0);
+		assert_int_equal(barrier_at(top, "others_x/sub"), 0);
+		assert_int_equal(barrier_at(top, "group_x/sub"), 0);
+		assert_int_equal(barrier_at(top, "user_owned/sub"), 0);
+	}
+	assert_int_equal(barrier_at(top, "closed/sub"), 1);
+	assert_int_equal(barrier_at(top, "closed/sub/deeper"), 1);
+	assert_int_equal(barrier_at(top, "closed"), 1);   /* the directory itself counts */
+	assert_int_equal(barrier_at(top, "readable/sub"), 1);
+	assert_int_equal(barrier_at(top, "open/link"), 1);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +429,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_options),
 		cmocka_unit_test(test_ro_rw),
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_barrier),
 	};
 	return cmocka_run_group_tests_name("fstab", tests, NULL, NULL);
 }
