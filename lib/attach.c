@@ -139,48 +139,6 @@ static int recv_fd(int sock)
 
 /* The guest's run dir (RUNDIR/NAME), if it is a root-only directory: the
  * place of the cached seccomp program.  -1 otherwise (no cache). */
-static int open_guest_rundir(const struct vs_settings *s, const char *name)
-{
-	_cleanup_free_ char *p = vs_asprintf("%s/%s", s->rundir, name);
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077))) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-/* fork(), with the child born in the guest's cgroup2 dir `cgfd` (clone3
- * CLONE_INTO_CGROUP, Linux 5.7): moving it there afterwards would take
- * the kernel's global threadgroup lock, whose first use after a pause
- * waits for an RCU grace period.  *born_in tells whether that worked;
- * else (no cgroup2, an older kernel, clone3 filtered) a plain fork, and
- * the child joins by writing.  The child of a raw clone3 skips glibc's
- * fork handlers: it must not use threads or locks held across the fork
- * (vserver has one thread; raise() and abort() ask the kernel for the
- * tid). */
-static pid_t fork_into_cgroup(int cgfd, bool *born_in)
-{
-	*born_in = false;
-	if (cgfd >= 0) {
-		struct {
-			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-				set_tid, set_tid_size, cgroup;
-		} a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd };
-		long r = syscall(SYS_clone3, &a, sizeof a);
-		if (r >= 0) {
-			*born_in = true;
-			return (pid_t)r;
-		}
-	}
-	return fork();
-}
-
 static void fail_to(int fd, const vs_err *e)
 {
 	if (write(fd, e->msg, strlen(e->msg)) < 0) {
@@ -557,7 +515,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	}
 	/* the filter compiled once per guest run (cached in its run dir) and
 	 * loaded by the child with a plain seccomp(2) */
-	int rundir = open_guest_rundir(s, name);
+	int rundir = vs_state_open_guest_dir(s, name);
 	r = vs_seccomp_prepare(rundir, &c, &filter, err);
 	if (rundir >= 0)
 		close(rundir);
@@ -583,7 +541,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	fflush(stderr);
 	int cgfd = cg.unified ? vs_cgroup_unified_fd(&cg, NULL) : -1;
 	bool born_in;
-	pid_t child = fork_into_cgroup(cgfd, &born_in);
+	pid_t child = vs_clone_into_cgroup(cgfd, 0, &born_in);
 	if (cgfd >= 0)
 		close(cgfd);
 	if (child < 0) {

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -803,6 +804,28 @@ int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err)
 	if (fd < 0)
 		return vs_fail_errno(err, "%s", pl);
 	return fd;
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in)
+{
+	*born_in = false;
+	if (cgfd >= 0) {
+		struct {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+				set_tid, set_tid_size, cgroup;
+		} a = { .flags = CLONE_INTO_CGROUP | (flags & ~(unsigned long)CSIGNAL), .exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)cgfd };
+		long r = syscall(SYS_clone3, &a, sizeof a);
+		if (r >= 0) {
+			*born_in = true;
+			return (pid_t)r;
+		}
+	}
+	return (pid_t)syscall(SYS_clone, (flags & ~(unsigned long)CSIGNAL) | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
 /* ---- kill ------------------------------------------------------------------ */

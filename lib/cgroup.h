@@ -111,6 +111,15 @@ int vs_cgroup_join_self(const struct vs_cgroup *cg, bool skip_unified, vs_err *e
  * if the host has no cgroup2 hierarchy (err: VS_E_SYSTEM, errnum ENOENT;
  * callers can test cg->unified first). */
 int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err);
+/* clone(2) with `flags` (CLONE_NEW*; SIGCHLD is the exit signal), the
+ * child born in the cgroup2 directory `cgfd` (clone3 CLONE_INTO_CGROUP,
+ * Linux 5.7; cgfd -1: none).  Moving a process there afterwards takes the
+ * kernel's global threadgroup lock, whose first use after a pause waits
+ * for an RCU grace period (5-20 ms).  *born_in tells whether that worked;
+ * else (no cgroup2, an older kernel, clone3 filtered) a plain clone, and
+ * the caller moves the child.  Like a raw clone, the child skips libc's
+ * fork handlers: the caller must have one thread. */
+pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in);
 /* Every pid in the guest's cgroup (and its sub-cgroups), sorted, no
  * duplicates; *pids is malloc'd (also when *n is 0). */
 int vs_cgroup_pids(const struct vs_cgroup *cg, pid_t **pids, size_t *n, vs_err *err);

@@ -54,7 +54,7 @@ static int write_plan(const struct vs_settings *s, const char *name, const char 
 	_cleanup_close_ int dir = openat(run, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		return vs_fail_errno(err, "%s/%s", s->rundir, name);
-	return vs_write_file_atomic_at(dir, "net", text, strlen(text), 0600, err);
+	return vs_write_runtime_file_at(dir, "net", text, strlen(text), 0600, err);
 }
 
 static const char *iface_dev(const struct vs_config *c, const struct vs_iface *f)

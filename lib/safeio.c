@@ -82,8 +82,8 @@ int vs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 	return vs_write_file_atomic_owned(dirfd, name, data, len, mode, (uid_t)-1, (gid_t)-1, err);
 }
 
-int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-			       uid_t uid, gid_t gid, vs_err *err)
+static int write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, uid_t uid,
+			 gid_t gid, bool durable, vs_err *err)
 {
 	char tmp[NAME_MAX + 1];
 	int fd = -1;
@@ -113,7 +113,7 @@ int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, si
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
 		goto fail;
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0)
+	if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0))
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -122,7 +122,8 @@ int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, si
 	fd = -1;
 	if (renameat(dirfd, tmp, dirfd, name) < 0)
 		goto fail;
-	vs_fsync_dir(dirfd);
+	if (durable)
+		vs_fsync_dir(dirfd);
 	return 0;
 fail:;
 	int e = errno;
@@ -130,6 +131,17 @@ fail:;
 		close(fd);
 	unlinkat(dirfd, tmp, 0);
 	return vs_fail(err, VS_E_SYSTEM, e, "%s: write", name);
+}
+
+int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			       uid_t uid, gid_t gid, vs_err *err)
+{
+	return write_replace(dirfd, name, data, len, mode, uid, gid, true, err);
+}
+
+int vs_write_runtime_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, vs_err *err)
+{
+	return write_replace(dirfd, name, data, len, mode, (uid_t)-1, (gid_t)-1, false, err);
 }
 
 int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, vs_err *err)

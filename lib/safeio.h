@@ -24,6 +24,11 @@ int vs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 /* Same, giving the new file an owner (uid/gid -1: keep root). */
 int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 			       uid_t uid, gid_t gid, vs_err *err);
+/* Atomically replace a run-time file (the run directory: state, plans,
+ * caches): like vs_write_file_atomic_at, but without the fsyncs.  A
+ * crashed process leaves the old or the new file; a crashed machine
+ * takes the run directory (a tmpfs) and what it describes away anyway. */
+int vs_write_runtime_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, vs_err *err);
 
 /* Resolve `path` inside the tree rooted at rootfd (absolute symlinks and
  * ".." are clamped to the root: openat2 RESOLVE_IN_ROOT).  `flags` are

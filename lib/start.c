@@ -19,17 +19,20 @@
  *   S7  fork the per-guest monitor and wait for its report
  * The monitor (host side, one per guest, detached):
  *   M1  console pty (log in RUNDIR/NAME/console.log)
- *   M2  clone the guest's PID 1 in new PID, mount, UTS and IPC
- *       namespaces (and network in mode none), move it into the guest's
- *       payload cgroup, let it run
+ *   M2  the guest's seccomp program (RUNDIR/NAME/seccomp.bpf if the
+ *       rules are unchanged, else compiled and cached there); clone the
+ *       guest's PID 1 in new PID, mount, UTS and IPC namespaces (and
+ *       network in mode none), born in the guest's cgroup2 payload dir
+ *       (clone3 CLONE_INTO_CGROUP; else moved there), let it run
  *   M3  record the state (monitor and init pids with start times)
  *   M4  wait: console output to the log; PID 1 exit -> reboot (SIGHUP,
  *       i.e. reboot(2) in the guest) respawns at M2, anything else stops
  *   M5  kill what is left in the cgroup, remove it, the network
  *       (vserver-net down) and the state
  * The guest's PID 1 before it executes the init (child stages):
- *   C1  wait until the monitor has put it into the guest's payload
- *       cgroup, then a new cgroup namespace rooted there (the limits on
+ *   C1  wait for the monitor's go, join the v1 payload cgroups (by
+ *       `tasks`, itself: no global lock) when born in the cgroup2 one,
+ *       then a new cgroup namespace rooted there (the limits on
  *       the guest dir above are out of its reach); network: private joins the
  *       namespace vserver-net made, none brings up lo in its new one
  *   C2  all mounts slave (no propagation to the host), the guest root
@@ -44,8 +47,8 @@
  *   C6  session and controlling terminal (the console), fds 0-2 only
  *   C7  isolated network: the Landlock domain scoping abstract unix
  *       sockets; ulimits/ and ionice/ (lib/reslimits.h, while a hard
- *       limit may still be raised); system call filter (the guest's
- *       profile and no_new_privs if configured, lib/sysfilter.h), then
+ *       limit may still be raised); system call filter (M2's program,
+ *       no_new_privs if configured, lib/sysfilter.h), then
  *       capabilities: bounding set, inheritable, ambient, permitted
  *   C8  nice, clean environment, cwd /, exec the init of the style */
 #include "start.h"
@@ -80,6 +83,7 @@
 #include <sys/socket.h>
 #include <net/if.h>
 #include <sys/un.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,8 +138,11 @@ struct child_args {
 	int init_memfd;
 	const char *console;     /* host path of the console pty slave */
 	bool has_unified;
+	const struct vs_cgroup *cg;
+	bool born_in;            /* born in the cgroup2 payload dir: joins the v1 ones itself */
 	int netns_fd;            /* private network: the namespace to join */
 	int userns_fd, share_fd; /* user-namespace guest: its namespace and the shared folders' (else -1) */
+	const struct vs_seccomp_prog *filter; /* compiled by the monitor (or from its cache) */
 };
 
 /* mode none: the new namespace's lo is down */
@@ -210,6 +217,10 @@ static void guest_child(struct child_args *a)
 	if (read(a->go_fd, &b, 1) != 1)
 		_exit(127);
 	close(a->go_fd);
+	/* born in the cgroup2 payload dir: the v1 ones by `tasks`, the
+	 * calling thread (no global lock, see vs_clone_into_cgroup) */
+	if (a->born_in && vs_cgroup_join_self(a->cg, true, &e) < 0)
+		child_fail(a->err_fd, &e);
 	if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
 		vs_fail_errno(&e, "joining the guest's network namespace");
 		child_fail(a->err_fd, &e);
@@ -318,7 +329,7 @@ static void guest_child(struct child_args *a)
 	 * (the filter and the bounding set apply there) */
 	if (a->userns_fd >= 0 && enter_userns(a, &e) < 0)
 		child_fail(a->err_fd, &e);
-	if (vs_seccomp_apply(c, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
+	if (vs_seccomp_load(a->filter, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
 		child_fail(a->err_fd, &e);
 	/* C8 */
 	if (c->nice_set && setpriority(PRIO_PROCESS, 0, c->nice) < 0) {
@@ -396,9 +407,18 @@ struct mon {
 static pid_t spawn_guest(struct mon *m, vs_err *err)
 {
 	int go[2], ep[2];
+	/* the seccomp program, before anything exists: from RUNDIR/NAME's
+	 * cache when the rules are the same as at the last start (compiling
+	 * it takes a millisecond), then also used by exec */
+	__attribute__((cleanup(vs_seccomp_prog_free))) struct vs_seccomp_prog filter = { 0 };
+	{
+		_cleanup_close_ int rd = vs_state_open_guest_dir(m->s, m->c->name);
+		if (vs_seccomp_prepare(rd, m->c, &filter, err) < 0)
+			return -1;
+	}
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
 		return vs_fail_errno(err, "pipe");
-	struct child_args a = { .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
+	struct child_args a = { .filter = &filter, .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
 				.init_memfd = m->init_memfd, .console = m->console[0] ? m->console : NULL,
 				.has_unified = m->cg->unified != NULL, .netns_fd = m->netns_fd, .userns_fd = -1,
 				.share_fd = -1 };
@@ -417,10 +437,19 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 			return -1;
 		}
 	}
-	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
 	if (m->c->net.mode == VS_NET_NONE)
 		flags |= CLONE_NEWNET;
-	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	/* born in the guest's cgroup2 payload dir where possible (no wait
+	 * for an RCU grace period, as a cgroup.procs write has) */
+	_cleanup_close_ int cgfd = -1;
+	if (m->cg->unified) {
+		vs_err ce;
+		if (vs_cgroup_make_payload(m->cg, &ce) == 0)
+			cgfd = vs_cgroup_unified_fd(m->cg, &ce);
+	}
+	a.cg = m->cg;
+	pid_t pid = vs_clone_into_cgroup(cgfd, flags, &a.born_in);
 	if (pid < 0) {
 		int e = errno;
 		close(go[0]);
@@ -448,7 +477,7 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 		close(a.userns_fd);
 		close(a.share_fd);
 	}
-	int rc = vs_cgroup_attach(m->cg, pid, err);
+	int rc = a.born_in ? 0 : vs_cgroup_attach(m->cg, pid, err);
 	if (rc == 0 && write(go[1], "g", 1) != 1)
 		rc = vs_fail_errno(err, "releasing the guest's PID 1");
 	close(go[1]);
@@ -776,14 +805,21 @@ static int init_memfd(const char *path, vs_err *err)
 	int fd = memfd_create("vserver-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return vs_fail_errno(err, "memfd_create");
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(fd, buf, (size_t)n) != n) {
-			close(fd);
-			return vs_fail_errno(err, "copying vserver-init");
-		}
-	if (n < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+	/* in the kernel (sendfile), not through a user buffer: the copy is
+	 * on every start */
+	struct stat st;
+	if (fstat(in, &st) < 0) {
+		close(fd);
+		return vs_fail_errno(err, "%s (vserver-init)", path);
+	}
+	ssize_t n = 1;
+	for (off_t left = st.st_size; left > 0 && n > 0; left -= n)
+		n = sendfile(fd, in, NULL, (size_t)left);
+	if (n < 0) {
+		close(fd);
+		return vs_fail_errno(err, "copying vserver-init");
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
 		int e = errno;
 		close(fd);
 		return vs_fail(err, VS_E_SYSTEM, e, "sealing vserver-init");

@@ -73,6 +73,18 @@ int vs_state_get(const struct vs_settings *s, const char *name, struct vs_state 
 	return 1;
 }
 
+int vs_state_open_guest_dir(const struct vs_settings *s, const char *name)
+{
+	_cleanup_free_ char *p = vs_asprintf("%s/%s", s->rundir, name);
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int vs_state_write(const struct vs_settings *s, const char *name, const struct vs_state *st, vs_err *err)
 {
 	_cleanup_close_ int run = vs_settings_open_rundir(s, err);
@@ -86,7 +98,7 @@ int vs_state_write(const struct vs_settings *s, const char *name, const struct v
 	_cleanup_free_ char *data = vs_asprintf("monitor %d %llu\ninit %d %llu\ncontext %u\nstarted %lld\n",
 						(int)st->monitor, st->monitor_start, (int)st->init, st->init_start,
 						st->context, st->started);
-	return vs_write_file_atomic_at(d, "state", data, strlen(data), 0600, err);
+	return vs_write_runtime_file_at(d, "state", data, strlen(data), 0600, err);
 }
 
 int vs_state_remove(const struct vs_settings *s, const char *name, vs_err *err)

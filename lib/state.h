@@ -22,5 +22,9 @@ unsigned long long vs_proc_starttime(pid_t pid);
 /* Reads RUNDIR/NAME/state.  Returns 1 running (st filled), 0 stopped
  * (a stale state directory is reported through *stale), -1 on error. */
 int vs_state_get(const struct vs_settings *s, const char *name, struct vs_state *st, bool *stale, vs_err *err);
+/* RUNDIR/NAME as an O_DIRECTORY fd, if it is there and only ours (owned
+ * by us, no group/other access): the place of the guest's run-time
+ * caches.  -1 otherwise (errno not meaningful). */
+int vs_state_open_guest_dir(const struct vs_settings *s, const char *name);
 int vs_state_write(const struct vs_settings *s, const char *name, const struct vs_state *st, vs_err *err);
 int vs_state_remove(const struct vs_settings *s, const char *name, vs_err *err);

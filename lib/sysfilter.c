@@ -615,11 +615,16 @@ static int build_fail(const struct builder *b, vs_err *err)
 	return vs_fail(err, VS_E_SYSTEM, -b->r, "building the seccomp filter");
 }
 
+/* The cache key of a guest's program: its rules, and the prefix vserver
+ * emits for them (so that a changed emitter never meets an old cache) */
 static uint64_t rules_key(const struct vs_config *c, struct builder *b)
 {
 	memset(b, 0, sizeof *b);
 	b->key = UINT64_C(0xcbf29ce484222325);
 	build(b, c);
+	_cleanup_free_ struct emitter *e = vs_xmalloc0(sizeof *e);
+	if (b->r == 0 && emit_prefix(b, e) == 0)
+		mix(b, e->v, e->n * sizeof *e->v);
 	return b->key;
 }
 
@@ -745,7 +750,7 @@ static void cache_write(int dirfd, uint64_t key, const struct vs_seccomp_prog *p
 	memcpy(data, &h, sizeof h);
 	memcpy(data + sizeof h, p->insns, body);
 	vs_err e;
-	vs_write_file_atomic_at(dirfd, CACHE_NAME, data, sizeof h + body, 0600, &e); /* best effort */
+	vs_write_runtime_file_at(dirfd, CACHE_NAME, data, sizeof h + body, 0600, &e); /* best effort */
 }
 
 int vs_seccomp_prepare(int dirfd, const struct vs_config *c, struct vs_seccomp_prog *p, vs_err *err)

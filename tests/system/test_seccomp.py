@@ -233,6 +233,17 @@ def test_guest_rules_allow_and_deny(vs, scguest):
     # the cached program of exec follows the configuration of the running guest
     write_cfg(vs, name, "seccomp", "deny getppid EXDEV\n")
     assert gx(vs, name, "/sc", "110", "425,1,1").stdout.split() == ["EXDEV", "EPERM"]
+    # the next start loads the program of the rules it reads (start takes the program from
+    # the guest's run directory only when its rules are the same): the cache holds sysinfo
+    # denied, the guest goes back to the defaults
+    write_cfg(vs, name, "seccomp", "deny sysinfo\n")
+    assert gx(vs, name, "/sc", "99,1,1").stdout.split() == ["EPERM"]
+    stop(vs, name)
+    (vs.cfg(name) / "seccomp").unlink()
+    (vs.cfg(name) / "bcapabilities").unlink()
+    start(vs, name)
+    wait_boot(vs, name)
+    check_results(gx(vs, name, "/bin/cat", "/run/sc64.boot").stdout, 1, "boot script after the change, x86_64")
 
 
 def test_bad_seccomp_file_refuses_the_start(vs, bbguest):
