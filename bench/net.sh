@@ -29,7 +29,7 @@ SECS=${VSBENCH_NET_SECS:-5}
 REPS=${VSBENCH_NET_REPS:-3}
 CYCLES=${VSBENCH_NET_CYCLES:-20}
 NO_INSTALL=${VSBENCH_NO_INSTALL:-0}
-HOSTIP=10.77.0.1 ISOIP=10.77.0.10 GW=10.66.0.1 PRIVIP=10.66.0.2
+HOSTIP=10.77.0.1 ISOIP=10.77.0.10 GW=10.66.0.1 PRIVIP=10.66.0.2 ROUTEDIP=10.66.1.2 HOSTEND=169.254.0.1
 IPERF_PORT=5201 RATE_PORT=7001
 
 say() { printf '\n== %s\n' "$*"; }
@@ -49,7 +49,7 @@ export VSERVER_RUNDIR=$T/run VSERVER_CGROUP_PARENT=$CGP LC_ALL=C
 # the binaries are copied to $T/bin before use: a rebuild of $BUILD during the run changes nothing
 export VSERVER_INIT=$T/bin/vserver-init VSERVER_MONITOR=$T/bin/vserver-monitor VSERVER_NET=$T/bin/vserver-net
 VS=$T/bin/vserver PROBE=$T/bin/vs-probe
-GUESTS=(n h a p)   # modes none, host, isolated, private
+GUESTS=(n h a p r)   # modes none, host, isolated, private, private routed
 PIDS=()            # every background process started here
 NS=""
 
@@ -147,6 +147,9 @@ cfg a interfaces/0/ip "$ISOIP/24" && cfg a interfaces/0/dev up0
 cfg p net/mode private && cfg p net/gateway "$GW/24" && cfg p interfaces/0/ip "$PRIVIP"
 # guest p measures host services on its gateway: only the ports of net/host-ports are open to it
 cfg p net/host-ports "$(printf 'tcp %s\ntcp %s' "$IPERF_PORT" "$RATE_PORT")"
+# guest r: private and routed (no bridge); it reaches the host at the host end of its veth
+cfg r net/mode private && cfg r net/routed "" && cfg r interfaces/0/ip "$ROUTEDIP"
+cfg r net/host-ports "$(printf 'tcp %s\ntcp %s' "$IPERF_PORT" "$RATE_PORT")"
 for g in "${GUESTS[@]}"; do N "$VS" "$g" check | tail -1 | sed 's/^/   /'; done
 
 # servers: host processes in the namespace, on every address; started as plain
@@ -196,6 +199,9 @@ N "$VS" a stop >/dev/null
 say "mode private" && N "$VS" p start >/dev/null
 phase host-lo-p:host:127.0.0.1 host-gw-p:host:$GW guest-p:p:$GW
 N "$VS" p stop >/dev/null
+say "mode private, routed" && N "$VS" r start >/dev/null
+phase host-lo-r:host:127.0.0.1 guest-r:r:$HOSTEND
+N "$VS" r stop >/dev/null
 
 say "start + stop ($CYCLES cycles per mode, alternating)"
 for g in "${GUESTS[@]}"; do N "$VS" "$g" start >/dev/null; N "$VS" "$g" stop >/dev/null; done  # warm-up
@@ -240,6 +246,8 @@ rows = [  # mode, path, measured, baseline, target
     ("private (vs loopback)", "guest 10.66.0.2 → gateway 10.66.0.1 / host → 127.0.0.1 without guest", "guest-p", "host-lo", 0.9),
     ("private (vs gateway)", "guest → 10.66.0.1 / host → 10.66.0.1, alternating", "guest-p", "host-gw-p", 0.9),
     ("(host while private runs)", "host → 127.0.0.1 with the NAT tables loaded / without guest", "host-lo-p", "host-lo", None),
+    ("private, routed", "guest 10.66.1.2 → host end 169.254.0.1 / host → 127.0.0.1 without guest", "guest-r", "host-lo", 0.9),
+    ("(host while routed runs)", "host → 127.0.0.1 with the NAT tables loaded / without guest", "host-lo-r", "host-lo", None),
 ]
 L = ["## Networking (issue 5)", "",
      f"`bash bench/net.sh`, {info['date']}: {info['machine']}; {info['vserver']}; iperf3 {info['iperf3']}; "
@@ -253,7 +261,9 @@ L = ["## Networking (issue 5)", "",
      f"Each number is the median of {info['reps']} runs of {info['secs']} s (min–max in brackets); the runs of one row and of its baseline alternate. "
      "Guests: `h` (`net/mode host`), `a` (isolated: `interfaces/0/ip` 10.77.0.10/24, `dev` up0), "
      "`p` (`net/mode private`, `net/gateway` 10.66.0.1/24, address 10.66.0.2: veth `vs-p` on bridge `vsbr0`, "
-     "nftables NAT and host input filter, `net/host-ports` tcp 5201 and tcp 7001 for the servers), `n` (none).", "",
+     "nftables NAT and host input filter, `net/host-ports` tcp 5201 and tcp 7001 for the servers), "
+     "`r` (the same, `net/routed`: address 10.66.1.2/32 routed to veth `vs-r`, no bridge; the host end is 169.254.0.1), `n` (none). "
+     "Private veths have MTU 65535; only the guest's default route has the MTU of the way out (`net/mtu`).", "",
      "| mode | path (measured / baseline) | throughput Gbit/s | ratio | conn/s | ratio | target | verdict |",
      "|---|---|---|---|---|---|---|---|"]
 for mode, path, m, b, tgt in rows:
@@ -264,9 +274,9 @@ for mode, path, m, b, tgt in rows:
 L += ["", f"Start + stop of the busybox guest (sysv init, one service), `vserver NAME start` then `vserver NAME stop`, "
       f"{info['cycles']} cycles per mode after one warm-up, the modes alternating; medians in ms:", "",
       "| mode | start | stop | start + stop | vs none |", "|---|---|---|---|---|"]
-cyc = {k: [tuple(map(float, l.split())) for l in (R / f"cycle-{k}").read_text().splitlines()] for k in "nhap"}
+cyc = {k: [tuple(map(float, l.split())) for l in (R / f"cycle-{k}").read_text().splitlines()] for k in "nhapr"}
 tot = {k: med([a + b for a, b in v]) for k, v in cyc.items()}
-for k, name in zip("nhap", ("none", "host", "isolated", "private")):
+for k, name in zip("nhapr", ("none", "host", "isolated", "private", "private, routed")):
     L.append(f"| {name} | {med([a for a, _ in cyc[k]]):.1f} | {med([b for _, b in cyc[k]]):.1f} | {tot[k]:.1f} | {tot[k] - tot['n']:+.1f} |")
 MARK = "<!-- net analysis: text below this line, up to the next ## heading, is kept by bench/net.sh -->"
 text = out.read_text() if out.exists() else ""   # read right before writing: others edit this file too

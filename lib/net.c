@@ -312,7 +312,10 @@ static int configure_inside(const struct vs_config *c, unsigned route_mtu, vs_er
 	if (c->net.routed) {
 		uint8_t gw4[4] = { 169, 254, 0, 1 };
 		uint8_t gw6[16] = { 0xfe, 0x80, [15] = 1 };
-		if (v4 && vs_nl_route_add(nl, AF_INET, NULL, 0, gw4, eth, true, route_mtu, err) < 0)
+		/* the host end itself on the link (at the veth's MTU), everything
+		 * else through it (at the way out's) */
+		if (v4 && (vs_nl_route_add(nl, AF_INET, gw4, 32, NULL, eth, false, 0, err) < 0 ||
+			   vs_nl_route_add(nl, AF_INET, NULL, 0, gw4, eth, true, route_mtu, err) < 0))
 			return -1;
 		if (v6 && vs_nl_route_add(nl, AF_INET6, NULL, 0, gw6, eth, false, route_mtu, err) < 0)
 			return -1;

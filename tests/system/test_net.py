@@ -637,6 +637,9 @@ def test_private_routed_veth(nvs, busybox_rootfs_tarball):
     vs.run([r, "start"])
     out = vs.run([r, "exec", "ip", "route"]).stdout
     assert "default via 169.254.0.1 dev eth0 onlink" in out, out
+    routes = gip(vs, r, "-4", "route")
+    assert re.search(r"^169\.254\.0\.1 dev eth0 .*scope link", routes, re.M), routes   # the host end: link MTU
+    assert re.search(r"^default via 169\.254\.0\.1 dev eth0 .*mtu 1500", routes, re.M), routes
     assert "198.51.100.5 dev vs-r" in net.run("ip", "route").stdout
     srv = gserve(vs, r, "tcp-serve", "0.0.0.0", "80", "6")
     try:
