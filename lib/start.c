@@ -19,9 +19,7 @@
  *   S7  fork the per-guest monitor and wait for its report
  * The monitor (host side, one per guest, detached):
  *   M1  console pty (log in RUNDIR/NAME/console.log)
- *   M2  the guest's seccomp program (RUNDIR/NAME/seccomp.bpf if the
- *       rules are unchanged, else compiled and cached there); clone the
- *       guest's PID 1 in new PID, mount, UTS and IPC namespaces (and
+ *   M2  clone the guest's PID 1 in new PID, mount, UTS and IPC namespaces (and
  *       network in mode none), born in the guest's cgroup2 payload dir
  *       (clone3 CLONE_INTO_CGROUP; else moved there), let it run
  *   M3  record the state (monitor and init pids with start times)
@@ -31,8 +29,9 @@
  *       (vserver-net down) and the state
  * The guest's PID 1 before it executes the init (child stages):
  *   C1  wait for the monitor's go, join the v1 payload cgroups (by
- *       `tasks`, itself: no global lock) when born in the cgroup2 one,
- *       then a new cgroup namespace rooted there (the limits on
+ *       `tasks`, itself: no global lock) when born in the cgroup2 one;
+ *       the seccomp program (RUNDIR/NAME/seccomp.bpf if the rules are
+ *       unchanged, else compiled and cached there); then a new cgroup namespace rooted there (the limits on
  *       the guest dir above are out of its reach); network: private joins the
  *       namespace vserver-net made, none brings up lo in its new one
  *   C2  all mounts slave (no propagation to the host), the guest root
@@ -47,7 +46,7 @@
  *   C6  session and controlling terminal (the console), fds 0-2 only
  *   C7  isolated network: the Landlock domain scoping abstract unix
  *       sockets; ulimits/ and ionice/ (lib/reslimits.h, while a hard
- *       limit may still be raised); system call filter (M2's program,
+ *       limit may still be raised); system call filter (C1's program,
  *       no_new_privs if configured, lib/sysfilter.h), then
  *       capabilities: bounding set, inheritable, ambient, permitted
  *   C8  nice, clean environment, cwd /, exec the init of the style */
@@ -142,7 +141,7 @@ struct child_args {
 	bool born_in;            /* born in the cgroup2 payload dir: joins the v1 ones itself */
 	int netns_fd;            /* private network: the namespace to join */
 	int userns_fd, share_fd; /* user-namespace guest: its namespace and the shared folders' (else -1) */
-	const struct vs_seccomp_prog *filter; /* compiled by the monitor (or from its cache) */
+	int rundir_fd;           /* RUNDIR/NAME (the seccomp cache), -1 if unusable */
 };
 
 /* mode none: the new namespace's lo is down */
@@ -221,6 +220,16 @@ static void guest_child(struct child_args *a)
 	 * calling thread (no global lock, see vs_clone_into_cgroup) */
 	if (a->born_in && vs_cgroup_join_self(a->cg, true, &e) < 0)
 		child_fail(a->err_fd, &e);
+	/* the seccomp program, loaded in C7: from RUNDIR/NAME's cache when the
+	 * rules are the same as at the last start (compiling takes a
+	 * millisecond), else compiled and cached there for the next start and
+	 * for exec; here, as host root, in memory that the exec drops (the
+	 * monitor stays small) */
+	struct vs_seccomp_prog filter;
+	if (vs_seccomp_prepare(a->rundir_fd, c, &filter, &e) < 0)
+		child_fail(a->err_fd, &e);
+	if (a->rundir_fd >= 0)
+		close(a->rundir_fd);
 	if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
 		vs_fail_errno(&e, "joining the guest's network namespace");
 		child_fail(a->err_fd, &e);
@@ -329,7 +338,7 @@ static void guest_child(struct child_args *a)
 	 * (the filter and the bounding set apply there) */
 	if (a->userns_fd >= 0 && enter_userns(a, &e) < 0)
 		child_fail(a->err_fd, &e);
-	if (vs_seccomp_load(a->filter, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
+	if (vs_seccomp_load(&filter, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
 		child_fail(a->err_fd, &e);
 	/* C8 */
 	if (c->nice_set && setpriority(PRIO_PROCESS, 0, c->nice) < 0) {
@@ -407,18 +416,11 @@ struct mon {
 static pid_t spawn_guest(struct mon *m, vs_err *err)
 {
 	int go[2], ep[2];
-	/* the seccomp program, before anything exists: from RUNDIR/NAME's
-	 * cache when the rules are the same as at the last start (compiling
-	 * it takes a millisecond), then also used by exec */
-	__attribute__((cleanup(vs_seccomp_prog_free))) struct vs_seccomp_prog filter = { 0 };
-	{
-		_cleanup_close_ int rd = vs_state_open_guest_dir(m->s, m->c->name);
-		if (vs_seccomp_prepare(rd, m->c, &filter, err) < 0)
-			return -1;
-	}
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0)
 		return vs_fail_errno(err, "pipe");
-	struct child_args a = { .filter = &filter, .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
+	/* the child takes its seccomp program from there (C1) */
+	_cleanup_close_ int rundir_fd = vs_state_open_guest_dir(m->s, m->c->name);
+	struct child_args a = { .rundir_fd = rundir_fd, .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
 				.init_memfd = m->init_memfd, .console = m->console[0] ? m->console : NULL,
 				.has_unified = m->cg->unified != NULL, .netns_fd = m->netns_fd, .userns_fd = -1,
 				.share_fd = -1 };
