@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_term, got_hup;
+static volatile sig_atomic_t got_term, got_hup, got_alarm;
 
 static void on_sig(int sig)
 {
@@ -33,6 +33,8 @@ static void on_sig(int sig)
 		got_term = 1;
 	else if (sig == SIGHUP)
 		got_hup = 1;
+	else if (sig == SIGALRM)
+		got_alarm = 1;
 }
 
 static pid_t run(char **argv, const char *runlevel, const char *prevlevel)
@@ -54,26 +56,38 @@ static pid_t run(char **argv, const char *runlevel, const char *prevlevel)
 	return pid;
 }
 
-/* Reap until `pid` exits (or forever if pid == 0 and no signal). */
+/* Reap until `pid` exits (pid 0: until no child is left), for at most
+ * timeout_s seconds (0: no limit): -1 on timeout, -2 on SIGTERM/SIGHUP.
+ * A blocking wait, cut by SIGALRM (the handlers have no SA_RESTART): the
+ * guest's stop takes as long as its processes take to exit, with no
+ * polling interval added. */
 static int reap_until(pid_t pid, int timeout_s)
 {
-	time_t end = time(NULL) + timeout_s;
+	got_alarm = 0;
+	alarm((unsigned)timeout_s);
+	int ret;
 	for (;;) {
 		int st;
-		pid_t r = timeout_s ? waitpid(-1, &st, WNOHANG) : waitpid(-1, &st, 0);
-		if (r == pid && pid > 0)
-			return st;
-		if (r < 0 && errno == ECHILD)
-			return 0;
-		if (r <= 0) {
-			if (timeout_s && time(NULL) >= end)
-				return -1;
-			if (timeout_s)
-				usleep(50000);
-			if (got_term || got_hup)
-				return -2;
+		pid_t r = waitpid(-1, &st, 0);
+		if (r == pid && pid > 0) {
+			ret = st;
+			break;
+		}
+		if (r < 0 && errno == ECHILD) {
+			ret = 0;
+			break;
+		}
+		if (r < 0 && errno == EINTR && got_alarm) {
+			ret = -1;
+			break;
+		}
+		if (r < 0 && errno == EINTR && (got_term || got_hup)) {
+			ret = -2;
+			break;
 		}
 	}
+	alarm(0);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -108,6 +122,7 @@ int main(int argc, char **argv)
 	sigaction(SIGPWR, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	/* Ctrl-Alt-Del is not ours to handle */
 	reboot(RB_DISABLE_CAD);
 

@@ -648,6 +648,30 @@ def test_stop_timeout_kills_a_guest_that_ignores_sigterm(vs, bbguest):
     assert_guest_gone(vs, name, st)
 
 
+def test_sysv_stop_waits_for_processes_not_for_a_poll(vs, bbguest):
+    """vserver-init's shutdown: after rc 6 it sends SIGTERM to what is
+    left and reaps as the processes exit (no polling interval); a process
+    that ignores SIGTERM gets SIGKILL after 5 s, without the stop timeout
+    or the cgroup kill."""
+    name = bbguest
+    st = start(vs, name)
+    # a quick stop: the processes left after rc 6 exit at SIGTERM
+    gx(vs, name, "/bin/sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 &")
+    t0 = time.monotonic()
+    stop(vs, name)
+    assert time.monotonic() - t0 < 1.0
+    assert_guest_gone(vs, name, st)
+    # one that ignores SIGTERM: vserver-init's 5 s, then SIGKILL
+    st = start(vs, name)
+    gx(vs, name, "/bin/sh", "-c", "trap '' TERM; sleep 1000 </dev/null >/dev/null 2>&1 &")
+    t0 = time.monotonic()
+    r = stop(vs, name, "--timeout", "20", timeout=60)
+    elapsed = time.monotonic() - t0
+    assert 5.0 <= elapsed < 8, elapsed
+    assert "did not stop" not in r.stdout, r.stdout
+    assert_guest_gone(vs, name, st)
+
+
 @pytest.mark.parametrize("style", ["sysv", "plain-sleep"])
 def test_guest_with_killed_monitor_is_cleaned_by_stop(vs, bbguest, style):
     name = bbguest
