@@ -25,6 +25,7 @@ Environment:
 import hashlib
 import itertools
 import json
+import select
 import os
 import shutil
 import stat
@@ -788,3 +789,65 @@ def bbguest(vs, busybox_rootfs_tarball):
     finally:
         if vs.run([name, "running"], check=False, timeout=30).returncode == 0:
             vs.run([name, "stop", "--timeout", "10"], check=False, timeout=60)
+
+
+class Background:
+    """`vserver NAME exec ARGV` left running; its output lines can be
+    awaited.  Only the vserver process the test started is ever killed
+    (what runs in the guest goes with the guest's stop)."""
+
+    def __init__(self, vs, name, *argv):
+        self.p = vs.popen([name, "exec", *argv])
+
+    def line(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
+            if r:
+                return self.p.stdout.readline().strip()
+            if self.p.poll() is not None:
+                break
+        pytest.fail(f"no output from {self.p.args} (exit {self.p.poll()}): "
+                    f"{self.p.stderr.read() if self.p.poll() is not None else ''}")
+
+    def running(self):
+        return self.p.poll() is None
+
+    def wait(self, timeout=60):
+        return self.p.wait(timeout=timeout)
+
+    def finish(self, timeout=60):
+        """Wait for it to end (killed if it does not within `timeout`)."""
+        try:
+            self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.stop()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for f in (self.p.stdout, self.p.stderr):
+            if f and not f.closed:
+                f.close()
+
+
+@pytest.fixture
+def bg():
+    """bg(vs, NAME, ARGV...): a Background exec, stopped after the test."""
+    started = []
+
+    def make(vs, name, *argv):
+        b = Background(vs, name, *argv)
+        started.append(b)
+        return b
+    try:
+        yield make
+    finally:
+        for b in started:
+            b.stop()

@@ -12,9 +12,7 @@ report is null in JSON; the tests that need it skip with the reason."""
 import json
 import os
 import re
-import select
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -58,54 +56,6 @@ def cg_file(vs, name, *files):
             if (d / f).is_file():
                 return d / f, f
     return None, None
-
-
-class Background:
-    """`vserver NAME exec ARGV` left running; lines of its output can be
-    awaited.  Only the vserver process this test started is ever killed
-    (what runs in the guest goes with the guest's stop)."""
-
-    def __init__(self, vs, name, *argv):
-        self.p = vs.popen([name, "exec", *argv])
-
-    def line(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
-            if r:
-                return self.p.stdout.readline().strip()
-            if self.p.poll() is not None:
-                break
-        pytest.fail(f"no output from {self.p.args} (exit {self.p.poll()})")
-
-    def wait(self, timeout=60):
-        return self.p.wait(timeout=timeout)
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for f in (self.p.stdout, self.p.stderr):
-            if f:
-                f.close()
-
-
-@pytest.fixture
-def bg():
-    started = []
-
-    def make(vs, name, *argv):
-        b = Background(vs, name, *argv)
-        started.append(b)
-        return b
-    try:
-        yield make
-    finally:
-        for b in started:
-            b.stop()
 
 
 def check_usage_object(u):

@@ -10,13 +10,11 @@ v1 controllers; pure v2 elsewhere).  Only the guests' own cgroup files
 are read; only processes this test started are ever signalled."""
 import json
 import os
-import select
 import subprocess
-import time
 
 import pytest
 
-from conftest import pid_alive
+from conftest import Background, pid_alive
 
 MiB = 1 << 20
 
@@ -92,33 +90,6 @@ def spin_share(vs, name, seconds=3.0):
     word, ms = r.stdout.split()
     assert word == "OK", r.stdout
     return int(ms) / (seconds * 1000)
-
-
-class Background:
-    """`vserver NAME exec ARGV` left running; its output lines can be
-    awaited.  Only this vserver process is ever killed by the test."""
-
-    def __init__(self, vs, name, *argv):
-        self.p = vs.popen([name, "exec", *argv])
-
-    def line(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
-            if r:
-                return self.p.stdout.readline().strip()
-            if self.p.poll() is not None:
-                break
-        pytest.fail(f"no output from {self.p.args} (exit {self.p.poll()}; {self.p.stderr.read()})")
-
-    def finish(self, timeout=60):
-        try:
-            self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-        self.p.stdout.close()
-        self.p.stderr.close()
 
 
 # ---- enforcement ------------------------------------------------------------------------------

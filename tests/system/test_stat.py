@@ -11,8 +11,6 @@ what is tested)."""
 import json
 import os
 import re
-import select
-import signal
 import subprocess
 import time
 
@@ -52,54 +50,6 @@ def start(vs, name, timeout=60):
 def second_guest(vs, tarball, name="bb2"):
     vs.build(name, method="template", margs=("-t", tarball), timeout=120)
     return name
-
-
-class Background:
-    """`vserver NAME exec ARGV` left running; its first output line can be
-    awaited.  Only the vserver process this test started is ever killed
-    (the guest side goes with the guest's stop in the fixture)."""
-
-    def __init__(self, vs, name, *argv):
-        self.p = vs.popen([name, "exec", *argv])
-
-    def line(self, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
-            if r:
-                return self.p.stdout.readline().strip()
-            if self.p.poll() is not None:
-                break
-        pytest.fail(f"no output from {self.p.args} (exit {self.p.poll()}): {self.p.stderr.read() if self.p.poll() is not None else ''}")
-
-    def running(self):
-        return self.p.poll() is None
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for f in (self.p.stdout, self.p.stderr):
-            if f:
-                f.close()
-
-
-@pytest.fixture
-def bg():
-    started = []
-
-    def make(vs, name, *argv):
-        b = Background(vs, name, *argv)
-        started.append(b)
-        return b
-    try:
-        yield make
-    finally:
-        for b in started:
-            b.stop()
 
 
 def parse_mem(field):
