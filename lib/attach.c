@@ -137,8 +137,6 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* The guest's run dir (RUNDIR/NAME), if it is a root-only directory: the
- * place of the cached seccomp program.  -1 otherwise (no cache). */
 static void fail_to(int fd, const vs_err *e)
 {
 	if (write(fd, e->msg, strlen(e->msg)) < 0) {

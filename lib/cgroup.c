@@ -824,6 +824,12 @@ pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in)
 			*born_in = true;
 			return (pid_t)r;
 		}
+		/* only "cannot do that here" falls back (no clone3, an older
+		 * kernel, a filter); a real error (EAGAIN at pids.max, EBUSY,
+		 * ENOMEM) is the answer: a plain clone in our cgroup would
+		 * step around the guest's pids limit */
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EPERM)
+			return -1;
 	}
 	return (pid_t)syscall(SYS_clone, (flags & ~(unsigned long)CSIGNAL) | SIGCHLD, NULL, NULL, NULL, NULL);
 }

@@ -1516,7 +1516,8 @@ static void finish_net(struct ld *L)
 				D(L, 0, "only used in mode private (the mode is %s)", mode);
 			}
 	}
-	if (c->net.mtu && c->net.mtu < 1280)
+	/* (only a routed veth gives IPv6 a default route, which carries it) */
+	if (c->net.mode == VS_NET_PRIVATE && c->net.routed && c->net.mtu && c->net.mtu < 1280)
 		for (size_t i = 0; i < c->n_ifaces; i++)
 			if (!c->ifaces[i].disabled && c->ifaces[i].ip.family == AF_INET6) {
 				L->rel = "net/mtu";

@@ -271,6 +271,15 @@ void vs_fstab_free(struct vs_fstab *f)
 	f->n = 0;
 }
 
+bool vs_fstab_is_mount_root(int fd)
+{
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0 ||
+	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return true;
+	return sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+}
+
 int vs_fstab_behind_barrier(int dirfd, vs_err *err)
 {
 	_cleanup_close_ int fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -283,6 +292,8 @@ int vs_fstab_behind_barrier(int dirfd, vs_err *err)
 			return vs_fail_errno(err, "stat a shared folder's parent");
 		if (S_ISDIR(st.st_mode) && st.st_uid == 0 && (st.st_mode & 0011) == 0)
 			return 1;
+		if (vs_fstab_is_mount_root(fd))
+			return 0;
 		int up = openat(fd, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (up < 0)
 			return vs_fail_errno(err, "open a shared folder's parent");

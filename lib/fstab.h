@@ -31,7 +31,12 @@ void vs_fstab_free(struct vs_fstab *f);
  * users out of everything below it?  A barrier is a directory owned by
  * root with no search permission for group and others ((mode & 0011) ==
  * 0), as the 0700 vdirbase is for guest roots.  Checks `dirfd` itself,
- * then its ancestors through "..", never by path, so that symbolic links
- * and mount points are judged as the kernel resolves them, up to the
- * process's root.  Returns 1 (found), 0 (none), -1 (err set). */
+ * then its ancestors through "..", never by path, up to the root of its
+ * mount and no further: a barrier above a mount point says nothing of
+ * the other places the mounted tree can be reached from (a bind mount of
+ * /home/alice/www under a 0700 directory is still alice's).  Returns 1
+ * (found), 0 (none), -1 (err set). */
 int vs_fstab_behind_barrier(int dirfd, vs_err *err);
+/* Is `fd` the root of a mount (statx STATX_ATTR_MOUNT_ROOT)?  On a
+ * kernel that cannot tell, true: a barrier walk then judges `fd` alone. */
+bool vs_fstab_is_mount_root(int fd);

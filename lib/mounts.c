@@ -146,7 +146,90 @@ static bool base_target(const char *target)
 	return false;
 }
 
-static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mounts_userns *u, vs_err *err)
+/* An option of an fstab entry, as a whole word. */
+static bool has_option(const struct vs_fstab_entry *e, const char *opt)
+{
+	_cleanup_free_ char *copy = vs_strdup(e->options);
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		if (!strcmp(o, opt))
+			return true;
+	return false;
+}
+
+/* The directory above a bind source `sfd`, where the barrier walk
+ * starts: not the source itself, whose mode guest root changes at will
+ * through the writable bind.  A directory's parent is its "..".  A
+ * file's is the directory its (resolved) name lies in, but only if that
+ * still holds this very file (else -1 with errno ENOENT: no barrier can
+ * be told). */
+static int source_parent(int sfd, const struct stat *sst)
+{
+	if (S_ISDIR(sst->st_mode))
+		return openat(sfd, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	char link[64], dir[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", sfd);
+	ssize_t n = readlink(link, dir, sizeof dir - 1);
+	if (n <= 0 || dir[0] != '/') {
+		errno = ENOENT;
+		return -1;
+	}
+	dir[n] = 0;
+	char *slash = strrchr(dir, '/');
+	const char *base = slash + 1;
+	*slash = 0;
+	int pfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	if (pfd >= 0 && (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != sst->st_dev ||
+			 st.st_ino != sst->st_ino)) {
+		close(pfd);
+		errno = ENOENT;
+		return -1;
+	}
+	return pfd;
+}
+
+/* PR-04: may host users run what guest root leaves in the bind source
+ * `sfd` of `e`?  1: no (nosuid, and nodev when the guest has MKNOD, or a
+ * barrier above it on its own mount), 0: yes, with the message in *why
+ * (malloc'd), -1: err set.  Read-only binds are safe, except recursive
+ * ones: the read-only remount covers the top mount only. */
+static int bind_source_safe(const struct vs_fstab_entry *e, int sfd, bool mknod, char **why, vs_err *err)
+{
+	*why = NULL;
+	if (e->readonly && !has_option(e, "rbind"))
+		return 1;
+	struct stat st;
+	struct statvfs sv;
+	if (fstat(sfd, &st) < 0 || fstatvfs(sfd, &sv) < 0)
+		return vs_fail_errno(err, "bind source %s", e->source);
+	/* (the mounts below an rbind source are not looked at: a barrier
+	 * covers them, nosuid on the source's mount does not) */
+	unsigned long want = ST_NOSUID | (mknod ? ST_NODEV : 0);
+	if ((sv.f_flag & want) == want)
+		return 1;
+	_cleanup_close_ int pfd = vs_fstab_is_mount_root(sfd) ? -1 : source_parent(sfd, &st);
+	int r = pfd < 0 ? 0 : vs_fstab_behind_barrier(pfd, err);
+	if (r != 0)
+		return r < 0 ? vs_err_prefix(err, "bind source %s", e->source) : 1;
+	const char *missing = "nodev";
+	if (!(sv.f_flag & ST_NOSUID))
+		missing = mknod && !(sv.f_flag & ST_NODEV) ? "nosuid,nodev" : "nosuid";
+	*why = vs_asprintf("%s of %s: host users could run the setuid programs%s that guest root (host root in this "
+			   "guest) leaves there, since its filesystem is not mounted %s on the host and no parent "
+			   "directory on its mount is root-owned without search permission for others; mount %s's "
+			   "filesystem nosuid (and nodev), make a parent directory root-owned mode 0700, or use a "
+			   "user-namespace guest (userns)",
+			   e->readonly ? "recursive bind (ro covers only its top mount)" : "read-write bind", e->source,
+			   mknod ? " and device nodes" : "", missing, e->source);
+	return 0;
+}
+
+/* `mknod`: the guest has CAP_MKNOD (PR-04 asks for nodev then); `u`
+ * NULL: a privileged guest, whose read-write binds are checked here, on
+ * the very source that is bound, at every start and reboot */
+static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mounts_userns *u, bool mknod,
+		       vs_err *err)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct vs_fstab_entry *e = &f->e[i];
@@ -154,10 +237,19 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 			continue;
 		struct stat st;
 		bool dir = true;
+		_cleanup_close_ int sfd = -1;
+		char src[64] = "";
 		if (e->bind) {
-			if (stat(e->source, &st) < 0)
+			sfd = open(e->source, O_PATH | O_CLOEXEC);
+			if (sfd < 0 || fstat(sfd, &st) < 0)
 				return vs_fail_errno(err, "fstab line %d: bind source %s", e->line, e->source);
 			dir = S_ISDIR(st.st_mode);
+			fd_path(sfd, src, sizeof src);
+			_cleanup_free_ char *why = NULL;
+			int r = u ? 1 : bind_source_safe(e, sfd, mknod, &why, err);
+			if (r <= 0)
+				return r < 0 ? vs_err_prefix(err, "fstab line %d", e->line)
+					     : vs_fail(err, VS_E_INVALID, 0, "fstab line %d: %s", e->line, why);
 		}
 		_cleanup_close_ int t = target_fd(rootfd, e->target, dir, 0755, err);
 		if (t < 0)
@@ -199,7 +291,7 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 			_cleanup_close_ int tree = vs_userns_idmapped_tree(e->source, rec, u->share_fd, err);
 			if (tree < 0 || vs_userns_attach(tree, t, e->target, err) < 0)
 				return vs_err_prefix(err, "fstab line %d", e->line);
-		} else if (e->bind && mount_at(e->source, t, NULL, MS_BIND | (rec ? MS_REC : 0), NULL, e->target, err) < 0)
+		} else if (e->bind && mount_at(src, t, NULL, MS_BIND | (rec ? MS_REC : 0), NULL, e->target, err) < 0)
 			return vs_err_prefix(err, "fstab line %d", e->line);
 		if (e->bind) {
 			close(t);
@@ -219,84 +311,23 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 	return 0;
 }
 
-/* An option of an fstab entry, as a whole word. */
-static bool has_option(const struct vs_fstab_entry *e, const char *opt)
-{
-	_cleanup_free_ char *copy = vs_strdup(e->options);
-	char *save = NULL;
-	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
-		if (!strcmp(o, opt))
-			return true;
-	return false;
-}
-
-/* The directory above a bind source `sfd` (named `src`), where the
- * barrier walk starts: not the source itself, whose mode guest root
- * changes at will through the writable bind.  A directory's parent is
- * its "..".  A file's is the directory its name lies in, but only if
- * that still holds this very file (else, e.g. for a final symbolic link,
- * -1 with errno ENOENT: no barrier can be told). */
-static int source_parent(const char *src, int sfd, const struct stat *sst)
-{
-	if (S_ISDIR(sst->st_mode))
-		return openat(sfd, "..", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_free_ char *dir = vs_strdup(src);
-	char *slash = strrchr(dir, '/');
-	const char *base = slash + 1;
-	*slash = 0;
-	int pfd = open(*dir ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct stat st;
-	if (pfd >= 0 && (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != sst->st_dev ||
-			 st.st_ino != sst->st_ino)) {
-		close(pfd);
-		errno = ENOENT;
-		return -1;
-	}
-	return pfd;
-}
-
 static void check_binds(const struct vs_fstab *f, const char *file, bool mknod, struct vs_diags *d)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct vs_fstab_entry *e = &f->e[i];
-		/* lines for vserver's own mounts are ignored (mount_fstab);
-		 * "ro" binds are safe, except recursive ones: the read-only
-		 * remount covers the top mount only, the ones below stay
-		 * writable */
-		if (!e->bind || base_target(e->target) || (e->readonly && !has_option(e, "rbind")))
+		/* lines for vserver's own mounts are ignored (mount_fstab) */
+		if (!e->bind || base_target(e->target))
 			continue;
 		_cleanup_close_ int sfd = open(e->source, O_PATH | O_CLOEXEC);
-		struct stat st;
-		struct statvfs sv;
-		if (sfd < 0 || fstat(sfd, &st) < 0 || fstatvfs(sfd, &sv) < 0) {
+		if (sfd < 0) {
 			vs_diags_add(d, file, e->line, "bind source %s: %s", e->source, strerror(errno));
 			continue;
 		}
-		/* (the mounts below an rbind source are not looked at: a
-		 * barrier covers them, nosuid on the source's mount does not) */
-		unsigned long want = ST_NOSUID | (mknod ? ST_NODEV : 0);
-		if ((sv.f_flag & want) == want)
-			continue;
-		_cleanup_close_ int pfd = source_parent(e->source, sfd, &st);
+		_cleanup_free_ char *why = NULL;
 		vs_err err;
-		int r = pfd < 0 ? 0 : vs_fstab_behind_barrier(pfd, &err);
-		if (r == 1)
-			continue;
-		if (r < 0) {
-			vs_diags_add(d, file, e->line, "bind source %s: %s", e->source, err.msg);
-			continue;
-		}
-		const char *missing = "nodev";
-		if (!(sv.f_flag & ST_NOSUID))
-			missing = mknod && !(sv.f_flag & ST_NODEV) ? "nosuid,nodev" : "nosuid";
-		vs_diags_add(d, file, e->line,
-			     "%s of %s: host users could run the setuid programs%s that guest root (host root in this "
-			     "guest) leaves there, since its filesystem is not mounted %s on the host and no parent "
-			     "directory is root-owned without search permission for others; mount %s's filesystem "
-			     "nosuid (and nodev), make a parent directory root-owned mode 0700, or use a "
-			     "user-namespace guest (userns)",
-			     e->readonly ? "recursive bind (ro covers only its top mount)" : "read-write bind",
-			     e->source, mknod ? " and device nodes" : "", missing, e->source);
+		int r = bind_source_safe(e, sfd, mknod, &why, &err);
+		if (r <= 0)
+			vs_diags_add(d, file, e->line, "%s", r < 0 ? err.msg : why);
 	}
 }
 
@@ -471,7 +502,8 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 {
 	/* 1. the guest's own fstab first (so /proc etc. below are on top of
 	 *    anything it mounted at those places) */
-	if (mount_fstab(rootfd, &c->fstab, u, err) < 0 || mount_fstab(rootfd, &c->fstab_remote, u, err) < 0)
+	bool mknod = vs_config_bounding_set(c) & (UINT64_C(1) << CAP_MKNOD);
+	if (mount_fstab(rootfd, &c->fstab, u, mknod, err) < 0 || mount_fstab(rootfd, &c->fstab_remote, u, mknod, err) < 0)
 		return -1;
 	/* 2. the base mounts */
 	bool own_netns = c->net.mode == VS_NET_NONE || c->net.mode == VS_NET_PRIVATE;

@@ -11,7 +11,7 @@
  *   N2  a new network namespace, bound to RUNDIR/NAME/netns
  *   N3  veth vs-NAME, its peer created as eth0 inside the namespace; both
  *       ends with the largest MTU (guest <-> host at loopback speed), or
- *       with the MTU of a bridge the admin made (its other ports)
+ *       with the MTU of the bridge if it exists (its other ports')
  *   N4  bridge (made if missing, with the gateway address) and the host
  *       end on it in hairpin mode; or routed: 169.254.0.1/32 and fe80::1 on the host end,
  *       /32 (/128) routes to the guest's addresses through it
@@ -243,47 +243,44 @@ static int has_addr(struct vs_nl *nl, int ifindex, const struct vs_ipaddr *a, vs
 	return r;
 }
 
-/* The veth's MTU: the largest a veth has, unless the bridge is the
- * admin's (no marker): then its own, which its other ports set. */
+/* The veth's MTU: the largest a veth has, on a routed veth or a bridge
+ * made now; on a bridge that exists (ours with its guests, or the
+ * admin's with its ports), the bridge's own, which its ports set: a
+ * larger one would send frames its other ports drop.  Under the bridges
+ * lock (a bridge made or released meanwhile). */
 #define VETH_MTU 65535u
 
-static unsigned veth_mtu(const struct vs_settings *s, const struct vs_config *c, struct vs_nl *nl, vs_err *err)
+static unsigned veth_mtu(const struct vs_config *c, struct vs_nl *nl, vs_err *err)
 {
 	if (c->net.routed)
 		return VETH_MTU;
 	int b = vs_nl_ifindex(nl, c->net.bridge, err);
 	if (b <= 0)
 		return b < 0 ? 0 : VETH_MTU;
-	_cleanup_free_ char *marker = vs_asprintf("%s/.bridges/%s", s->rundir, c->net.bridge);
-	if (access(marker, F_OK) == 0)
-		return VETH_MTU;
 	struct vs_nl_link l;
 	if (vs_nl_link_get(nl, b, &l, err) < 0)
 		return 0;
 	return l.mtu ? l.mtu : 1500;
 }
 
-/* The MTU of the way out: net/mtu, else that of the device of the host's
- * default route (IPv4, else IPv6), else Ethernet's. */
-static unsigned outside_mtu(const struct vs_config *c, struct vs_nl *nl, vs_err *err)
+/* The MTU of the way out for `family`: net/mtu, else that of the device
+ * of the host's default route of that family, else Ethernet's. */
+static unsigned outside_mtu(const struct vs_config *c, int family, struct vs_nl *nl, vs_err *err)
 {
 	if (c->net.mtu)
 		return c->net.mtu;
-	static const int families[] = { AF_INET, AF_INET6 };
-	for (size_t i = 0; i < VS_ARRAY_SIZE(families); i++) {
-		int oif = vs_nl_route_default_oif(nl, families[i], err);
-		if (oif < 0)
-			return 0;
-		struct vs_nl_link l;
-		if (oif > 0 && vs_nl_link_get(nl, oif, &l, err) == 0 && l.mtu)
-			return l.mtu;
-	}
+	int oif = vs_nl_route_default_oif(nl, family, err);
+	if (oif < 0)
+		return 0;
+	struct vs_nl_link l;
+	if (oif > 0 && vs_nl_link_get(nl, oif, &l, err) == 0 && l.mtu)
+		return l.mtu;
 	return 1500;
 }
 
-/* N6, run inside the guest's namespace; `route_mtu` (0: none) is the
- * MTU metric of the default routes */
-static int configure_inside(const struct vs_config *c, unsigned route_mtu, vs_err *err)
+/* N6, run inside the guest's namespace; mtu4/mtu6 (0: none) are the MTU
+ * metrics of the default routes */
+static int configure_inside(const struct vs_config *c, unsigned mtu4, unsigned mtu6, vs_err *err)
 {
 	_cleanup_nl_ struct vs_nl *nl = NULL;
 	if (vs_nl_open(&nl, err) < 0)
@@ -315,11 +312,11 @@ static int configure_inside(const struct vs_config *c, unsigned route_mtu, vs_er
 		/* the host end itself on the link (at the veth's MTU), everything
 		 * else through it (at the way out's) */
 		if (v4 && (vs_nl_route_add(nl, AF_INET, gw4, 32, NULL, eth, false, 0, err) < 0 ||
-			   vs_nl_route_add(nl, AF_INET, NULL, 0, gw4, eth, true, route_mtu, err) < 0))
+			   vs_nl_route_add(nl, AF_INET, NULL, 0, gw4, eth, true, mtu4, err) < 0))
 			return -1;
-		if (v6 && vs_nl_route_add(nl, AF_INET6, NULL, 0, gw6, eth, false, route_mtu, err) < 0)
+		if (v6 && vs_nl_route_add(nl, AF_INET6, NULL, 0, gw6, eth, false, mtu6, err) < 0)
 			return -1;
-	} else if (v4 && vs_nl_route_add(nl, AF_INET, NULL, 0, c->net.gateway.addr, eth, false, route_mtu, err) < 0)
+	} else if (v4 && vs_nl_route_add(nl, AF_INET, NULL, 0, c->net.gateway.addr, eth, false, mtu4, err) < 0)
 		return -1;
 	return 0;
 }
@@ -343,8 +340,14 @@ static int up_private(const struct vs_settings *s, const struct vs_config *c, vs
 	_cleanup_nl_ struct vs_nl *nl = NULL;
 	if (vs_nl_open(&nl, err) < 0)
 		return -1;
-	unsigned mtu = veth_mtu(s, c, nl, err), out_mtu = outside_mtu(c, nl, err);
-	if (!mtu || !out_mtu || vs_nl_veth_add(nl, veth, "eth0", gns, mtu, err) < 0)
+	/* the bridges lock from here to the bridge port (N4): the veth's MTU
+	 * is the bridge's as it is then */
+	_cleanup_close_ int lk = c->net.routed ? -1 : bridges_lock(s, err);
+	if (!c->net.routed && lk < 0)
+		return -1;
+	unsigned mtu = veth_mtu(c, nl, err), out4 = outside_mtu(c, AF_INET, nl, err),
+		 out6 = out4 ? outside_mtu(c, AF_INET6, nl, err) : 0;
+	if (!mtu || !out4 || !out6 || vs_nl_veth_add(nl, veth, "eth0", gns, mtu, err) < 0)
 		return -1;
 	int h = vs_nl_ifindex(nl, veth, err);
 	if (h <= 0)
@@ -370,9 +373,6 @@ static int up_private(const struct vs_settings *s, const struct vs_config *c, vs
 				return -1;
 		}
 	} else {
-		_cleanup_close_ int lk = bridges_lock(s, err);
-		if (lk < 0)
-			return -1;
 		int b = vs_nl_ifindex(nl, c->net.bridge, err);
 		if (b < 0)
 			return -1;
@@ -422,7 +422,7 @@ static int up_private(const struct vs_settings *s, const struct vs_config *c, vs
 		_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (self < 0 || setns(gns, CLONE_NEWNET) < 0)
 			return vs_fail_errno(err, "entering the guest's network namespace");
-		int r = configure_inside(c, out_mtu < mtu ? out_mtu : 0, err);
+		int r = configure_inside(c, out4 < mtu ? out4 : 0, out6 < mtu ? out6 : 0, err);
 		if (setns(self, CLONE_NEWNET) < 0)
 			abort();
 		if (r < 0)

@@ -9,7 +9,9 @@
  *   S4  open the guest root (a real directory owned by root, in a
  *       directory root alone may enter: HS-10); disk limits:
  *       project id on the tree and quota limits (lib/dlimits.h), refused
- *       when the filesystem has no project quotas
+ *       when the filesystem has no project quotas; the shared folders
+ *       host users could run guest root's setuid files from (PR-04,
+ *       lib/mounts.h), refused
  *   S5  create the guest's cgroup(s), set the device policy and the
  *       resource limits (lib/reslimits.h), before any guest process
  *       exists; check the network against the host
@@ -36,7 +38,8 @@
  *       namespace vserver-net made, none brings up lo in its new one
  *   C2  all mounts slave (no propagation to the host), the guest root
  *       bound onto itself
- *   C3  fstab, /proc (masked, /proc/sys read-only but /proc/sys/net
+ *   C3  fstab (a read-write bind of a privileged guest checked for PR-04
+ *       again, on the opened source it binds), /proc (masked, /proc/sys read-only but /proc/sys/net
  *       with its own network namespace), /sys read-only, /dev (tmpfs
  *       with null zero full random urandom tty, devpts, shm, mqueue,
  *       console), /run, the LXCFS files over /proc's (lib/lxcfs.h);
@@ -814,12 +817,18 @@ static int init_memfd(const char *path, vs_err *err)
 		close(fd);
 		return vs_fail_errno(err, "%s (vserver-init)", path);
 	}
-	ssize_t n = 1;
-	for (off_t left = st.st_size; left > 0 && n > 0; left -= n)
-		n = sendfile(fd, in, NULL, (size_t)left);
-	if (n < 0) {
-		close(fd);
-		return vs_fail_errno(err, "copying vserver-init");
+	for (off_t left = st.st_size; left > 0;) {
+		ssize_t n = sendfile(fd, in, NULL, (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* an error, or the file shrank under us (an install
+			 * rewriting it): never seal and run a partial copy */
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			return vs_fail(err, VS_E_SYSTEM, e, "copying vserver-init %s", path);
+		}
+		left -= n;
 	}
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
 		int e = errno;
@@ -881,8 +890,6 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		return -1;
 	}
 	vs_config_check_conflicts(s, &c, &d);
-	/* PR-04: shared folders that host users could run guest root's setuid programs from */
-	vs_mounts_check_host(&c, &d);
 	if (d.n) {
 		vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);
@@ -936,6 +943,15 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		}
 		if (vs_dlimits_apply(&c, rfd, rep, err) < 0)
 			goto out;
+	}
+	/* PR-04: shared folders that host users could run guest root's
+	 * setuid programs from (checked again on the opened source at each
+	 * mount, C3: this is for the early, complete message) */
+	vs_mounts_check_host(&c, &d);
+	if (d.n) {
+		vs_diags_to_err(&d, c.cfgdir, err);
+		vs_diags_free(&d);
+		goto out;
 	}
 	int style = c.init.style;
 	if (o->rescue)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sysfilter.h"
+#include "vs-build-config.h"
 #include "caps.h"
 #include "safeio.h"
 #include <errno.h>
@@ -418,6 +419,9 @@ static void build(struct builder *b, const struct vs_config *c)
 {
 	static const char format[] = "vserver seccomp 2: default allow, 424..469 by prefix, ENOSYS above";
 	mix(b, format, sizeof format);
+	/* the vserver that builds it: the run directory (and so the cache)
+	 * outlives an upgrade */
+	mix(b, VS_VERSION, sizeof VS_VERSION);
 	mix_u64(b, VS_SECCOMP_LAST);
 	const struct scmp_version *v = seccomp_version();
 	mix_u64(b, v ? ((uint64_t)v->major << 32) | ((uint64_t)v->minor << 16) | v->micro : 0);
@@ -615,8 +619,10 @@ static int build_fail(const struct builder *b, vs_err *err)
 	return vs_fail(err, VS_E_SYSTEM, -b->r, "building the seccomp filter");
 }
 
-/* The cache key of a guest's program: its rules, and the prefix vserver
- * emits for them (so that a changed emitter never meets an old cache) */
+/* The cache key of a guest's program: its rules (build() also mixes in
+ * the format, the vserver and libseccomp versions and the architecture),
+ * and the prefix vserver emits for them (so that a changed emitter never
+ * meets an old cache) */
 static uint64_t rules_key(const struct vs_config *c, struct builder *b)
 {
 	memset(b, 0, sizeof *b);

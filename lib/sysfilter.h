@@ -84,9 +84,9 @@ const char *vs_seccomp_errno_name(int e);
 int vs_seccomp_apply(const struct vs_config *c, vs_err *err);
 
 /* The same filter as a classic BPF program, for a process that loads it
- * after fork (vserver exec): compiling it with libseccomp costs far more
- * than loading it, so the program is cached in the guest's run
- * directory. */
+ * after fork (the guest's PID 1 at start, vserver exec): compiling it with
+ * libseccomp costs far more than loading it, so the program is cached in
+ * the guest's run directory. */
 struct vs_seccomp_prog {
 	struct sock_filter *insns; /* malloc'd */
 	unsigned short len;
@@ -94,8 +94,9 @@ struct vs_seccomp_prog {
 };
 /* Fill *p for guest `c`: from DIRFD/seccomp.bpf if that file is a
  * root-only regular file holding the program of these very rules (the
- * guest's rules, its capabilities, this libseccomp, this architecture: a
- * key in its header says so; a checksum guards the program), else compiled
+ * guest's rules, its capabilities, the prefix vserver emits for them,
+ * this vserver version, this libseccomp, this architecture: a key in its
+ * header says so; a checksum guards the program), else compiled
  * and stored there (best effort: atomic replace, mode 0600).  dirfd < 0:
  * no cache.  The caller vouches for dirfd (a root-only directory: the
  * guest's run dir). */

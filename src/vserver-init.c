@@ -56,19 +56,34 @@ static pid_t run(char **argv, const char *runlevel, const char *prevlevel)
 	return pid;
 }
 
+/* Block the signals vserver-init waits for; *old gets the mask to wait
+ * with (sigsuspend) and to restore. */
+static void block_signals(sigset_t *old)
+{
+	static const int sigs[] = { SIGCHLD, SIGALRM, SIGTERM, SIGPWR, SIGINT, SIGHUP };
+	sigset_t block;
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
 /* Reap until `pid` exits (pid 0: until no child is left), for at most
- * timeout_s seconds (0: no limit): -1 on timeout, -2 on SIGTERM/SIGHUP.
- * A blocking wait, cut by SIGALRM (the handlers have no SA_RESTART): the
- * guest's stop takes as long as its processes take to exit, with no
- * polling interval added. */
+ * timeout_s seconds (0: no limit): -1 on timeout, -2 on SIGTERM/SIGHUP
+ * (or the like).  The signals stay blocked except inside sigsuspend, so
+ * none can slip in between a check of the flags and the wait (a lost
+ * SIGALRM would make the wait endless); no polling interval is added to
+ * the guest's stop.  SIGALRM counts only while a time limit runs. */
 static int reap_until(pid_t pid, int timeout_s)
 {
+	sigset_t old;
+	block_signals(&old);
 	got_alarm = 0;
 	alarm((unsigned)timeout_s);
 	int ret;
 	for (;;) {
 		int st;
-		pid_t r = waitpid(-1, &st, 0);
+		pid_t r = waitpid(-1, &st, WNOHANG);
 		if (r == pid && pid > 0) {
 			ret = st;
 			break;
@@ -77,16 +92,21 @@ static int reap_until(pid_t pid, int timeout_s)
 			ret = 0;
 			break;
 		}
-		if (r < 0 && errno == EINTR && got_alarm) {
+		if (r > 0 || (r < 0 && errno == EINTR))
+			continue;
+		if (timeout_s && got_alarm) {
 			ret = -1;
 			break;
 		}
-		if (r < 0 && errno == EINTR && (got_term || got_hup)) {
+		if (got_term || got_hup) {
 			ret = -2;
 			break;
 		}
+		sigsuspend(&old);
 	}
 	alarm(0);
+	got_alarm = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
 
@@ -123,6 +143,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
+	/* a handler (doing nothing), so that a child's exit ends sigsuspend;
+	 * never SIG_IGN, which would reap the children for us */
+	sigaction(SIGCHLD, &sa, NULL);
 	/* Ctrl-Alt-Del is not ours to handle */
 	reboot(RB_DISABLE_CAD);
 
@@ -130,12 +153,16 @@ int main(int argc, char **argv)
 	int st = reap_until(rc, 0);
 	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st))
 		fprintf(stderr, "vserver-init: %s exited with status %d\n", start[0], WEXITSTATUS(st));
-	/* the guest lives on: reap orphans until told to stop */
+	/* the guest lives on: reap orphans until told to stop (the signals
+	 * blocked between the check and the wait, as in reap_until) */
+	sigset_t old;
+	block_signals(&old);
 	while (!got_term && !got_hup) {
 		int s2;
-		if (waitpid(-1, &s2, 0) < 0 && errno == ECHILD)
-			pause();
+		if (waitpid(-1, &s2, WNOHANG) <= 0)
+			sigsuspend(&old);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (got_hup && !got_term) {
 		kill(-1, SIGKILL);
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)

@@ -623,3 +623,46 @@ def test_hs11_status_and_list_escape_guest_strings(vs, bbguest):
         p.kill()
         p.communicate(timeout=30)
     stop(vs, bbguest)
+
+
+def test_pr04_checked_on_the_bound_source_at_every_mount(vs, bbguest, exposed_dir):
+    """The PR-04 check runs again in the guest's child on the very source it
+    binds, also when a reboot inside the guest mounts it again: a host user
+    who swaps the share for a link to an exposed directory meanwhile gets
+    the guest stopped, not the exposed directory bound.  And a barrier above
+    a mount point does not count: a bind mount of an exposed directory
+    under a 0700 directory is still reachable where it comes from."""
+    cfg = vs.cfg(bbguest)
+    closed = exposed_dir / "closed"
+    closed.mkdir(mode=0o700)
+    os.chmod(closed, 0o700)
+    share, open_ = closed / "share", exposed_dir / "open"
+    share.mkdir(mode=0o755)
+    open_.mkdir(mode=0o755)
+    (cfg / "fstab").write_text(f"{share} /srv/share none bind 0 0\n")
+    start(vs, bbguest)
+    assert gx(vs, bbguest, "/t", "write", "/srv/share/x", "x").stdout.strip() == "OK"
+    # the host side changes under the running guest, then the guest reboots
+    os.rename(share, closed / "share.old")
+    os.symlink(open_, share)
+    gx(vs, bbguest, "/sbin/reboot", "-f", check=None, timeout=30)
+    deadline = time.monotonic() + 20
+    while vs.state(bbguest) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert vs.state(bbguest) is None
+    log = (vs.rundir / bbguest / "console.log").read_text(errors="replace")
+    assert f"fstab line 1: read-write bind of {share}: host users could run" in log, log[-2000:]
+    assert not list(open_.iterdir())
+    assert_not_started(vs, bbguest)
+    # a bind mount under the barrier: the barrier is above its mount point
+    os.unlink(share)
+    bm = closed / "bm"
+    bm.mkdir()
+    subprocess.run(["mount", "--bind", str(open_), str(bm)], check=True)
+    try:
+        (cfg / "fstab").write_text(f"{bm} /srv/share none bind 0 0\n")
+        r = vs.run([bbguest, "start"], check=2, timeout=TIMEOUT)
+        assert f"fstab:1: read-write bind of {bm}: host users could run" in r.stderr, r.stderr
+        assert_not_started(vs, bbguest)
+    finally:
+        subprocess.run(["umount", str(bm)], check=True)
