@@ -832,6 +832,8 @@ int vs_nl_route_default_oif(struct vs_nl *nl, int family, vs_err *err)
 		d.oif = 0;
 		r = nl_talk(nl, default_oif_cb, &d, &intr);
 	}
+	if (r == 0 && intr)
+		r = -EAGAIN;   /* the table kept changing: no answer is better than a partial one */
 	if (r < 0)
 		return nl_fail(nl, err, r, "listing the routes");
 	return d.oif;

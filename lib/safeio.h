@@ -27,7 +27,9 @@ int vs_write_file_atomic_owned(int dirfd, const char *name, const void *data, si
 /* Atomically replace a run-time file (the run directory: state, plans,
  * caches): like vs_write_file_atomic_at, but without the fsyncs.  A
  * crashed process leaves the old or the new file; a crashed machine
- * takes the run directory (a tmpfs) and what it describes away anyway. */
+ * takes away what they describe (processes, mounts, devices), and the
+ * run directory is normally a tmpfs.  Readers treat a torn file as stale
+ * (state) or invalid (the checksummed seccomp cache). */
 int vs_write_runtime_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode, vs_err *err);
 
 /* Resolve `path` inside the tree rooted at rootfd (absolute symlinks and
