@@ -701,16 +701,6 @@ static int export_prog(const struct vs_config *c, struct vs_seccomp_prog *p, vs_
 	return 0;
 }
 
-int vs_seccomp_apply(const struct vs_config *c, vs_err *err)
-{
-	struct vs_seccomp_prog p;
-	if (vs_seccomp_prepare(-1, c, &p, err) < 0)
-		return -1;
-	int r = vs_seccomp_load(&p, err);
-	vs_seccomp_prog_free(&p);
-	return r;
-}
-
 /* ---- the cached program ------------------------------------------------------- */
 
 #define CACHE_NAME "seccomp.bpf"

@@ -77,12 +77,6 @@ char *vs_seccomp_entry_text(const char *syscall, int errnum);
  * known names, else a per-thread buffer. */
 const char *vs_seccomp_errno_name(int e);
 
-/* Load the guest's filter into the calling process (inherited by its
- * children), after PR_SET_NO_NEW_PRIVS if the guest has nonewprivs.
- * Without no_new_privs loading needs CAP_SYS_ADMIN, so it runs before the
- * capabilities are dropped. */
-int vs_seccomp_apply(const struct vs_config *c, vs_err *err);
-
 /* The same filter as a classic BPF program, for a process that loads it
  * after fork (the guest's PID 1 at start, vserver exec): compiling it with
  * libseccomp costs far more than loading it, so the program is cached in
@@ -102,8 +96,9 @@ struct vs_seccomp_prog {
  * guest's run dir). */
 int vs_seccomp_prepare(int dirfd, const struct vs_config *c, struct vs_seccomp_prog *p, vs_err *err);
 /* Load *p into the calling process: prctl(PR_SET_NO_NEW_PRIVS) if asked,
- * then seccomp(2) with flags 0.  Only system calls, no allocation: fine in
- * a child after fork. */
+ * then seccomp(2) with flags 0 (without no_new_privs that needs
+ * CAP_SYS_ADMIN: load it before the capabilities go).  Only system
+ * calls, no allocation: fine in a child after fork. */
 int vs_seccomp_load(const struct vs_seccomp_prog *p, vs_err *err);
 void vs_seccomp_prog_free(struct vs_seccomp_prog *p);
 
