@@ -40,6 +40,7 @@
 
 #include "cgroup.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmpdir[PATH_MAX];
 static char root[PATH_MAX]; /* tmpdir/cg: the fake cgroup root */
@@ -49,14 +50,6 @@ static const char *const hybrid_dirs[] = { "cpu", "cpuacct", "cpuset", "memory",
 					   "freezer", "blkio", "pids", "systemd" };
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* root-relative path (malloc'd) */
@@ -146,8 +139,7 @@ static void expect_path(const char *got, const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-cgroup-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (vs_test_mkdtemp(tmpdir, sizeof tmpdir, "cgroup") < 0)
 		return -1;
 	snprintf(root, sizeof root, "%s/cg", tmpdir);
 	if (mkdir(root, 0755) < 0)
@@ -162,7 +154,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	alarm(0);
-	return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return vs_test_rmtree(tmpdir);
 }
 
 /* What the kernel shows in a cgroup2 root. */

@@ -23,32 +23,19 @@
 #include "caps.h"
 #include "config.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmpdir[PATH_MAX];
 static struct vs_settings S;
 
 /* ---- fixture ----------------------------------------------------------- */
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-config-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (vs_test_mkdtemp(tmpdir, sizeof tmpdir, "config") < 0)
 		return -1;
-	memset(&S, 0, sizeof S);
-	snprintf(S.confdir, sizeof S.confdir, "%s/etc", tmpdir);
-	snprintf(S.vdirbase, sizeof S.vdirbase, "%s/vservers", tmpdir);
-	snprintf(S.cachebase, sizeof S.cachebase, "%s/cache", tmpdir);
-	snprintf(S.rundir, sizeof S.rundir, "%s/run", tmpdir);
-	snprintf(S.cgroup_parent, sizeof S.cgroup_parent, "vserver");
+	vs_test_settings(&S, tmpdir);
 	if (mkdir(S.confdir, 0755) < 0 || mkdir(S.vdirbase, 0755) < 0)
 		return -1;
 	alarm(20); /* a hang (FIFO opened without O_NONBLOCK) kills the test */
@@ -95,7 +82,7 @@ static int teardown(void **state)
 			vs_config_free(live[i].c);
 			live[i].c = NULL;
 		}
-	return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return vs_test_rmtree(tmpdir);
 }
 
 static char *gpath(const char *guest, const char *rel)
@@ -387,7 +374,7 @@ static void context_bad(const char *value, size_t len, int line, const char *fra
 	assert_null(find_diag(&d, "context", 0, "missing"));
 	done(&c, &d);
 	char *p = gpath("ctx", NULL);
-	nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	vs_test_rmtree(p);
 	free(p);
 }
 
@@ -432,7 +419,7 @@ static void ctx_ok(const char *value, unsigned want)
 	assert_int_equal(c.context, want);
 	done(&c, &d);
 	char *p = gpath("ok", NULL);
-	nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	vs_test_rmtree(p);
 	free(p);
 }
 
@@ -781,7 +768,7 @@ static void test_nice(void **state)
 static void caps_load(const char *data, struct vs_config *c, struct vs_diags *d)
 {
 	char *p = gpath("cap", NULL);
-	nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	vs_test_rmtree(p);
 	free(p);
 	guest_with("cap", "bcapabilities", data);
 	load("cap", c, d);
@@ -941,7 +928,7 @@ static void test_net_forward_bad(void **state)
 		static struct vs_config c;
 		static struct vs_diags d;
 		char *p = gpath("fb", NULL);
-		nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		vs_test_rmtree(p);
 		free(p);
 		guest_with("fb", "context", "40003\n");
 		put("fb", "interfaces/0/ip", "10.66.0.2\n");

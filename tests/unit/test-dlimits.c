@@ -20,34 +20,21 @@
 #include "config.h"
 #include "dlimits.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmpdir[PATH_MAX];
 static struct vs_settings S;
 static struct vs_config C;
 static struct vs_diags D;
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-dlimits-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (vs_test_mkdtemp(tmpdir, sizeof tmpdir, "dlimits") < 0)
 		return -1;
-	memset(&S, 0, sizeof S);
 	memset(&C, 0, sizeof C);
 	memset(&D, 0, sizeof D);
-	snprintf(S.confdir, sizeof S.confdir, "%s/etc", tmpdir);
-	snprintf(S.vdirbase, sizeof S.vdirbase, "%s/vservers", tmpdir);
-	snprintf(S.cachebase, sizeof S.cachebase, "%s/cache", tmpdir);
-	snprintf(S.rundir, sizeof S.rundir, "%s/run", tmpdir);
-	snprintf(S.cgroup_parent, sizeof S.cgroup_parent, "vserver");
+	vs_test_settings(&S, tmpdir);
 	char g[PATH_MAX + 8];
 	snprintf(g, sizeof g, "%s/g", S.confdir);
 	if (mkdir(S.confdir, 0755) < 0 || mkdir(S.vdirbase, 0755) < 0 || mkdir(g, 0755) < 0)
@@ -62,7 +49,7 @@ static int teardown(void **state)
 	vs_config_free(&C);
 	vs_diags_free(&D);
 	alarm(0);
-	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	vs_test_rmtree(tmpdir);
 	return 0;
 }
 

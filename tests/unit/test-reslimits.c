@@ -23,30 +23,22 @@
 #include "config.h"
 #include "reslimits.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmpdir[PATH_MAX];
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-reslimits-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return vs_test_mkdtemp(tmpdir, sizeof tmpdir, "reslimits");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return vs_test_rmtree(tmpdir);
 }
 
 static char *T(const char *rel)

@@ -24,18 +24,11 @@
 
 #include "safeio.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmpdir[PATH_MAX];
 static int tfd = -1;      /* tmpdir */
 static int rootfd = -1;   /* tmpdir/root: a "guest root" */
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 /* Helpers working relative to tmpdir. */
 static void mk(const char *rel)
@@ -95,8 +88,7 @@ static int exists(const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-safeio-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (vs_test_mkdtemp(tmpdir, sizeof tmpdir, "safeio") < 0)
 		return -1;
 	tfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tfd < 0 || mkdirat(tfd, "root", 0755) < 0 || mkdirat(tfd, "outside", 0755) < 0)
@@ -121,7 +113,7 @@ static int teardown(void **state)
 	close(rootfd);
 	close(tfd);
 	rootfd = tfd = -1;
-	return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return vs_test_rmtree(tmpdir);
 }
 
 /* ---- vs_openat_in_root ------------------------------------------------- */

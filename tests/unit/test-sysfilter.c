@@ -30,6 +30,7 @@
 #include "config.h"
 #include "sysfilter.h"
 #include "util.h"
+#include "testutil.h"
 
 #define X32 0x40000000u
 #define RET_ALLOW SECCOMP_RET_ALLOW
@@ -487,14 +488,6 @@ static void test_key(void **state)
 
 static char tmpdir[PATH_MAX];
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
 static void put(const char *rel, const char *data)
 {
 	char *p = vs_asprintf("%s/etc/g/%s", tmpdir, rel);
@@ -509,14 +502,9 @@ static void put(const char *rel, const char *data)
 static void test_config_files(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-sysfilter-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	struct vs_settings s = { 0 };
-	snprintf(s.confdir, sizeof s.confdir, "%s/etc", tmpdir);
-	snprintf(s.vdirbase, sizeof s.vdirbase, "%s/vservers", tmpdir);
-	snprintf(s.cachebase, sizeof s.cachebase, "%s/cache", tmpdir);
-	snprintf(s.rundir, sizeof s.rundir, "%s/run", tmpdir);
-	snprintf(s.cgroup_parent, sizeof s.cgroup_parent, "vserver");
+	assert_int_equal(vs_test_mkdtemp(tmpdir, sizeof tmpdir, "sysfilter"), 0);
+	struct vs_settings s;
+	vs_test_settings(&s, tmpdir);
 	char *g = vs_asprintf("%s/g", s.confdir);
 	assert_int_equal(mkdir(s.confdir, 0755), 0);
 	assert_int_equal(mkdir(s.vdirbase, 0755), 0);
@@ -545,7 +533,7 @@ static void test_config_files(void **state)
 	vs_diags_free(&d);
 	vs_config_free(&c);
 	free(g);
-	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	vs_test_rmtree(tmpdir);
 }
 
 int main(void)

@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "usage.h"
 #include "util.h"
+#include "testutil.h"
 
 static char tmpdir[PATH_MAX];
 static char root[PATH_MAX]; /* tmpdir/cg: the fake cgroup root */
@@ -34,14 +35,6 @@ static const char *const v1_ctrls[] = { "cpu", "cpuacct", "cpuset", "memory", "d
 #define V1_NOLIMIT "9223372036854771712\n"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *P(const char *fmt, ...)
@@ -83,8 +76,7 @@ static void rm(const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/vs-test-usage-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (vs_test_mkdtemp(tmpdir, sizeof tmpdir, "usage") < 0)
 		return -1;
 	snprintf(root, sizeof root, "%s/cg", tmpdir);
 	if (mkdir(root, 0755) < 0)
@@ -97,7 +89,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return vs_test_rmtree(tmpdir);
 }
 
 /* A pure v2 root with the guest dir vserver/g and every file of a
