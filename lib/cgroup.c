@@ -92,14 +92,10 @@ static int cg_write_v(const char *dir, const char *name, const char *const *vals
 	if (fd < 0)
 		return vs_fail_errno(err, "%s", p);
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(vals[i]);
-		ssize_t w;
-		do
-			w = write(fd, vals[i], len);
-		while (w < 0 && errno == EINTR);
-		if (w < 0)
+		int r = vs_write_value(fd, vals[i]);
+		if (r < 0)
 			return vs_fail_errno(err, "writing '%.*s' to %s", (int)strcspn(vals[i], "\n"), vals[i], p);
-		if ((size_t)w != len)
+		if (r > 0)
 			return vs_fail(err, VS_E_SYSTEM, EIO, "short write of '%.*s' to %s",
 				       (int)strcspn(vals[i], "\n"), vals[i], p);
 	}

@@ -836,15 +836,11 @@ static int write_path(const char *p, const char *const *vals, size_t n, const ch
 		return vs_fail(err, VS_E_SYSTEM, errno, "%s: %s", key, p);
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(vals[i]);
-		ssize_t w;
-		do
-			w = write(fd, vals[i], len);
-		while (w < 0 && errno == EINTR);
-		if (w < 0)
+		int r = vs_write_value(fd, vals[i]);
+		if (r < 0)
 			return vs_fail(err, VS_E_SYSTEM, errno, "%s: the kernel refused '%.*s' in %s", key,
 				       (int)strcspn(vals[i], "\n"), vals[i], p);
-		if ((size_t)w != len)
+		if (r > 0)
 			return vs_fail(err, VS_E_SYSTEM, EIO, "%s: short write to %s", key, p);
 	}
 	return 0;

@@ -82,6 +82,18 @@ int vs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_
 	return vs_write_file_atomic_owned(dirfd, name, data, len, mode, (uid_t)-1, (gid_t)-1, err);
 }
 
+int vs_write_value(int fd, const char *v)
+{
+	size_t len = strlen(v);
+	ssize_t w;
+	do
+		w = write(fd, v, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -1;
+	return (size_t)w == len ? 0 : 1;
+}
+
 static int write_replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode, uid_t uid,
 			 gid_t gid, bool durable, vs_err *err)
 {

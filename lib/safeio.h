@@ -16,6 +16,11 @@
  * Returns 0, or -1 with err set (errno ENOENT when it does not exist). */
 int vs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, vs_err *err);
 
+/* Write the whole value `v` with one write(2), as control files (cgroup,
+ * sysfs) want: each write is one command.  0; 1 for a short write; -1
+ * with errno set when the kernel refused it. */
+int vs_write_value(int fd, const char *v);
+
 /* Atomically replace dirfd/name: temp file, write, fsync, rename, fsync
  * of the directory.  The final name is replaced even if it is a symlink,
  * FIFO or device (rename does not open it). */
