@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "build.h"
+#include "disk.h"
 #include "config.h"
 #include "hostinfo.h"
 #include "lock.h"
@@ -37,6 +38,11 @@ struct bctx {
 	char *rootbase;       /* directory that will hold the root */
 	char *final_root;
 	char *final_cfg;
+	/* --disk-size: the root's own file system (lib/disk.h) */
+	uint64_t disk_bytes, disk_inodes;
+	char *stage_image;    /* rootbase/.images/.NAME.build-PID.img */
+	char *final_image;    /* rootbase/.images/NAME.img */
+	bool disk_mounted;    /* stage_image is mounted on stage_root */
 	/* method arguments */
 	char *suite, *mirror, *arch, *script, *tarball, *source;
 	char **extra;
@@ -472,6 +478,11 @@ static int method_clone(struct bctx *b, int *src_lock, vs_err *err)
 		return running < 0 ? -1
 				   : vs_fail(err, VS_E_STATE, 0, "clone source '%s' is running; stop it first", b->source);
 	}
+	/* an image guest's files are on its image: mounted after a reboot */
+	if (src.disk_image && vs_disk_mount(src.disk_image, src.vdir, err) < 0) {
+		vs_config_free(&src);
+		return vs_err_prefix(err, "clone source");
+	}
 	struct stat sb;
 	if (lstat(src.vdir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 		vs_fail(err, VS_E_INVALID, errno, "clone source root %s is not a directory", src.vdir);
@@ -566,6 +577,10 @@ static int register_guest(struct bctx *b, vs_err *err)
 		struct vs_state s2;
 		if (vs_state_get(b->s, o->name, &s2, NULL, err) != 0)
 			return vs_fail(err, VS_E_STATE, 0, "guest '%s' is running; stop it before rebuilding", o->name);
+		if (vs_disk_is_mountpoint(b->final_root))
+			return vs_fail(err, VS_E_STATE, 0,
+				       "guest '%s' has its own file system mounted on %s; delete it first (vserver %s delete)",
+				       o->name, b->final_root, o->name);
 		long long stamp = (long long)time(NULL);
 		if (move_aside(b->final_root, stamp, b->rep, err) < 0)
 			return -1;
@@ -575,6 +590,13 @@ static int register_guest(struct bctx *b, vs_err *err)
 			return -1;
 		}
 	}
+	/* a mount point cannot be renamed: the image is unmounted, both are
+	 * renamed, and the image is mounted on the final root */
+	if (b->disk_mounted) {
+		if (vs_disk_umount(b->stage_image, b->stage_root, err) < 0)
+			return -1;
+		b->disk_mounted = false;
+	}
 	if (rename(b->stage_root, b->final_root) < 0)
 		return vs_fail_errno(err, "%s", b->final_root);
 	if (rename(b->stage_cfg, b->final_cfg) < 0) {
@@ -582,10 +604,48 @@ static int register_guest(struct bctx *b, vs_err *err)
 		rename(b->final_root, b->stage_root);
 		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_cfg);
 	}
+	if (b->stage_image && rename(b->stage_image, b->final_image) < 0) {
+		int e = errno;
+		rename(b->final_cfg, b->stage_cfg);
+		rename(b->final_root, b->stage_root);
+		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_image);
+	}
+	if (b->stage_image) {
+		vs_err e2;
+		if (vs_disk_mount(b->final_image, b->final_root, &e2) < 0)
+			vs_say(b->rep, "  warning: %s (start mounts it)", e2.msg);
+	}
 	_cleanup_free_ char *cache = vs_asprintf("%s/%s", b->s->cachebase, o->name);
 	if (mkdir(b->s->cachebase, 0755) == 0 || errno == EEXIST)
 		mkdir(cache, 0700);
 	vs_say(b->rep, "[4/4] registered guest '%s' (context %u, configuration %s)", o->name, ctx, b->final_cfg);
+	return 0;
+}
+
+/* ---- --disk-size ------------------------------------------------------------ */
+
+/* The staging root becomes the mount of a new image. */
+static int make_disk(struct bctx *b, vs_err *err)
+{
+	_cleanup_free_ char *dir = vs_asprintf("%s/.images", b->rootbase);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return vs_fail_errno(err, "%s", dir);
+	_cleanup_free_ char *label = vs_asprintf("vs-%s", b->o->name);
+	if (vs_disk_create(b->stage_image, b->disk_bytes, b->disk_inodes, label, err) < 0)
+		return -1;
+	if (vs_disk_mount(b->stage_image, b->stage_root, err) < 0) {
+		unlink(b->stage_image);
+		return -1;
+	}
+	b->disk_mounted = true;
+	/* the tree is the same as a directory guest's (and mmdebstrap wants
+	 * an empty target); e2fsck makes lost+found again when it needs it */
+	_cleanup_close_ int rfd = open(b->stage_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rfd < 0 || unlinkat(rfd, "lost+found", AT_REMOVEDIR) < 0)
+		return vs_fail_errno(err, "%s/lost+found", b->stage_root);
+	vs_say(b->rep, "  disk image %s: %llu MiB, ext4%s%s, mounted on the guest root", b->final_image,
+	       (unsigned long long)(b->disk_bytes >> 20), b->disk_inodes ? ", inodes " : "",
+	       b->disk_inodes ? b->o->disk_inodes : "");
 	return 0;
 }
 
@@ -598,6 +658,8 @@ static void bctx_free(struct bctx *b)
 	free(b->rootbase);
 	free(b->final_root);
 	free(b->final_cfg);
+	free(b->stage_image);
+	free(b->final_image);
 	free(b->suite);
 	free(b->mirror);
 	free(b->arch);
@@ -632,8 +694,15 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		return vs_fail(err, VS_E_INVALID, 0, "--rootdir '%s' must be an absolute path", o->rootdir);
 	if (o->method && !strcmp(o->method, "clone") && o->n_margs >= 2 && !strcmp(o->margs[1], o->name))
 		return vs_fail(err, VS_E_INVALID, 0, "a guest cannot be cloned onto itself");
+	uint64_t disk_bytes = 0, disk_inodes = 0;
+	if (o->disk_size && vs_disk_parse_size(o->disk_size, &disk_bytes, err) < 0)
+		return vs_err_prefix(err, "--disk-size");
+	if (o->disk_inodes && !o->disk_size)
+		return vs_fail(err, VS_E_INVALID, 0, "--disk-inodes needs --disk-size");
+	if (o->disk_inodes && vs_disk_parse_inodes(o->disk_inodes, &disk_inodes, err) < 0)
+		return vs_err_prefix(err, "--disk-inodes");
 
-	struct bctx b = { .s = s, .o = o, .rep = rep };
+	struct bctx b = { .s = s, .o = o, .rep = rep, .disk_bytes = disk_bytes, .disk_inodes = disk_inodes };
 	int rc = -1, lock = -1, src_lock = -1;
 	bool staged = false;
 	struct sigsave sv;
@@ -657,6 +726,27 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 			lstat(b.final_cfg, &st) == 0 ? b.final_cfg : b.final_root);
 		goto out;
 	}
+	/* clone: an image guest's copy gets an image of the same size */
+	if (!disk_bytes && b.source) {
+		struct vs_config src;
+		if (vs_config_load(s, b.source, &src, NULL, err) < 0) {
+			vs_err_prefix(err, "clone source");
+			goto out;
+		}
+		if (src.disk_image && stat(src.disk_image, &st) == 0 && (uint64_t)st.st_size >= VS_DISK_SIZE_MIN)
+			b.disk_bytes = (uint64_t)st.st_size;
+		vs_config_free(&src);
+	}
+	if (b.disk_bytes) {
+		b.final_image = vs_disk_default_image(b.final_root);
+		_cleanup_free_ char *dir = vs_asprintf("%s/.images", b.rootbase);
+		b.stage_image = vs_asprintf("%s/.%s.build-%d.img", dir, o->name, (int)getpid());
+		if (lstat(b.final_image, &st) == 0) {
+			vs_fail(err, VS_E_EXISTS, 0, "disk image %s exists already (an earlier guest's?); move it away first",
+				b.final_image);
+			goto out;
+		}
+	}
 	if (o->context) {
 		unsigned ctx;
 		vs_parse_context(o->context, &ctx, err);
@@ -669,7 +759,9 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 
 	vs_say(rep, "[1/4] checking the configuration of '%s'", o->name);
 	staged = true;
-	if (stage_config(&b, NULL, err) < 0 || validate_stage(&b, false, err) < 0)
+	if (stage_config(&b, NULL, err) < 0 ||
+	    (b.final_image && vs_config_write(b.stage_cfg, "disk/image", b.final_image, err) < 0) ||
+	    validate_stage(&b, false, err) < 0)
 		goto out;
 	/* the new guest's addresses must not collide with other guests' */
 	{
@@ -704,6 +796,8 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		vs_fail_errno(err, "%s", b.stage_root);
 		goto out;
 	}
+	if (b.disk_bytes && make_disk(&b, err) < 0)
+		goto out;
 	if (!strcmp(o->method, "debootstrap") || !strcmp(o->method, "mmdebstrap"))
 		rc = method_bootstrap(&b, err);
 	else if (!strcmp(o->method, "skeleton"))
@@ -771,13 +865,21 @@ out:
 	if (rc < 0 && staged) {
 		if (o->keep) {
 			vs_say(rep, "build failed; --keep: leaving %s and %s", b.stage_root, b.stage_cfg);
+			if (b.disk_mounted)
+				vs_say(rep, "  %s is the mount of %s", b.stage_root, b.stage_image);
 		} else {
 			vs_err e2;
 			_cleanup_close_ int base = open(b.rootbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			_cleanup_close_ int conf = open(s->confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			const char *rb = strrchr(b.stage_root, '/') + 1, *cb = strrchr(b.stage_cfg, '/') + 1;
-			if (base >= 0 && vs_rm_rf_at(base, rb, &e2) < 0)
+			if (b.disk_mounted && vs_disk_umount(b.stage_image, b.stage_root, &e2) < 0)
+				vs_say(rep, "warning: %s", e2.msg);
+			else
+				b.disk_mounted = false;
+			if (!b.disk_mounted && base >= 0 && vs_rm_rf_at(base, rb, &e2) < 0)
 				vs_say(rep, "warning: could not remove %s: %s", b.stage_root, e2.msg);
+			if (b.stage_image && !b.disk_mounted && unlink(b.stage_image) < 0 && errno != ENOENT)
+				vs_say(rep, "warning: could not remove %s: %s", b.stage_image, strerror(errno));
 			if (conf >= 0 && vs_rm_rf_at(conf, cb, &e2) < 0)
 				vs_say(rep, "warning: could not remove %s: %s", b.stage_cfg, e2.msg);
 			vs_say(rep, "build failed; removed everything it had created");

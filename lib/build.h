@@ -5,11 +5,14 @@
  *   1. check      options are written into a staging configuration
  *                 directory and validated by the same loader as `check`
  *   2. install    the method fills a staging root (debootstrap,
- *                 mmdebstrap, skeleton, template, clone)
+ *                 mmdebstrap, skeleton, template, clone); with
+ *                 --disk-size the staging root is the mount of a new
+ *                 image (ROOTBASE/.images/.NAME.build-PID.img)
  *   3. post       container post-install (postinstall.h)
  *   4. register   under the global lock: context allocated, existing
  *                 guest moved aside (--force), staging root and
- *                 configuration renamed into place
+ *                 configuration renamed into place (an image is
+ *                 unmounted, renamed and mounted on the final root)
  * Any failure removes everything created (unless --keep); nothing is
  * visible under the guest's name before stage 4. */
 #pragma once
@@ -29,6 +32,8 @@ struct vs_build_opts {
 	char **margs;             /* method arguments (after --) */
 	int n_margs;
 	const char *host_resolv;  /* host resolv.conf (NULL: /etc/resolv.conf) */
+	const char *disk_size;    /* --disk-size: the root's own ext4 image (lib/disk.h); NULL: none */
+	const char *disk_inodes;  /* --disk-inodes (with --disk-size) */
 };
 
 struct vs_build_method {

@@ -269,6 +269,7 @@ json_object *vs_config_to_json(const struct vs_config *c)
 	json_object_object_add(o, "userns", json_object_new_boolean(c->userns));
 	json_object_object_add(o, "shell", c->shell ? json_object_new_string(c->shell) : NULL);
 	json_object_object_add(o, "disabled", json_object_new_boolean(c->disabled));
+	json_object_object_add(o, "disk_image", c->disk_image ? json_object_new_string(c->disk_image) : NULL);
 	/* dlimits: the enabled entry (one at most), null without disk limits */
 	const struct vs_dlimit *dl = vs_dlimits_active(&c->dlimits);
 	json_object *dj = NULL;

@@ -878,6 +878,15 @@ static void p_shell(struct ld *L, const char *v)
 		L->c->shell = vs_strdup(v);
 }
 
+static void p_disk_image(struct ld *L, const char *v)
+{
+	size_t n = strlen(v);
+	if (v[0] != '/' || v[n - 1] == '/' || strstr(v, "/../") || vs_str_endswith(v, "/.."))
+		D(L, 1, "disk image '%s' is not allowed: the absolute path of an image file, without '..'", v);
+	else
+		L->c->disk_image = vs_strdup(v);
+}
+
 static void p_disabled(struct ld *L, const char *v)
 {
 	(void)v;
@@ -1003,6 +1012,8 @@ static const struct key keys[] = {
 	  "private: host services the guest may reach, PROTO PORT per line (default: none)" },
 	{ "shell", K_SCALAR, p_shell, "shell for vserver NAME enter" },
 	{ "disabled", K_BOOL, p_disabled, "not started by autostart" },
+	{ "disk/image", K_SCALAR, p_disk_image,
+	  "the guest root's own ext4 file system: an image file, loop-mounted on the root (build --disk-size)" },
 	{ "dlimits/*/directory", K_SCALAR, p_dlimit, "disk limit: the guest root (project quota over its tree)" },
 	{ "dlimits/*/space_total", K_SCALAR, p_dlimit, "disk limit: hard limit on space in KiB" },
 	{ "dlimits/*/inodes_total", K_SCALAR, p_dlimit, "disk limit: hard limit on inodes" },
@@ -1790,6 +1801,7 @@ void vs_config_free(struct vs_config *c)
 	free(c->net.fwd);
 	free(c->net.host_ports);
 	free(c->shell);
+	free(c->disk_image);
 	vs_dlimits_free(&c->dlimits);
 	vs_limits_free(&c->limits);
 	vs_seccomp_conf_free(&c->seccomp);

@@ -128,6 +128,7 @@ struct vs_config {
 	} net;
 	int stop_timeout;      /* apps/vshelper/sync-timeout; -1: default 30 s */
 	char *shell;
+	char *disk_image;       /* disk/image: the guest root's own file system (lib/disk.h), NULL: none */
 	bool disabled;
 	int nice;
 	bool nice_set;

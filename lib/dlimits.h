@@ -107,6 +107,8 @@ void vs_dlimits_check_host(const struct vs_config *c, struct vs_diags *diags);
  * filesystem has project ids (best effort, nothing said otherwise). */
 void vs_dlimits_tag_built(const struct vs_settings *s, const char *name, const vs_report *rep);
 
-/* Status: usage of the guest's project.  1 with *u filled, 0 if the
- * guest has no disk limits, -1 with err (e.g. no quota support). */
+/* Status: usage of the guest's project, or of its own file system (a
+ * disk image, lib/disk.h: the file system's figures).  1 with *u
+ * filled, 0 if the guest has neither, -1 with err (e.g. no quota
+ * support, the image is not mounted). */
 int vs_dlimits_usage(const struct vs_config *c, struct vs_dlimits_usage *u, vs_err *err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "guest.h"
+#include "disk.h"
 #include "lock.h"
 #include "postinstall.h"
 #include "safeio.h"
@@ -92,6 +93,9 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 	}
 	int rc = -1;
 	const char *base;
+	/* 0. the root's own file system (lib/disk.h): unmounted first */
+	if (c.disk_image && vs_disk_umount(c.disk_image, c.vdir, err) < 0)
+		goto out;
 	/* 1. the root */
 	{
 		_cleanup_close_ int h = open_holder(c.vdir, &base, err);
@@ -120,6 +124,18 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 					goto out;
 				vs_say(rep, "removed %s", c.cache);
 			}
+		}
+	}
+	/* 2b. the image, if build made it (ROOTBASE/.images/NAME.img) */
+	if (c.disk_image) {
+		_cleanup_free_ char *mine = vs_disk_default_image(c.vdir);
+		if (strcmp(mine, c.disk_image))
+			vs_say(rep, "kept the disk image %s (not where build puts it)", c.disk_image);
+		else if (unlink(c.disk_image) == 0)
+			vs_say(rep, "removed %s", c.disk_image);
+		else if (errno != ENOENT) {
+			vs_fail_errno(err, "%s", c.disk_image);
+			goto out;
 		}
 	}
 	/* 3. run state */
@@ -386,6 +402,25 @@ int vs_guest_rename(const struct vs_settings *s, const char *oldname, const char
 		return vs_fail(err, VS_E_INVALID, 0, "%s is not a directory (a link?); not moving it", c.vdir);
 	}
 	bool have_root = lstat(c.vdir, &sb) == 0;
+	/* the root's own file system: a mount point cannot be renamed, so it
+	 * is unmounted, the root and the image (if build made it) renamed,
+	 * and the image mounted on the new root */
+	_cleanup_free_ char *oldimage = c.disk_image ? vs_disk_default_image(c.vdir) : NULL;
+	_cleanup_free_ char *newimage = NULL;
+	bool disk_was_mounted = false, disk_mounted_new = false;
+	if (c.disk_image) {
+		newimage = strcmp(oldimage, c.disk_image) ? vs_strdup(c.disk_image) : vs_disk_default_image(newroot);
+		if (strcmp(newimage, c.disk_image) && lstat(newimage, &sb) == 0) {
+			vs_config_free(&c);
+			return vs_fail(err, VS_E_EXISTS, 0, "disk image %s already exists", newimage);
+		}
+		int dm = have_root ? vs_disk_mounted(c.disk_image, c.vdir, err) : 0;
+		if (dm < 0 || (dm == 1 && vs_disk_umount(c.disk_image, c.vdir, err) < 0)) {
+			vs_config_free(&c);
+			return -1;
+		}
+		disk_was_mounted = dm == 1;
+	}
 	struct ulog log = { 0 };
 	struct gsnap hn = { .path = "etc/hostname" }, hosts = { .path = "etc/hosts" };
 	int rootfd = -1, rc = -1;
@@ -416,6 +451,16 @@ int vs_guest_rename(const struct vs_settings *s, const char *oldname, const char
 		if (set_link(&log, cl, newcache, err) < 0)
 			goto fail;
 	}
+	if (c.disk_image && strcmp(newimage, c.disk_image)) {
+		_cleanup_free_ char *imgfile = vs_asprintf("%s/disk/image", newcfg);
+		if (do_rename(&log, c.disk_image, newimage, err) < 0 || set_file(&log, imgfile, newimage, err) < 0)
+			goto fail;
+	}
+	if (c.disk_image && have_root) {
+		if (vs_disk_mount(newimage, newroot, err) < 0)
+			goto fail;
+		disk_mounted_new = true;
+	}
 	if (have_root) {
 		rootfd = open(newroot, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (rootfd < 0) {
@@ -441,8 +486,17 @@ fail:
 	if (rootfd >= 0) {
 		gsnap_restore(rootfd, &hn);
 		gsnap_restore(rootfd, &hosts);
+		close(rootfd);
+		rootfd = -1;
 	}
-	rollback(&log);
+	{
+		vs_err e2;
+		if (disk_mounted_new)
+			vs_disk_umount(newimage, newroot, &e2);
+		rollback(&log);
+		if (disk_was_mounted)
+			vs_disk_mount(c.disk_image, c.vdir, &e2);
+	}
 out:
 	if (rootfd >= 0)
 		close(rootfd);

@@ -81,6 +81,11 @@ static int parse_suffixed(const char *s, const struct suffix *t, size_t nt, uint
 	return NUM_OK;
 }
 
+int vs_parse_size(const char *s, uint64_t *out)
+{
+	return parse_suffixed(s, size_suffixes, VS_ARRAY_SIZE(size_suffixes), out) == NUM_OK ? 0 : -1;
+}
+
 /* Why a number was refused: a hint for the usual mistakes. */
 static const char *hint(const char *v)
 {

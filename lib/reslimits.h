@@ -116,6 +116,10 @@ bool vs_limits_host_memory_v1(void);
  * cgroup.controllers lists it, else the v1 hierarchy), then io.max and the
  * verbatim cgroup/ files.  A controller the host lacks is an error naming
  * the key.  Only existing control files are written (never created). */
+/* A size as limits/ writes it: decimal bytes with at most one suffix K, M,
+ * G or T (powers of 1024), overflow checked.  0, or -1 (syntax or range). */
+int vs_parse_size(const char *s, uint64_t *out);
+
 int vs_limits_apply(const struct vs_cgroup *cg, const struct vs_limits *l, vs_err *err);
 /* ulimits/ (setrlimit) and ionice/ (ioprio_set) for the calling process,
  * right before it executes a guest program.  Unlisted limits stay as they

@@ -6,7 +6,9 @@
  *       plus conflicts with other guests); refuse on any problem
  *   S2  take the guest's lock (start, stop and enter serialize on it)
  *   S3  running already -> message, done; stale state -> cleaned
- *   S4  open the guest root (a real directory owned by root, in a
+ *   S4  mount the root's disk image if it has one and it is not
+ *       mounted (lib/disk.h; unmounted again if the start fails);
+ *       open the guest root (a real directory owned by root, in a
  *       directory root alone may enter: HS-10); disk limits:
  *       project id on the tree and quota limits (lib/dlimits.h), refused
  *       when the filesystem has no project quotas; the shared folders
@@ -54,6 +56,7 @@
  *       capabilities: bounding set, inheritable, ambient, permitted
  *   C8  nice, clean environment, cwd /, exec the init of the style */
 #include "start.h"
+#include "disk.h"
 #include "attach.h"
 #include "caps.h"
 #include "cgroup.h"
@@ -902,7 +905,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	bool made_cg = false;
 	_cleanup_free_ char *logp = vs_asprintf("%s/%s/console.log", s->rundir, name);
 	struct mon m = { .s = s, .c = &c, .o = o, .cg = &cg, .init_memfd = -1, .master = -1, .log = -1, .netns_fd = -1 };
-	bool made_net = false;
+	bool made_net = false, mounted_disk = false;
 	/* S2 */
 	lock = vs_lock(s, name, LOCK_EX, err);
 	if (lock < 0)
@@ -930,6 +933,14 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 			if (!holder)
 				vs_fail_errno(err, "%s", c.vdir);
 			goto out;
+		}
+		/* the root's own file system (lib/disk.h): mounted since the
+		 * build, or again after a host reboot; it stays mounted after stop */
+		if (c.disk_image) {
+			int dm = vs_disk_mount(c.disk_image, c.vdir, err);
+			if (dm < 0)
+				goto out;
+			mounted_disk = dm == 1;
 		}
 		_cleanup_close_ int rfd = open(c.vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat sb;
@@ -1144,6 +1155,11 @@ out:
 	if (rc < 0 && made_net) {
 		vs_err e2;
 		vs_net_helper("down", name, o->cgroot, &e2);
+	}
+	if (rc < 0 && mounted_disk) {
+		vs_err e2; /* a failed start leaves the host as it found it */
+		if (vs_disk_umount(c.disk_image, c.vdir, &e2) < 0)
+			vs_say(rep, "warning: %s", e2.msg);
 	}
 	if (m.netns_fd >= 0)
 		close(m.netns_fd);

@@ -41,6 +41,12 @@ int cmd_build(const struct vs_settings *s, const char *name, int argc, char **ar
 		} else if (!strcmp(a, "--rootdir")) {
 			NEEDV();
 			o.rootdir = v;
+		} else if (!strcmp(a, "--disk-size")) {
+			NEEDV();
+			o.disk_size = v;
+		} else if (!strcmp(a, "--disk-inodes")) {
+			NEEDV();
+			o.disk_inodes = v;
 		} else if (!strcmp(a, "--force")) {
 			o.force = true;
 		} else if (!strcmp(a, "--keep")) {
@@ -48,10 +54,14 @@ int cmd_build(const struct vs_settings *s, const char *name, int argc, char **ar
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			printf("Usage: vserver NAME build [--context N] [--hostname H] [--interface SPEC]...\n"
 			       "                          [--initstyle S] [--rootdir DIR] [--force] [--keep]\n"
+			       "                          [--disk-size SIZE [--disk-inodes N]]\n"
 			       "                          -m METHOD [-- METHOD-ARGS]\n"
 			       "Methods:\n");
 			for (int k = 0; vs_build_methods[k].name; k++)
 				printf("  -m %s %s\n", vs_build_methods[k].name, vs_build_methods[k].synopsis);
+			printf("--disk-size SIZE: the guest root gets its own ext4 file system, an image of SIZE\n"
+			       "  (K, M, G, T; at least 16M) in ROOTBASE/.images, mounted on the root: a hard limit on\n"
+			       "  its space (and with --disk-inodes, on its files).  A clone of such a guest gets one too.\n");
 			rc = 0;
 			goto out;
 		} else {

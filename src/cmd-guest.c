@@ -263,7 +263,10 @@ static json_object *disk_json(const struct vs_config *c)
 		json_object_object_add(o, "error", json_object_new_string(e.msg));
 		return o;
 	}
-	json_object_object_add(o, "project_id", json_object_new_int((int)c->context));
+	if (vs_dlimits_active(&c->dlimits))
+		json_object_object_add(o, "project_id", json_object_new_int((int)c->context));
+	else
+		json_object_object_add(o, "image", json_object_new_string(c->disk_image));
 	json_object_object_add(o, "space_used_bytes", json_object_new_int64((int64_t)u.space_used));
 	json_object_object_add(o, "space_used_kib", json_object_new_int64((int64_t)((u.space_used + 1023) / 1024)));
 	json_object_object_add(o, "space_total_kib", json_object_new_int64((int64_t)u.space_total));

@@ -610,6 +610,65 @@ static int cmd_memhog(CMD_ARGS)
 	return 0;
 }
 
+/* RS-03: write PATH in 1 MiB blocks, at most MIB of them (a bounded
+ * payload), then fsync; prints "OK|ERRNO MIB-WRITTEN". */
+static int cmd_diskfill(CMD_ARGS)
+{
+	long mib = (long)parse_ll(argv[2], 0, 1 << 20, "MiB");
+	static char block[1 << 20];
+	memset(block, 0x5a, sizeof block);
+	int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		printf("%s 0\n", errno_name(errno));
+		return 0;
+	}
+	long done = 0;
+	int err = 0;
+	for (; done < mib && !err; done++) {
+		size_t off = 0;
+		while (off < sizeof block) {
+			ssize_t n = write(fd, block + off, sizeof block - off);
+			if (n < 0) {
+				err = errno;
+				break;
+			}
+			off += (size_t)n;
+		}
+	}
+	if (!err && fsync(fd) < 0)
+		err = errno;
+	close(fd);
+	printf("%s %ld\n", err ? errno_name(err) : "OK", err ? done - 1 : done);
+	return 0;
+}
+
+/* RS-04: create empty files DIR/f0, f1 ... until one fails or N exist;
+ * prints "OK|ERRNO CREATED". */
+static int cmd_inodefill(CMD_ARGS)
+{
+	long n = (long)parse_ll(argv[2], 0, 100000000, "N");
+	int dfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		printf("%s 0\n", errno_name(errno));
+		return 0;
+	}
+	long done = 0;
+	int err = 0;
+	for (; done < n; done++) {
+		char name[32];
+		snprintf(name, sizeof name, "f%ld", done);
+		int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		close(fd);
+	}
+	close(dfd);
+	printf("%s %ld\n", err ? errno_name(err) : "OK", done);
+	return 0;
+}
+
 /* Burn CPU for SECONDS of wall-clock time; prints "OK CPU_MS", the CPU
  * time this process got, in milliseconds. */
 static int cmd_spin(CMD_ARGS)
@@ -1572,6 +1631,8 @@ static const struct cmd {
 	{ "spin", cmd_spin, 1, 1, "SECONDS" },
 	{ "forkbomb", cmd_forkbomb, 1, 2, "N [HOLD-SECONDS]" },
 	{ "memhog", cmd_memhog, 1, 2, "MIB [HOLD-SECONDS]" },
+	{ "diskfill", cmd_diskfill, 2, 2, "PATH MIB" },
+	{ "inodefill", cmd_inodefill, 2, 2, "DIR N" },
 	{ "listen-tcp", cmd_listen_tcp, 1, 2, "PORT [TIMEOUT-SECONDS]" },
 	{ "bind", cmd_bind, 2, 3, "ADDR PORT [tcp|udp]" },
 	{ "tcp-serve", cmd_tcp_serve, 3, 3, "ADDR PORT SECONDS" },

@@ -27,6 +27,7 @@ import itertools
 import json
 import select
 import os
+import re
 import shutil
 import stat
 import signal
@@ -234,6 +235,19 @@ def pid_alive(pid, start=None):
     """The pid exists, is not a zombie and (if given) has that start time."""
     st = proc_stat(pid)
     return st is not None and st[1] != "Z" and (start is None or st[2] == start)
+
+
+def mounts_under(base):
+    """Mount points at or below `base` in this mount namespace."""
+    base = str(base).rstrip("/")
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for ln in f:
+            mp = ln.split()[4]
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), mp)
+            if mp == base or mp.startswith(base + "/"):
+                out.append(mp)
+    return out
 
 
 def wait_until(cond, timeout=10.0, interval=0.02):
@@ -470,6 +484,13 @@ class VS:
                         if attempt == 49:
                             problems.append(f"rmdir {d}: {e}")
                         time.sleep(0.05)
+        # a guest's disk image stays mounted on its root after stop (by
+        # design): this world's mounts go before its directories do
+        for mp in sorted(mounts_under(self.base), key=len, reverse=True):
+            r = subprocess.run(["umount", mp], capture_output=True, text=True)
+            if r.returncode:
+                problems.append(f"umount {mp}: {r.stderr.strip()}")
+                subprocess.run(["umount", "-l", mp], capture_output=True)
         return problems
 
 

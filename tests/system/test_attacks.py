@@ -53,8 +53,8 @@ the defence lands the case XPASSes, which fails: unmark it then.
 | PI-06 | TIOCSTI (also with bit 32 set) on a host terminal given to exec | refused; nothing typed on the host side |
 | RS-01 | fork bomb at pids.max (root and user); host uid 1000 forks    | EAGAIN below the limit; host fine |
 | RS-02 | memory hog, /dev/shm fill at limits/memory                    | OOM kill in the guest; host process alive |
-| RS-03 | disk fill                                                     | skipped: no project quotas in this kernel |
-| RS-04 | inode fill                                                    | skipped: no project quotas in this kernel |
+| RS-03 | disk fill as root and user, on the guest's own file system    | ENOSPC at its size; host keeps its space |
+| RS-04 | inode fill on the guest's own file system                     | ENOSPC at its inodes; host creates files |
 | RS-05 | opens /dev/ptmx until it fails; host opens a pty              | ENOSPC at devpts max; host gets its pty |
 | RS-06 | date -s, settimeofday, clock_settime, adjtimex; /dev/rtc      | EPERM; host time unchanged |
 | RS-07 | hostname, sethostname, setdomainname, /proc/sys/kernel/hostname | EPERM/EROFS; host name unchanged |
@@ -750,12 +750,56 @@ def case_RS_02(g, host, **_):
         sentinel.wait()
 
 
-def case_RS_03(g, host, **_):
-    pytest.skip("no project quotas in this kernel (CONFIG_XFS_QUOTA/QFMT_V2 off): disk fill cannot be bounded")
+def disk_guest(g, vs, tarball):
+    """A second guest of the profile on its own 64 MiB file system with 4096
+    inodes (build --disk-size: lib/disk.h; this kernel has no project
+    quotas).  Started; the caller stops and deletes it."""
+    vs.build("bd", "--disk-size", "64M", "--disk-inodes", "4096", method="template", margs=("-t", tarball),
+             timeout=120)
+    d = Guest(vs, "bd", g.profile)
+    d.configure()
+    d.start()
+    return d
 
 
-def case_RS_04(g, host, **_):
-    pytest.skip("no project quotas in this kernel (CONFIG_XFS_QUOTA/QFMT_V2 off): inode fill cannot be bounded")
+def drop_disk_guest(vs):
+    vs.run(["bd", "stop", "--timeout", "10"], check=False, timeout=60)
+    vs.run(["bd", "delete"], timeout=60)
+
+
+def case_RS_03(g, host, vs=None, busybox_rootfs_tarball=None, **_):
+    d = disk_guest(g, vs, busybox_rootfs_tarball)
+    try:
+        free = [os.statvfs(p).f_bavail * os.statvfs(p).f_frsize for p in (vs.vdirbase, "/")]
+        # bounded payload: 128 MiB at most, twice the guest's file system
+        word, n = d.t("diskfill", "/fill", "128", timeout=120).split()
+        assert word in ("ENOSPC", "EDQUOT") and int(n) < 64, (word, n)
+        word, n = d.t("diskfill", "/home/user/fill", "128", user=True, timeout=120).split()
+        assert word in ("ENOSPC", "EDQUOT", "EACCES") and int(n) < 64, (word, n)
+        after = [os.statvfs(p).f_bavail * os.statvfs(p).f_frsize for p in (vs.vdirbase, "/")]
+        for b, a in zip(free, after):
+            assert a > b - 32 * MiB, f"the host lost {(b - a) >> 20} MiB"
+        # the host and the guest next door still write
+        (vs.base / "host-write").write_bytes(b"x" * MiB)
+        g.start()
+        assert g.t("write", "/root-write", "ok") == "OK"
+    finally:
+        drop_disk_guest(vs)
+
+
+def case_RS_04(g, host, vs=None, busybox_rootfs_tarball=None, **_):
+    d = disk_guest(g, vs, busybox_rootfs_tarball)
+    try:
+        d.t("mkdir", "/many")
+        word, n = d.t("inodefill", "/many", "20000", timeout=120).split()
+        assert word in ("ENOSPC", "EDQUOT") and int(n) <= 4096, (word, n)
+        # the host and the guest next door still create files
+        for i in range(100):
+            (vs.base / f"host-file-{i}").write_text("")
+        g.start()
+        assert g.t("inodefill", "/tmp", "100") == "OK 100"
+    finally:
+        drop_disk_guest(vs)
 
 
 def case_RS_05(g, host, **_):
