@@ -205,6 +205,8 @@ CASES = [
     Case("runlevel-bad", "apps/init/runlevel", "7\n", 1, "'7'"),
     Case("mark-bad", "apps/init/mark", "bad mark\n", 1, "'bad mark'"),
     Case("shell-relative", "shell", "bin/sh\n", 1, "'bin/sh'"),
+    Case("disk-image-relative", "disk/image", "img/g.img\n", 1, "'img/g.img'"),
+    Case("disk-image-dotdot", "disk/image", "/vservers/../etc/g.img\n", 1, "'/vservers/../etc/g.img'"),
     Case("personality-bad", "personality", "BOGUS\n", 1, "'BOGUS'"),
     Case("personality-flag-bad", "personality", "LINUX\nNO_SUCH_FLAG\n", 2, "'NO_SUCH_FLAG'"),
     Case("killseq-bad-signal", "apps/init/killseq", "TERM\n5\nSIGFOO\n", 3, "'SIGFOO'"),
