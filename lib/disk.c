@@ -251,9 +251,17 @@ static int loop_attach(int imgfd, const char *image, int *nr, vs_err *err)
 		struct loop_config cfg;
 		memset(&cfg, 0, sizeof cfg);
 		cfg.fd = (uint32_t)imgfd;
-		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+		/* direct I/O on the image where its file system allows it: the
+		 * guest's data is cached once (in the guest's file system), not a
+		 * second time as pages of the image file */
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO;
 		snprintf((char *)cfg.info.lo_file_name, sizeof cfg.info.lo_file_name, "%s", image);
-		if (ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) {
+		int r = ioctl(fd, LOOP_CONFIGURE, &cfg);
+		if (r < 0 && errno == EINVAL) {
+			cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+			r = ioctl(fd, LOOP_CONFIGURE, &cfg);
+		}
+		if (r == 0) {
 			*nr = n;
 			return fd;
 		}
