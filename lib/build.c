@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -577,10 +578,15 @@ static int register_guest(struct bctx *b, vs_err *err)
 		struct vs_state s2;
 		if (vs_state_get(b->s, o->name, &s2, NULL, err) != 0)
 			return vs_fail(err, VS_E_STATE, 0, "guest '%s' is running; stop it before rebuilding", o->name);
-		if (vs_disk_is_mountpoint(b->final_root))
+		_cleanup_free_ char *oldimg = vs_asprintf("%s/disk/image", b->final_cfg);
+		if (lstat(oldimg, &st) == 0)
 			return vs_fail(err, VS_E_STATE, 0,
-				       "guest '%s' has its own file system mounted on %s; delete it first (vserver %s delete)",
-				       o->name, b->final_root, o->name);
+				       "guest '%s' has its own file system (%s): --force cannot move it aside; "
+				       "rename the guest (vserver %s rename NEWNAME) or delete it first",
+				       o->name, oldimg, o->name);
+		if (vs_disk_is_mountpoint(b->final_root))
+			return vs_fail(err, VS_E_STATE, 0, "%s is a mount point: --force cannot move it aside; unmount it first",
+				       b->final_root);
 		long long stamp = (long long)time(NULL);
 		if (move_aside(b->final_root, stamp, b->rep, err) < 0)
 			return -1;
@@ -590,30 +596,47 @@ static int register_guest(struct bctx *b, vs_err *err)
 			return -1;
 		}
 	}
-	/* a mount point cannot be renamed: the image is unmounted, both are
-	 * renamed, and the image is mounted on the final root */
+	/* the image file first (never over another file), then the root (a
+	 * mount point cannot be renamed: its file system is moved by a bind,
+	 * never let go), the configuration last: nothing names what is not
+	 * there yet */
+	if (b->stage_image && renameat2(AT_FDCWD, b->stage_image, AT_FDCWD, b->final_image, RENAME_NOREPLACE) < 0)
+		return vs_fail_errno(err, "%s", b->final_image);
 	if (b->disk_mounted) {
-		if (vs_disk_umount(b->stage_image, b->stage_root, err) < 0)
+		int mr = mkdir(b->final_root, 0755) < 0 ? vs_fail_errno(err, "%s", b->final_root) : 0;
+		if (mr == 0 && vs_disk_move(b->final_image, b->stage_root, b->final_root, err) < 0) {
+			rmdir(b->final_root);
+			mr = -1;
+		}
+		if (mr < 0) {
+			rename(b->final_image, b->stage_image);
 			return -1;
+		}
+		rmdir(b->stage_root);
 		b->disk_mounted = false;
+	} else if (rename(b->stage_root, b->final_root) < 0) {
+		int e = errno;
+		if (b->stage_image)
+			rename(b->final_image, b->stage_image);
+		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_root);
 	}
-	if (rename(b->stage_root, b->final_root) < 0)
-		return vs_fail_errno(err, "%s", b->final_root);
 	if (rename(b->stage_cfg, b->final_cfg) < 0) {
 		int e = errno;
-		rename(b->final_root, b->stage_root);
-		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_cfg);
-	}
-	if (b->stage_image && rename(b->stage_image, b->final_image) < 0) {
-		int e = errno;
-		rename(b->final_cfg, b->stage_cfg);
-		rename(b->final_root, b->stage_root);
-		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_image);
-	}
-	if (b->stage_image) {
 		vs_err e2;
-		if (vs_disk_mount(b->final_image, b->final_root, &e2) < 0)
-			vs_say(b->rep, "  warning: %s (start mounts it)", e2.msg);
+		if (b->stage_image) {
+			if (mkdir(b->stage_root, 0755) == 0 &&
+			    vs_disk_move(b->final_image, b->final_root, b->stage_root, &e2) == 0) {
+				rmdir(b->final_root);
+				b->disk_mounted = true;
+			} else {
+				vs_say(b->rep, "warning: rollback incomplete: the guest's file system stays on %s",
+				       b->final_root);
+			}
+			rename(b->final_image, b->stage_image);
+		} else {
+			rename(b->final_root, b->stage_root);
+		}
+		return vs_fail(err, VS_E_SYSTEM, e, "%s", b->final_cfg);
 	}
 	_cleanup_free_ char *cache = vs_asprintf("%s/%s", b->s->cachebase, o->name);
 	if (mkdir(b->s->cachebase, 0755) == 0 || errno == EEXIST)
@@ -631,8 +654,13 @@ static int make_disk(struct bctx *b, vs_err *err)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vs_fail_errno(err, "%s", dir);
 	_cleanup_free_ char *label = vs_asprintf("vs-%s", b->o->name);
-	if (vs_disk_create(b->stage_image, b->disk_bytes, b->disk_inodes, label, err) < 0)
+	bool sparse;
+	if (vs_disk_create(b->stage_image, b->disk_bytes, b->disk_inodes, label, &sparse, err) < 0)
 		return -1;
+	if (sparse)
+		vs_say(b->rep, "  warning: %s cannot allocate ahead: the image is sparse, and the guest's writes fail "
+			       "with I/O errors if the host's file system fills up",
+		       b->rootbase);
 	if (vs_disk_mount(b->stage_image, b->stage_root, err) < 0) {
 		unlink(b->stage_image);
 		return -1;
@@ -727,15 +755,34 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		goto out;
 	}
 	/* clone: an image guest's copy gets an image of the same size */
-	if (!disk_bytes && b.source) {
+	if (!disk_bytes && b.source && !strcmp(o->method, "clone")) {
 		struct vs_config src;
 		if (vs_config_load(s, b.source, &src, NULL, err) < 0) {
 			vs_err_prefix(err, "clone source");
 			goto out;
 		}
-		if (src.disk_image && stat(src.disk_image, &st) == 0 && (uint64_t)st.st_size >= VS_DISK_SIZE_MIN)
-			b.disk_bytes = (uint64_t)st.st_size;
+		int cr = 0;
+		if (src.disk_image) {
+			/* the same size and inode count as the source's file system */
+			struct statvfs svfs;
+			cr = vs_disk_mount(src.disk_image, src.vdir, err);
+			if (cr >= 0 && (stat(src.disk_image, &st) < 0 || statvfs(src.vdir, &svfs) < 0))
+				cr = vs_fail_errno(err, "%s", src.disk_image);
+			if (cr >= 0) {
+				b.disk_bytes = (uint64_t)st.st_size;
+				if (!disk_inodes)
+					b.disk_inodes = (uint64_t)svfs.f_files;
+				if (b.disk_bytes < VS_DISK_SIZE_MIN || b.disk_bytes > VS_DISK_SIZE_MAX)
+					cr = vs_fail(err, VS_E_INVALID, 0,
+						     "the source's disk image %s has %llu bytes; give --disk-size", src.disk_image,
+						     (unsigned long long)b.disk_bytes);
+			}
+		}
 		vs_config_free(&src);
+		if (cr < 0) {
+			vs_err_prefix(err, "clone source");
+			goto out;
+		}
 	}
 	if (b.disk_bytes) {
 		b.final_image = vs_disk_default_image(b.final_root);
@@ -872,14 +919,20 @@ out:
 			_cleanup_close_ int base = open(b.rootbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			_cleanup_close_ int conf = open(s->confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			const char *rb = strrchr(b.stage_root, '/') + 1, *cb = strrchr(b.stage_cfg, '/') + 1;
-			if (b.disk_mounted && vs_disk_umount(b.stage_image, b.stage_root, &e2) < 0)
-				vs_say(rep, "warning: %s", e2.msg);
-			else
-				b.disk_mounted = false;
+			if (b.disk_mounted) {
+				int u = vs_disk_umount(b.stage_image, b.stage_root, &e2);
+				if (u != 0)
+					vs_say(rep, "warning: %s", e2.msg);
+				if (u >= 0)
+					b.disk_mounted = false;
+			}
 			if (!b.disk_mounted && base >= 0 && vs_rm_rf_at(base, rb, &e2) < 0)
 				vs_say(rep, "warning: could not remove %s: %s", b.stage_root, e2.msg);
 			if (b.stage_image && !b.disk_mounted && unlink(b.stage_image) < 0 && errno != ENOENT)
 				vs_say(rep, "warning: could not remove %s: %s", b.stage_image, strerror(errno));
+			if (b.disk_mounted)
+				vs_say(rep, "warning: %s stays mounted on %s and is kept; unmount and remove them by hand",
+				       b.stage_image, b.stage_root);
 			if (conf >= 0 && vs_rm_rf_at(conf, cb, &e2) < 0)
 				vs_say(rep, "warning: could not remove %s: %s", b.stage_cfg, e2.msg);
 			vs_say(rep, "build failed; removed everything it had created");

@@ -1730,6 +1730,10 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	finish(&L);
 	c->userns = c->userns_flag >= 0 ? c->userns_flag == 1 : s->userns[0] == '1';
 	vs_dlimits_validate(&c->dlimits, c->vdir, L.diags);
+	if (c->disk_image && vs_dlimits_active(&c->dlimits))
+		vs_diags_add(L.diags, "disk/image", 0,
+			     "disk/image and dlimits/ exclude each other: the image's size is the guest's limit "
+			     "(its file system has no project quotas); disable the dlimits entry");
 	if (!c->display_name)
 		c->display_name = vs_strdup(name);
 	if (!c->nodename)

@@ -97,8 +97,11 @@ static int run_mkfs(char *const argv[], vs_err *err)
 		len += (size_t)n;
 		if (len == sizeof msg - 1) {
 			char sink[512]; /* drain the rest, keep the start */
-			while (read(pfd[0], sink, sizeof sink) > 0 || errno == EINTR)
-				;
+			for (;;) {
+				ssize_t k = read(pfd[0], sink, sizeof sink);
+				if (k == 0 || (k < 0 && errno != EINTR))
+					break;
+			}
 			break;
 		}
 	}
@@ -122,16 +125,19 @@ static int run_mkfs(char *const argv[], vs_err *err)
 		       len ? ": " : "", msg);
 }
 
-int vs_disk_create(const char *image, uint64_t bytes, uint64_t inodes, const char *label, vs_err *err)
+int vs_disk_create(const char *image, uint64_t bytes, uint64_t inodes, const char *label, bool *sparse, vs_err *err)
 {
+	*sparse = false;
 	int fd = open(image, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vs_fail(err, errno == EEXIST ? VS_E_EXISTS : VS_E_SYSTEM, errno, "disk image %s", image);
 	/* allocated in full: a sparse image would fail the guest's writes with
 	 * I/O errors when the host's file system fills up */
 	int r = fallocate(fd, 0, 0, (off_t)bytes);
-	if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS))
+	if (r < 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {
+		*sparse = true; /* the caller says so */
 		r = ftruncate(fd, (off_t)bytes);
+	}
 	if (r < 0) {
 		vs_fail(err, VS_E_SYSTEM, errno, "disk image %s: cannot allocate %llu bytes", image,
 			(unsigned long long)bytes);
@@ -176,9 +182,31 @@ fail:
 /* ---- loop devices ---------------------------------------------------------- */
 
 /* The image, opened for use: a regular file owned by root, writable by
- * root alone, reached without following a link. */
-static int open_image(const char *image, struct stat *st, vs_err *err)
+ * root alone, reached without following a link, in a directory owned by
+ * root that no one else may write, and not among the guest roots next to
+ * DIR (where a guest could write it) unless in their .images. */
+static int open_image(const char *image, const char *dir, struct stat *st, vs_err *err)
 {
+	_cleanup_free_ char *copy = vs_strdup(image), *dcopy = vs_strdup(dir);
+	const char *pdir = dirname(copy);
+	struct stat ps;
+	if (stat(pdir, &ps) < 0)
+		return vs_fail(err, errno == ENOENT ? VS_E_INVALID : VS_E_SYSTEM, errno, "disk image %s", image);
+	if (ps.st_uid != 0 || (ps.st_mode & 022))
+		return vs_fail(err, VS_E_INVALID, 0,
+			       "the directory of disk image %s must be owned by root and writable by root alone "
+			       "(owner %u, mode %04o)",
+			       image, (unsigned)ps.st_uid, (unsigned)(ps.st_mode & 07777));
+	_cleanup_free_ char *rp = realpath(pdir, NULL), *base = realpath(dirname(dcopy), NULL);
+	if (rp && base) {
+		_cleanup_free_ char *images = vs_asprintf("%s/.images", strcmp(base, "/") ? base : "");
+		size_t n = strlen(base);
+		if (strcmp(rp, images) && !strncmp(rp, base, n) && rp[n] == '/')
+			return vs_fail(err, VS_E_INVALID, 0,
+				       "disk image %s lies among the guest roots in %s, where a guest could write it: "
+				       "keep images in %s or outside %s",
+				       image, base, images, base);
+	}
 	int fd = open(image, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return vs_fail(err, errno == ENOENT || errno == ELOOP ? VS_E_INVALID : VS_E_SYSTEM, errno,
@@ -216,19 +244,38 @@ static bool backs(const struct loop_info64 *li, const struct stat *img)
 	return li->lo_device == (uint64_t)img->st_dev && li->lo_inode == (uint64_t)img->st_ino;
 }
 
-/* Is the image attached to a loop device already?  Its name in `who`. */
-static bool image_attached(const struct stat *img, char *who, size_t len)
+/* Is the image attached to a loop device already?  Its name in `who`,
+ * its device number and settings in *rdev and *li. */
+static bool image_attached(const struct stat *img, char *who, size_t len, dev_t *rdev, struct loop_info64 *li)
 {
 	_cleanup_closedir_ DIR *d = opendir("/sys/block");
 	if (!d)
 		return false;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		struct loop_info64 li;
-		if (strncmp(e->d_name, "loop", 4) || loop_info(e->d_name, 0, &li) < 0 || !backs(&li, img))
+		if (strncmp(e->d_name, "loop", 4) || loop_info(e->d_name, 0, li) < 0 || !backs(li, img))
 			continue;
 		snprintf(who, len, "/dev/%s", e->d_name);
+		struct stat ds;
+		*rdev = stat(who, &ds) == 0 ? ds.st_rdev : 0;
 		return true;
+	}
+	return false;
+}
+
+/* Is block device `dev` mounted somewhere in this mount namespace?  The
+ * first mount point in `where` (as mountinfo spells it). */
+static bool dev_mounted_here(dev_t dev, char *where, size_t len)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned ma, mi;
+		char mp[4096];
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &ma, &mi, mp) == 3 && makedev(ma, mi) == dev) {
+			snprintf(where, len, "%s", mp);
+			return true;
+		}
 	}
 	return false;
 }
@@ -288,7 +335,10 @@ int vs_disk_mounted(const char *image, const char *dir, vs_err *err)
 		return 0;
 	dev_t dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
 	struct stat img;
-	if (stat(image, &img) == 0) {
+	if (stat(image, &img) < 0)
+		return vs_fail(err, errno == ENOENT ? VS_E_INVALID : VS_E_SYSTEM, errno,
+			       "guest root %s is a mount point, and its disk image %s cannot be checked", dir, image);
+	{
 		char p[64], buf[256];
 		snprintf(p, sizeof p, "/sys/dev/block/%u:%u/uevent", sx.stx_dev_major, sx.stx_dev_minor);
 		FILE *f = fopen(p, "re");
@@ -318,44 +368,116 @@ bool vs_disk_is_mountpoint(const char *dir)
 
 int vs_disk_mount(const char *image, const char *dir, vs_err *err)
 {
-	int r = vs_disk_mounted(image, dir, err);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
+	/* the image is checked at every use, mounted or not */
 	struct stat st;
-	_cleanup_close_ int imgfd = open_image(image, &st, err);
+	_cleanup_close_ int imgfd = open_image(image, dir, &st, err);
 	if (imgfd < 0)
 		return -1;
-	/* one image, one mount: the check and the attach under the image's
+	/* one image, one mount: the checks and the attach under the image's
 	 * lock, taken on a description of its own (the loop device keeps the
 	 * one it is given open, and a lock on it with it) */
 	_cleanup_close_ int lockfd = open(image, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat lst;
-	if (lockfd < 0 || fstat(lockfd, &lst) < 0 || lst.st_ino != st.st_ino || lst.st_dev != st.st_dev ||
-	    flock(lockfd, LOCK_EX) < 0)
-		return vs_fail(err, VS_E_SYSTEM, lockfd < 0 ? errno : EAGAIN, "disk image %s: lock", image);
-	char who[64];
-	if (image_attached(&st, who, sizeof who))
-		return vs_fail(err, VS_E_BUSY, 0,
-			       "disk image %s is in use already (attached to %s): an image serves one guest, mounted once",
-			       image, who);
+	if (lockfd < 0 || fstat(lockfd, &lst) < 0 || flock(lockfd, LOCK_EX) < 0)
+		return vs_fail_errno(err, "disk image %s: lock", image);
+	if (lst.st_ino != st.st_ino || lst.st_dev != st.st_dev)
+		return vs_fail(err, VS_E_BUSY, 0, "disk image %s was replaced while it was being opened; try again", image);
+	int r = vs_disk_mounted(image, dir, err); /* again, under the lock */
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return vs_fail_errno(err, "guest root %s", dir);
-	int nr = -1;
-	_cleanup_close_ int loopfd = loop_attach(imgfd, image, &nr, err);
-	if (loopfd < 0)
-		return -1;
-	char src[32], target[64];
-	snprintf(src, sizeof src, "/dev/loop%d", nr);
+	char target[64];
 	snprintf(target, sizeof target, "/proc/self/fd/%d", dfd);
-	if (mount(src, target, "ext4", 0, "errors=remount-ro") < 0) {
+	for (int attempt = 0;; attempt++) {
+		char src[64], where[4096];
+		dev_t rdev = 0;
+		struct loop_info64 li;
+		_cleanup_close_ int loopfd = -1;
+		bool reused = image_attached(&st, src, sizeof src, &rdev, &li);
+		if (reused) {
+			if (rdev && dev_mounted_here(rdev, where, sizeof where))
+				return vs_fail(err, VS_E_BUSY, 0,
+					       "disk image %s is mounted on %s already (%s): an image serves one guest",
+					       image, where, src);
+			if (li.lo_offset || li.lo_sizelimit || (li.lo_flags & LO_FLAGS_READ_ONLY))
+				return vs_fail(err, VS_E_BUSY, 0,
+					       "disk image %s is attached to %s with an offset, a size limit or read-only: "
+					       "detach it first (losetup -d %s)",
+					       image, src, src);
+			/* attached and mounted nowhere here: what is left of its
+			 * last mount, held by another mount namespace (a copy
+			 * outlives our unmount, and the autoclear loop device
+			 * with it).  The same block device again shares that
+			 * file system; a second loop device on the file would
+			 * corrupt it. */
+		} else {
+			int nr = -1;
+			loopfd = loop_attach(imgfd, image, &nr, err);
+			if (loopfd < 0)
+				return -1;
+			snprintf(src, sizeof src, "/dev/loop%d", nr);
+		}
+		if (mount(src, target, "ext4", 0, "errors=remount-ro") == 0)
+			return 1; /* the loop device goes with the last unmount (autoclear) */
 		int e = errno;
-		return vs_fail(err, VS_E_SYSTEM, e, "cannot mount disk image %s on %s%s", image, dir,
+		/* a reused device may have been released meanwhile: once more */
+		if (reused && attempt < 2 && (e == ENXIO || e == ENODEV || e == EINVAL || e == ENOENT))
+			continue;
+		return vs_fail(err, VS_E_SYSTEM, e, "cannot mount disk image %s (%s) on %s%s", image, src, dir,
 			       e == EINVAL || e == EUCLEAN || e == EBADMSG
 				       ? " (not an ext4 file system, or a damaged one: e2fsck -f IMAGE)"
 				       : "");
 	}
-	return 1; /* the loop device goes with the last unmount (autoclear) */
+}
+
+/* Still attached after our unmount: a copy of the mount in another mount
+ * namespace holds it.  1 with a note in err, else 0. */
+static int held_elsewhere(const char *image, const char *dir, vs_err *err)
+{
+	struct stat st;
+	char who[64];
+	dev_t rdev;
+	struct loop_info64 li;
+	if (stat(image, &st) < 0 || !image_attached(&st, who, sizeof who, &rdev, &li))
+		return 0;
+	vs_fail(err, VS_E_BUSY, 0,
+		"disk image %s: unmounted from %s, but another mount namespace still holds its file system (%s; "
+		"grep %u:%u /proc/*/mountinfo): the loop device, and after a delete the image's space, are "
+		"released when that goes",
+		image, dir, who, major(rdev), minor(rdev));
+	return 1;
+}
+
+int vs_disk_move(const char *image, const char *from, const char *to, vs_err *err)
+{
+	int r = vs_disk_mounted(image, from, err);
+	if (r <= 0)
+		return r < 0 ? -1 : vs_fail(err, VS_E_STATE, 0, "disk image %s is not mounted on %s", image, from);
+	if (vs_disk_is_mountpoint(to))
+		return vs_fail(err, VS_E_INVALID, 0, "%s is a mount point already", to);
+	_cleanup_close_ int ffd = open(from, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int tfd = open(to, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (ffd < 0 || tfd < 0)
+		return vs_fail_errno(err, "%s", ffd < 0 ? from : to);
+	char fp[64], tp[64];
+	snprintf(fp, sizeof fp, "/proc/self/fd/%d", ffd);
+	snprintf(tp, sizeof tp, "/proc/self/fd/%d", tfd);
+	/* a bind of the mounted file system first, then the old mount goes:
+	 * the file system is never let go (no unmount and mount again, which
+	 * a copy held in another mount namespace could make fail) */
+	if (mount(fp, tp, NULL, MS_BIND, NULL) < 0)
+		return vs_fail_errno(err, "cannot bind the file system of %s from %s to %s", image, from, to);
+	close(ffd); /* an open fd of the old mount keeps it busy */
+	ffd = -1;
+	if (umount2(from, UMOUNT_NOFOLLOW) < 0) {
+		int e = errno;
+		umount2(to, UMOUNT_NOFOLLOW);
+		return vs_fail(err, e == EBUSY ? VS_E_BUSY : VS_E_SYSTEM, e, "cannot unmount %s (the file system of %s)%s",
+			       from, image, e == EBUSY ? ": a process uses it (a shell's cwd, an open file?)" : "");
+	}
+	return 0;
 }
 
 int vs_disk_umount(const char *image, const char *dir, vs_err *err)
@@ -367,15 +489,18 @@ int vs_disk_umount(const char *image, const char *dir, vs_err *err)
 		/* not here: then nowhere else either (a guest whose disk/image
 		 * names another's image must not take it along when deleted) */
 		struct stat st;
-		char who[64];
-		if (stat(image, &st) == 0 && image_attached(&st, who, sizeof who))
-			return vs_fail(err, VS_E_BUSY, 0, "disk image %s is in use elsewhere (attached to %s), not on %s",
-				       image, who, dir);
+		char who[64], where[4096];
+		dev_t rdev;
+		struct loop_info64 li;
+		if (stat(image, &st) == 0 && image_attached(&st, who, sizeof who, &rdev, &li) && rdev &&
+		    dev_mounted_here(rdev, where, sizeof where))
+			return vs_fail(err, VS_E_BUSY, 0, "disk image %s is in use elsewhere (mounted on %s), not on %s",
+				       image, where, dir);
 		return 0;
 	}
 	if (umount2(dir, UMOUNT_NOFOLLOW) < 0)
 		return vs_fail(err, errno == EBUSY ? VS_E_BUSY : VS_E_SYSTEM, errno,
 			       "cannot unmount the disk image %s from %s%s", image, dir,
 			       errno == EBUSY ? " (a process uses it: a shell's cwd, an open file?)" : "");
-	return 0;
+	return held_elsewhere(image, dir, err);
 }

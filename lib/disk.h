@@ -45,9 +45,10 @@ int vs_disk_parse_inodes(const char *v, uint64_t *n, vs_err *err);
 char *vs_disk_default_image(const char *vdir);
 
 /* Make IMAGE (which must not exist; its directory must) of `bytes`,
- * mode 0600, allocated, with an ext4 file system labelled `label`
+ * mode 0600, allocated (*sparse: the host's file system cannot allocate
+ * ahead, the image is sparse), with an ext4 file system labelled `label`
  * (`inodes` 0: mkfs's default).  Nothing is left on failure. */
-int vs_disk_create(const char *image, uint64_t bytes, uint64_t inodes, const char *label, vs_err *err);
+int vs_disk_create(const char *image, uint64_t bytes, uint64_t inodes, const char *label, bool *sparse, vs_err *err);
 
 /* Is DIR the root of a mount of IMAGE?  1 yes, 0 DIR is no mount point
  * (or does not exist),
@@ -57,11 +58,20 @@ int vs_disk_mounted(const char *image, const char *dir, vs_err *err);
 /* Is DIR the root of a mount (of anything)?  No link is followed. */
 bool vs_disk_is_mountpoint(const char *dir);
 
-/* Mount IMAGE on DIR unless it is mounted there already.  Returns 1 when
- * it mounted it now, 0 when it was mounted, -1 with err. */
+/* Mount IMAGE on DIR unless it is mounted there already (the image is
+ * checked either way).  Returns 1 when it mounted it now, 0 when it was
+ * mounted, -1 with err.  An image still attached to a loop device but
+ * mounted nowhere in this mount namespace (a copy of its last mount held
+ * by another one) is mounted from that device again. */
 int vs_disk_mount(const char *image, const char *dir, vs_err *err);
 
 /* Unmount IMAGE from DIR if it is mounted there (0 either way), -1 with
  * err (VS_E_BUSY: a process still uses the file system, or the image is
- * attached to a loop device but not mounted on DIR: in use elsewhere). */
+ * mounted elsewhere in this mount namespace, not on DIR).  1 with a note
+ * in err: unmounted, but another mount namespace still holds the file
+ * system (and its loop device). */
 int vs_disk_umount(const char *image, const char *dir, vs_err *err);
+
+/* Move the mount of IMAGE from FROM to TO (an existing empty directory):
+ * a bind on TO, then FROM unmounted; the file system is never released. */
+int vs_disk_move(const char *image, const char *from, const char *to, vs_err *err);

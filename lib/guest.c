@@ -76,10 +76,11 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 		vs_diags_free(&d);
 		return -1;
 	}
-	/* a broken vdir link must not send us deleting something else */
+	/* a broken vdir link must not send us deleting something else, nor
+	 * a bad disk/image into the file system still mounted on the root */
 	for (size_t i = 0; i < d.n; i++)
-		if (!strcmp(d.d[i].file, "vdir")) {
-			vs_fail(err, VS_E_INVALID, 0, "%s/vdir: %s; fix or remove the link first", c.cfgdir, d.d[i].msg);
+		if (!strcmp(d.d[i].file, "vdir") || !strcmp(d.d[i].file, "disk/image")) {
+			vs_fail(err, VS_E_INVALID, 0, "%s/%s: %s; fix it first", c.cfgdir, d.d[i].file, d.d[i].msg);
 			vs_diags_free(&d);
 			vs_config_free(&c);
 			return -1;
@@ -94,8 +95,19 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 	int rc = -1;
 	const char *base;
 	/* 0. the root's own file system (lib/disk.h): unmounted first */
-	if (c.disk_image && vs_disk_umount(c.disk_image, c.vdir, err) < 0)
+	if (c.disk_image) {
+		int u = vs_disk_umount(c.disk_image, c.vdir, err);
+		if (u < 0)
+			goto out;
+		if (u == 1)
+			vs_say(rep, "note: %s", err->msg);
+	}
+	/* anything else mounted on the root is not ours to empty */
+	if (vs_disk_is_mountpoint(c.vdir)) {
+		vs_fail(err, VS_E_STATE, 0, "guest root %s is a mount point%s; unmount it first", c.vdir,
+			c.disk_image ? " (not of the guest's disk image)" : "");
 		goto out;
+	}
 	/* 1. the root */
 	{
 		_cleanup_close_ int h = open_holder(c.vdir, &base, err);
@@ -162,7 +174,7 @@ out:
 
 /* An undo log of small steps. */
 struct undo {
-	enum { U_RENAME, U_FILE, U_LINK, U_GUESTFILE } kind;
+	enum { U_RENAME, U_FILE, U_LINK, U_GUESTFILE, U_MOUNT } kind;
 	char *a, *b;          /* rename: a -> b was done; undo b -> a */
 	char *data;           /* previous file content / link target; NULL: did not exist */
 	size_t len;
@@ -248,12 +260,37 @@ static int set_link(struct ulog *l, const char *path, const char *target, vs_err
 	return 0;
 }
 
-static void rollback(struct ulog *l)
+/* Move a guest root that is the mount of its disk image (a mount point
+ * cannot be renamed): its file system is bound on the new directory and
+ * unmounted from the old one, never let go (lib/disk.h). */
+static int move_mounted_root(struct ulog *l, const char *image, const char *from, const char *to, vs_err *err)
+{
+	struct stat st;
+	if (lstat(to, &st) == 0)
+		return vs_fail(err, VS_E_EXISTS, 0, "%s already exists", to);
+	if (mkdir(to, 0755) < 0)
+		return vs_fail_errno(err, "%s", to);
+	if (vs_disk_move(image, from, to, err) < 0) {
+		rmdir(to);
+		return -1;
+	}
+	rmdir(from);
+	ulog_add(l, (struct undo){ .kind = U_MOUNT, .a = vs_strdup(from), .b = vs_strdup(to), .data = vs_strdup(image) });
+	return 0;
+}
+
+static void rollback(struct ulog *l, const vs_report *rep)
 {
 	for (size_t i = l->n; i-- > 0;) {
 		struct undo *u = &l->u[i];
 		vs_err e;
 		switch (u->kind) {
+		case U_MOUNT:
+			if ((mkdir(u->a, 0755) < 0 && errno != EEXIST) || vs_disk_move(u->data, u->b, u->a, &e) < 0)
+				vs_say(rep, "warning: rollback incomplete: the file system of %s stays on %s", u->data, u->b);
+			else
+				rmdir(u->b);
+			break;
 		case U_RENAME:
 			rename(u->b, u->a);
 			break;
@@ -415,7 +452,7 @@ int vs_guest_rename(const struct vs_settings *s, const char *oldname, const char
 			return vs_fail(err, VS_E_EXISTS, 0, "disk image %s already exists", newimage);
 		}
 		int dm = have_root ? vs_disk_mounted(c.disk_image, c.vdir, err) : 0;
-		if (dm < 0 || (dm == 1 && vs_disk_umount(c.disk_image, c.vdir, err) < 0)) {
+		if (dm < 0) {
 			vs_config_free(&c);
 			return -1;
 		}
@@ -432,7 +469,8 @@ int vs_guest_rename(const struct vs_settings *s, const char *oldname, const char
 	_cleanup_free_ char *vdl = vs_asprintf("%s/vdir", newcfg);
 	_cleanup_free_ char *cl = vs_asprintf("%s/cache", newcfg);
 
-	if (have_root && do_rename(&log, c.vdir, newroot, err) < 0)
+	if (disk_was_mounted ? move_mounted_root(&log, c.disk_image, c.vdir, newroot, err) < 0
+			     : have_root && do_rename(&log, c.vdir, newroot, err) < 0)
 		goto fail;
 	if (do_rename(&log, c.cfgdir, newcfg, err) < 0)
 		goto fail;
@@ -456,7 +494,7 @@ int vs_guest_rename(const struct vs_settings *s, const char *oldname, const char
 		if (do_rename(&log, c.disk_image, newimage, err) < 0 || set_file(&log, imgfile, newimage, err) < 0)
 			goto fail;
 	}
-	if (c.disk_image && have_root) {
+	if (c.disk_image && have_root && !disk_was_mounted) { /* not mounted (a reboot): now it is */
 		if (vs_disk_mount(newimage, newroot, err) < 0)
 			goto fail;
 		disk_mounted_new = true;
@@ -491,11 +529,9 @@ fail:
 	}
 	{
 		vs_err e2;
-		if (disk_mounted_new)
-			vs_disk_umount(newimage, newroot, &e2);
-		rollback(&log);
-		if (disk_was_mounted)
-			vs_disk_mount(c.disk_image, c.vdir, &e2);
+		if (disk_mounted_new && vs_disk_umount(newimage, newroot, &e2) != 0)
+			vs_say(rep, "warning: %s", e2.msg);
+		rollback(&log, rep);
 	}
 out:
 	if (rootfd >= 0)

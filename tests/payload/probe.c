@@ -624,7 +624,7 @@ static int cmd_diskfill(CMD_ARGS)
 	}
 	long done = 0;
 	int err = 0;
-	for (; done < mib && !err; done++) {
+	for (; done < mib && !err; done++) { /* done: whole MiB written */
 		size_t off = 0;
 		while (off < sizeof block) {
 			ssize_t n = write(fd, block + off, sizeof block - off);
@@ -634,11 +634,13 @@ static int cmd_diskfill(CMD_ARGS)
 			}
 			off += (size_t)n;
 		}
+		if (err)
+			break;
 	}
 	if (!err && fsync(fd) < 0)
 		err = errno;
 	close(fd);
-	printf("%s %ld\n", err ? errno_name(err) : "OK", err ? done - 1 : done);
+	printf("%s %ld\n", err ? errno_name(err) : "OK", done);
 	return 0;
 }
 

@@ -92,7 +92,8 @@ static void test_create_never_overwrites(void **state)
 	assert_int_equal(write(fd, "keep", 4), 4);
 	close(fd);
 	vs_err e;
-	assert_int_equal(vs_disk_create(img, UINT64_C(16) << 20, 0, "t", &e), -1);
+	bool sparse;
+	assert_int_equal(vs_disk_create(img, UINT64_C(16) << 20, 0, "t", &sparse, &e), -1);
 	assert_int_equal(e.kind, VS_E_EXISTS);
 	struct stat st;
 	assert_int_equal(stat(img, &st), 0);
@@ -100,7 +101,7 @@ static void test_create_never_overwrites(void **state)
 	/* a link in its place is not followed either */
 	char *ln = vs_asprintf("%s/l.img", dir);
 	assert_int_equal(symlink(img, ln), 0);
-	assert_int_equal(vs_disk_create(ln, UINT64_C(16) << 20, 0, "t", &e), -1);
+	assert_int_equal(vs_disk_create(ln, UINT64_C(16) << 20, 0, "t", &sparse, &e), -1);
 	assert_int_equal(stat(img, &st), 0);
 	assert_int_equal(st.st_size, 4);
 	/* not a mount point: not mounted; a missing directory neither */
