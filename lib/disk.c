@@ -67,62 +67,14 @@ static int run_mkfs(char *const argv[], vs_err *err)
 	}
 	if (!bin)
 		return vs_fail(err, VS_E_SYSTEM, ENOENT, "mkfs.ext4 is not installed (package e2fsprogs)");
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return vs_fail_errno(err, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return vs_fail_errno(err, "fork");
-	}
-	if (pid == 0) {
-		char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(pfd[1], 2) < 0)
-			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
-		execve(bin, argv, env);
-		_exit(127);
-	}
-	close(pfd[1]);
+	char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 	char msg[2048];
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(pfd[0], msg + len, sizeof msg - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof msg - 1) {
-			char sink[512]; /* drain the rest, keep the start */
-			for (;;) {
-				ssize_t k = read(pfd[0], sink, sizeof sink);
-				if (k == 0 || (k < 0 && errno != EINTR))
-					break;
-			}
-			break;
-		}
-	}
-	close(pfd[0]);
-	msg[len] = 0;
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = 0;
-	for (char *p = msg; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return vs_fail_errno(err, "waitpid");
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	int st = vs_run_host(bin, argv, env, msg, sizeof msg, err);
+	if (st < 0)
+		return -1;
+	if (st == 0)
 		return 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return vs_fail(err, VS_E_SYSTEM, 0, "%s could not be run", bin);
-	return vs_fail(err, VS_E_SYSTEM, 0, "mkfs.ext4 failed (%s %d)%s%s",
-		       WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-		       len ? ": " : "", msg);
+	return vs_fail(err, VS_E_SYSTEM, 0, "mkfs.ext4 failed (exit status %d)%s%s", st, *msg ? ": " : "", msg);
 }
 
 int vs_disk_create(const char *image, uint64_t bytes, uint64_t inodes, const char *label, bool *sparse, vs_err *err)

@@ -150,51 +150,10 @@ char *vs_net_netns_path(const struct vs_settings *s, const char *name)
 int vs_net_helper(const char *verb, const char *name, const char *cgroot, vs_err *err)
 {
 	_cleanup_free_ char *bin = vs_helper_path("vserver-net", "VSERVER_NET");
-	int ep[2];
-	if (pipe2(ep, O_CLOEXEC) < 0)
-		return vs_fail_errno(err, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(ep[0]);
-		close(ep[1]);
-		return vs_fail_errno(err, "fork");
-	}
-	if (pid == 0) {
-		dup2(ep[1], 2);
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-		}
-		char *argv[] = { "vserver-net", (char *)verb, (char *)name, (char *)(cgroot ? cgroot : ""), NULL };
-		extern char **environ;
-		execve(bin, argv, environ);
-		dprintf(2, "cannot run the network helper %s: %s", bin, strerror(errno));
-		_exit(127);
-	}
-	close(ep[1]);
+	char *argv[] = { "vserver-net", (char *)verb, (char *)name, (char *)(cgroot ? cgroot : ""), NULL };
 	char msg[1536];
-	size_t n = 0;
-	ssize_t r;
-	while ((r = read(ep[0], msg + n, sizeof msg - 1 - n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		n += (size_t)r;
-		if (n >= sizeof msg - 1)
-			break;
-	}
-	close(ep[0]);
-	msg[n] = 0;
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = 0;
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	return vs_fail(err, WIFEXITED(st) && WEXITSTATUS(st) == 2 ? VS_E_INVALID : VS_E_SYSTEM, 0, "%s",
-		       n ? msg : "the network helper failed");
+	int st = vs_run_host(bin, argv, NULL, msg, sizeof msg, err);
+	if (st <= 0)
+		return st;
+	return vs_fail(err, st == 2 ? VS_E_INVALID : VS_E_SYSTEM, 0, "%s", *msg ? msg : "the network helper failed");
 }

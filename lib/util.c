@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "util.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -188,4 +191,54 @@ void vs_say(const vs_report *r, const char *fmt, ...)
 	va_end(ap);
 	r->fn(r->ud, m);
 	free(m);
+}
+
+int vs_run_host(const char *bin, char *const argv[], char *const envp[], char *msg, size_t len, vs_err *err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return vs_fail_errno(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return vs_fail_errno(err, "fork");
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(pfd[1], 2) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		extern char **environ;
+		execve(bin, argv, envp ? envp : environ);
+		dprintf(2, "cannot run %s: %s", bin, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t n = 0;
+	for (;;) {
+		char sink[512];
+		bool full = n + 1 >= len;
+		ssize_t r = full ? read(pfd[0], sink, sizeof sink) : read(pfd[0], msg + n, len - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (!full)
+			n += (size_t)r;
+	}
+	close(pfd[0]);
+	if (len) {
+		msg[n] = 0;
+		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			msg[--n] = 0;
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return vs_fail_errno(err, "waitpid");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -67,3 +67,11 @@ typedef struct vs_report {
 	void *ud;
 } vs_report;
 void vs_say(const vs_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Run the host program BIN (never anything from a guest tree) with
+ * argv and envp (NULL: the caller's environment), stdin and stdout on
+ * /dev/null and stderr into msg: at most len - 1 bytes kept (the rest is
+ * drained), newlines joined by blanks, trailing ones cut.  Returns its
+ * exit status (128 + N for a signal; 127 when it could not be run, with
+ * the reason in msg), or -1 with err (pipe, fork, wait). */
+int vs_run_host(const char *bin, char *const argv[], char *const envp[], char *msg, size_t len, vs_err *err);

@@ -283,6 +283,28 @@ static void test_err(void **state)
 	assert_non_null(strstr(e.msg, strerror(ENOENT)));
 }
 
+/* vs_run_host: status, stderr kept (joined, bounded, drained), stdout
+ * discarded, a program that cannot be run */
+static void test_run_host(void **state)
+{
+	(void)state;
+	char msg[64];
+	vs_err e = { 0 };
+	char *a1[] = { "sh", "-c", "echo out; printf 'first\\nsecond\\n' >&2; exit 3", NULL };
+	assert_int_equal(vs_run_host("/bin/sh", a1, NULL, msg, sizeof msg, &e), 3);
+	assert_string_equal(msg, "first second");
+	/* 1 MiB on stderr: kept up to the buffer, the rest drained (no hang) */
+	char *a2[] = { "sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' x >&2; exit 0", NULL };
+	assert_int_equal(vs_run_host("/bin/sh", a2, NULL, msg, sizeof msg, &e), 0);
+	assert_int_equal(strlen(msg), sizeof msg - 1);
+	char *env[] = { "VSTEST=1", NULL };
+	char *a3[] = { "sh", "-c", "test \"$VSTEST\" = 1 && kill -TERM $$", NULL };
+	assert_int_equal(vs_run_host("/bin/sh", a3, env, msg, sizeof msg, &e), 128 + 15);
+	char *a4[] = { "nothing", NULL };
+	assert_int_equal(vs_run_host("/nonexistent/nothing", a4, NULL, msg, sizeof msg, &e), 127);
+	assert_non_null(strstr(msg, "cannot run /nonexistent/nothing"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_str_helpers),
 		cmocka_unit_test(test_err),
+		cmocka_unit_test(test_run_host),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
