@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "config.h"
 #include "reslimits.h"
 #include "util.h"
 
@@ -455,4 +456,15 @@ int vs_disk_umount(const char *image, const char *dir, vs_err *err)
 			       "cannot unmount the disk image %s from %s%s", image, dir,
 			       errno == EBUSY ? " (a process uses it: a shell's cwd, an open file?)" : "");
 	return held_elsewhere(image, dir, err);
+}
+
+void vs_disk_check_host(const char *image, const char *dir, struct vs_diags *diags)
+{
+	struct stat st;
+	vs_err e;
+	int fd = open_image(image, dir, &st, &e);
+	if (fd < 0 || vs_disk_mounted(image, dir, &e) < 0)
+		vs_diags_add(diags, "disk/image", 0, "%s", e.msg);
+	if (fd >= 0)
+		close(fd);
 }

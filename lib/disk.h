@@ -75,3 +75,9 @@ int vs_disk_umount(const char *image, const char *dir, vs_err *err);
 /* Move the mount of IMAGE from FROM to TO (an existing empty directory):
  * a bind on TO, then FROM unmounted; the file system is never released. */
 int vs_disk_move(const char *image, const char *from, const char *to, vs_err *err);
+
+/* `check`: what start would refuse about IMAGE for the guest root DIR
+ * (the image's owner, mode, place; something else mounted on DIR), as a
+ * diagnostic of disk/image. */
+struct vs_diags;
+void vs_disk_check_host(const char *image, const char *dir, struct vs_diags *diags);

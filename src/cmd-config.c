@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "caps.h"
 #include "cli.h"
+#include "disk.h"
 #include "config.h"
 #include "dlimits.h"
 #include "mounts.h"
@@ -33,6 +34,8 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 	/* PR-04: shared folders host users could run guest root's setuid
 	 * programs from (also for a running guest: it is exposed now) */
 	vs_mounts_check_host(&c, &host);
+	if (c.disk_image) /* its own file system: what start checks each time */
+		vs_disk_check_host(c.disk_image, c.vdir, &host);
 	if (vs_state_get(s, name, &st, NULL, &serr) == 0) {
 		vs_net_check_host(&c, &host);
 		vs_dlimits_check_host(&c, &host);

@@ -311,10 +311,14 @@ def test_delete_never_empties_a_mounted_root(vs, dguest, how):
 
 
 def test_start_checks_a_mounted_image_too(vs, dguest):
+    assert "warning" not in vs.run([dguest, "check"]).stdout
     os.chmod(image_of(vs, dguest), 0o620)
     r = vs.run([dguest, "start"], check=False)
     assert r.returncode == 2 and "writable by root alone" in r.stderr, r.stderr
     assert vs.state(dguest) is None
+    # check says it too, as a finding about the host (start refuses this)
+    r = vs.run([dguest, "check"], check=False)
+    assert "warning:" in r.stdout and "disk/image" in r.stdout and "writable by root alone" in r.stdout, r.stdout
 
 
 def test_image_among_guest_roots_is_refused(vs, dguest, busybox_rootfs_tarball):
