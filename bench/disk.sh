@@ -17,7 +17,7 @@
 # machine, no harm), create 3000 empty files then sync and remove them.
 # Everything lives in a mktemp directory with a private vdirbase; the cgroup
 # parent is vsbench-disk-PID; the exit trap stops and deletes the guests
-# (which unmounts the image) and removes the directory.
+# (which unmounts the image), removes the directory and the cgroup parent.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,6 +38,11 @@ cleanup() {
 		"$V" "$g" delete --force >/dev/null 2>&1 || true
 	done
 	rm -rf "$W"
+	local d
+	for d in /sys/fs/cgroup/*/"$VSERVER_CGROUP_PARENT" /sys/fs/cgroup/"$VSERVER_CGROUP_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	return 0
 }
 trap cleanup EXIT
 
