@@ -86,3 +86,23 @@ def test_systemd_reboot_inside_restarts(vs, sdguest):
     assert wait_running(vs, sdguest)[0] == "running"
     log = (vs.rundir / sdguest / "console.log").read_text(errors="replace")
     assert "reboot requested inside the guest" in log
+
+
+def test_systemd_guest_on_its_own_disk_image(vs, debian_rootfs_tarball):
+    """A real distribution on a disk image (build --disk-size, lib/disk.h):
+    it boots to running, `df /` inside shows its own file system, and what
+    the guest writes is on it after stop, still mounted for the admin."""
+    vs.build("img", "--disk-size", "1G", method="template", margs=["-t", str(debian_rootfs_tarball)],
+             timeout=900)
+    assert os.path.ismount(vs.root("img"))
+    try:
+        vs.run(["img", "start"], timeout=60)
+        state, r = wait_running(vs, "img")
+        failed = vs.run(["img", "exec", "-T", "systemctl", "--failed", "--no-legend", "--plain"], check=False)
+        assert state == "running", (state, r.stderr, failed.stdout)
+        df = vs.run(["img", "exec", "-T", "df", "-P", "/"]).stdout.splitlines()[-1].split()
+        assert df[0].startswith("/dev/loop") and 900 * 1024 <= int(df[1]) <= 1024 * 1024, df
+        assert vs.run(["img", "exec", "-T", "touch", "/var/tmp/written"]).returncode == 0
+    finally:
+        vs.run(["img", "stop", "--timeout", "20"], check=False, timeout=120)
+    assert (vs.root("img") / "var" / "tmp" / "written").is_file() and os.path.ismount(vs.root("img"))
