@@ -385,6 +385,15 @@ int vs_disk_mount(const char *image, const char *dir, vs_err *err)
 	}
 }
 
+bool vs_disk_attached(const char *image)
+{
+	struct stat st;
+	char who[64];
+	dev_t rdev;
+	struct loop_info64 li;
+	return stat(image, &st) == 0 && image_attached(&st, who, sizeof who, &rdev, &li);
+}
+
 /* Still attached after our unmount: a copy of the mount in another mount
  * namespace holds it.  1 with a note in err, else 0. */
 static int held_elsewhere(const char *image, const char *dir, vs_err *err)

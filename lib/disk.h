@@ -72,6 +72,9 @@ int vs_disk_mount(const char *image, const char *dir, vs_err *err);
  * system (and its loop device). */
 int vs_disk_umount(const char *image, const char *dir, vs_err *err);
 
+/* Is IMAGE attached to a loop device (mounted here or elsewhere)? */
+bool vs_disk_attached(const char *image);
+
 /* Move the mount of IMAGE from FROM to TO (an existing empty directory):
  * a bind on TO, then FROM unmounted; the file system is never released. */
 int vs_disk_move(const char *image, const char *from, const char *to, vs_err *err);

@@ -96,11 +96,10 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 	const char *base;
 	/* 0. the root's own file system (lib/disk.h): unmounted first */
 	if (c.disk_image) {
-		int u = vs_disk_umount(c.disk_image, c.vdir, err);
-		if (u < 0)
+		/* a copy held by another mount namespace (1) goes with the
+		 * removal of the root below, where it is mounted on that dentry */
+		if (vs_disk_umount(c.disk_image, c.vdir, err) < 0)
 			goto out;
-		if (u == 1)
-			vs_say(rep, "note: %s", err->msg);
 	}
 	/* anything else mounted on the root is not ours to empty */
 	if (vs_disk_is_mountpoint(c.vdir)) {
@@ -141,11 +140,15 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 	/* 2b. the image, if build made it (ROOTBASE/.images/NAME.img) */
 	if (c.disk_image) {
 		_cleanup_free_ char *mine = vs_disk_default_image(c.vdir);
-		if (strcmp(mine, c.disk_image))
+		bool held = vs_disk_attached(c.disk_image);
+		if (strcmp(mine, c.disk_image)) {
 			vs_say(rep, "kept the disk image %s (not where build puts it)", c.disk_image);
-		else if (unlink(c.disk_image) == 0)
+		} else if (unlink(c.disk_image) == 0) {
 			vs_say(rep, "removed %s", c.disk_image);
-		else if (errno != ENOENT) {
+			if (held)
+				vs_say(rep, "note: another mount namespace still holds its file system: the space comes "
+					    "back when that goes");
+		} else if (errno != ENOENT) {
 			vs_fail_errno(err, "%s", c.disk_image);
 			goto out;
 		}

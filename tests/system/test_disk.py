@@ -297,6 +297,25 @@ def test_a_mount_held_elsewhere_does_not_strand_the_guest(vs, dguest, pinned):
     assert wait_until(lambda: loops_under(vs.base) == [])
 
 
+def test_delete_says_when_another_namespace_holds_the_image(vs, dguest, tmp_path):
+    pin = tmp_path / "pin"
+    pin.mkdir()
+    # a private mount namespace with its own bind of the guest's file system
+    p = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                          f"mount --bind {vs.root(dguest)} {pin} && echo ready && exec sleep 120"],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        r = vs.run([dguest, "delete"])
+        assert "another mount namespace still holds" in r.stdout, r.stdout
+        assert_no_guest(vs, dguest)
+        assert not image_of(vs, dguest).exists()
+    finally:
+        p.kill()
+        p.wait()
+    assert wait_until(lambda: loops_under(vs.base) == [])
+
+
 @pytest.mark.parametrize("how", ["invalid", "removed"])
 def test_delete_never_empties_a_mounted_root(vs, dguest, how):
     root = vs.root(dguest)
