@@ -372,3 +372,18 @@ def test_dlimits_and_disk_image_exclude_each_other(vs, dguest):
     (d / "inodes_total").write_text("1000\n")
     r = vs.run([dguest, "check"], check=False)
     assert r.returncode == 2 and "exclude each other" in r.stdout, r.stdout
+
+
+def test_rootdir_keeps_its_images_beside_its_roots(vs, tmp_path, busybox_rootfs_tarball):
+    other = tmp_path / "elsewhere"
+    other.mkdir(mode=0o700)
+    vs.build("far", "--rootdir", str(other), "--disk-size", "16M", method="template",
+             margs=("-t", busybox_rootfs_tarball), timeout=120)
+    img = other / ".images" / "far.img"
+    assert img.is_file() and os.path.ismount(other / "far")
+    assert (vs.cfg("far") / "disk" / "image").read_text().strip() == str(img)
+    assert not (vs.vdirbase / ".images").exists()
+    vs.run(["far", "start"])
+    vs.run(["far", "stop"])
+    vs.run(["far", "delete"])
+    assert not img.exists() and not (other / "far").exists() and loops_under(tmp_path) == []
