@@ -671,9 +671,11 @@ static int make_disk(struct bctx *b, vs_err *err)
 	_cleanup_close_ int rfd = open(b->stage_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rfd < 0 || unlinkat(rfd, "lost+found", AT_REMOVEDIR) < 0)
 		return vs_fail_errno(err, "%s/lost+found", b->stage_root);
-	vs_say(b->rep, "  disk image %s: %llu MiB, ext4%s%s, mounted on the guest root", b->final_image,
-	       (unsigned long long)(b->disk_bytes >> 20), b->disk_inodes ? ", inodes " : "",
-	       b->disk_inodes ? b->o->disk_inodes : "");
+	struct statvfs sv;
+	if (statvfs(b->stage_root, &sv) < 0)
+		return vs_fail_errno(err, "%s", b->stage_root);
+	vs_say(b->rep, "  disk image %s: %llu MiB, ext4 with %llu inodes, mounted on the guest root", b->final_image,
+	       (unsigned long long)(b->disk_bytes >> 20), (unsigned long long)sv.f_files);
 	return 0;
 }
 
