@@ -442,9 +442,10 @@ int vs_guest_rename(const struct vs_settings *s, const char *oldname, const char
 		return vs_fail(err, VS_E_INVALID, 0, "%s is not a directory (a link?); not moving it", c.vdir);
 	}
 	bool have_root = lstat(c.vdir, &sb) == 0;
-	/* the root's own file system: a mount point cannot be renamed, so it
-	 * is unmounted, the root and the image (if build made it) renamed,
-	 * and the image mounted on the new root */
+	/* the root's own file system: a mount point cannot be renamed, so its
+	 * mount is moved to the new root (move_mounted_root), and the image
+	 * renamed if build made it; not mounted (after a reboot), the root is
+	 * renamed and the image mounted on it for the identity update */
 	_cleanup_free_ char *oldimage = c.disk_image ? vs_disk_default_image(c.vdir) : NULL;
 	_cleanup_free_ char *newimage = NULL;
 	bool disk_was_mounted = false, disk_mounted_new = false;
