@@ -467,7 +467,8 @@ static int method_clone(struct bctx *b, int *src_lock, vs_err *err)
 	struct vs_config src;
 	if (vs_config_load(b->s, b->source, &src, NULL, err) < 0)
 		return vs_err_prefix(err, "clone source");
-	*src_lock = vs_lock(b->s, b->source, LOCK_SH | LOCK_NB, err);
+	if (*src_lock < 0) /* vs_build takes it before anything is mounted */
+		*src_lock = vs_lock(b->s, b->source, LOCK_SH | LOCK_NB, err);
 	if (*src_lock < 0) {
 		vs_config_free(&src);
 		return -1;
@@ -628,11 +629,15 @@ static int register_guest(struct bctx *b, vs_err *err)
 			    vs_disk_move(b->final_image, b->final_root, b->stage_root, &e2) == 0) {
 				rmdir(b->final_root);
 				b->disk_mounted = true;
+				rename(b->final_image, b->stage_image);
 			} else {
-				vs_say(b->rep, "warning: rollback incomplete: the guest's file system stays on %s",
-				       b->final_root);
+				/* the image stays where it is mounted: not removed */
+				vs_say(b->rep, "warning: rollback incomplete: %s stays mounted on %s; unmount and remove "
+					       "them by hand",
+				       b->final_image, b->final_root);
+				free(b->stage_image);
+				b->stage_image = NULL;
 			}
-			rename(b->final_image, b->stage_image);
 		} else {
 			rename(b->final_root, b->stage_root);
 		}
@@ -756,15 +761,26 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 			lstat(b.final_cfg, &st) == 0 ? b.final_cfg : b.final_root);
 		goto out;
 	}
-	/* clone: an image guest's copy gets an image of the same size */
-	if (!disk_bytes && b.source && !strcmp(o->method, "clone")) {
+	/* clone: the source locked from here on (its image is mounted now,
+	 * and a delete must not run meanwhile); an image guest's copy gets an
+	 * image of the same size and inode count */
+	if (b.source && !strcmp(o->method, "clone")) {
+		src_lock = vs_lock(s, b.source, LOCK_SH | LOCK_NB, err);
+		if (src_lock < 0)
+			goto out;
 		struct vs_config src;
-		if (vs_config_load(s, b.source, &src, NULL, err) < 0) {
+		struct vs_diags sd = { 0 };
+		if (vs_config_load(s, b.source, &src, &sd, err) < 0) {
+			vs_diags_free(&sd);
 			vs_err_prefix(err, "clone source");
 			goto out;
 		}
 		int cr = 0;
-		if (src.disk_image) {
+		for (size_t i = 0; i < sd.n && cr == 0; i++)
+			if (!strcmp(sd.d[i].file, "disk/image"))
+				cr = vs_fail(err, VS_E_INVALID, 0, "%s/disk/image: %s", src.cfgdir, sd.d[i].msg);
+		vs_diags_free(&sd);
+		if (cr == 0 && src.disk_image && !disk_bytes) {
 			/* the same size and inode count as the source's file system */
 			struct statvfs svfs;
 			cr = vs_disk_mount(src.disk_image, src.vdir, err);

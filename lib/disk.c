@@ -197,23 +197,32 @@ static bool backs(const struct loop_info64 *li, const struct stat *img)
 	return li->lo_device == (uint64_t)img->st_dev && li->lo_inode == (uint64_t)img->st_ino;
 }
 
-/* Is the image attached to a loop device already?  Its name in `who`,
- * its device number and settings in *rdev and *li. */
-static bool image_attached(const struct stat *img, char *who, size_t len, dev_t *rdev, struct loop_info64 *li)
+/* The loop devices the image is attached to (normally none or one). */
+#define MAX_ATTACH 8
+struct attachments {
+	int n;
+	char who[MAX_ATTACH][32]; /* /dev/loopN */
+	dev_t rdev[MAX_ATTACH];
+	struct loop_info64 li[MAX_ATTACH];
+};
+
+static int image_attachments(const struct stat *img, struct attachments *a)
 {
+	a->n = 0;
 	_cleanup_closedir_ DIR *d = opendir("/sys/block");
-	if (!d)
-		return false;
 	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, "loop", 4) || loop_info(e->d_name, 0, li) < 0 || !backs(li, img))
+	while (d && a->n < MAX_ATTACH && (e = readdir(d))) {
+		struct loop_info64 li;
+		if (strncmp(e->d_name, "loop", 4) || strlen(e->d_name) > 20 || loop_info(e->d_name, 0, &li) < 0 ||
+		    !backs(&li, img))
 			continue;
-		snprintf(who, len, "/dev/%s", e->d_name);
+		snprintf(a->who[a->n], sizeof a->who[a->n], "/dev/%s", e->d_name);
 		struct stat ds;
-		*rdev = stat(who, &ds) == 0 ? ds.st_rdev : 0;
-		return true;
+		a->rdev[a->n] = stat(a->who[a->n], &ds) == 0 ? ds.st_rdev : 0;
+		a->li[a->n] = li;
+		a->n++;
 	}
-	return false;
+	return a->n;
 }
 
 /* Is block device `dev` mounted somewhere in this mount namespace?  The
@@ -345,26 +354,44 @@ int vs_disk_mount(const char *image, const char *dir, vs_err *err)
 	snprintf(target, sizeof target, "/proc/self/fd/%d", dfd);
 	for (int attempt = 0;; attempt++) {
 		char src[64], where[4096];
-		dev_t rdev = 0;
-		struct loop_info64 li;
+		struct attachments a;
 		_cleanup_close_ int loopfd = -1;
-		bool reused = image_attached(&st, src, sizeof src, &rdev, &li);
-		if (reused) {
-			if (rdev && dev_mounted_here(rdev, where, sizeof where))
+		image_attachments(&st, &a);
+		for (int i = 0; i < a.n; i++)
+			if (a.rdev[i] && dev_mounted_here(a.rdev[i], where, sizeof where))
 				return vs_fail(err, VS_E_BUSY, 0,
 					       "disk image %s is mounted on %s already (%s): an image serves one guest",
-					       image, where, src);
-			if (li.lo_offset || li.lo_sizelimit || (li.lo_flags & LO_FLAGS_READ_ONLY))
+					       image, where, a.who[i]);
+		if (a.n > 1)
+			return vs_fail(err, VS_E_BUSY, 0,
+				       "disk image %s is attached to several loop devices (%s, %s%s): mounting it "
+				       "would corrupt it; detach the ones nothing uses (losetup -d)",
+				       image, a.who[0], a.who[1], a.n > 2 ? ", ..." : "");
+		if (a.n == 1) {
+			struct loop_info64 *li = &a.li[0];
+			if (li->lo_offset || li->lo_sizelimit || (li->lo_flags & LO_FLAGS_READ_ONLY))
 				return vs_fail(err, VS_E_BUSY, 0,
 					       "disk image %s is attached to %s with an offset, a size limit or read-only: "
 					       "detach it first (losetup -d %s)",
-					       image, src, src);
+					       image, a.who[0], a.who[0]);
 			/* attached and mounted nowhere here: what is left of its
 			 * last mount, held by another mount namespace (a copy
 			 * outlives our unmount, and the autoclear loop device
 			 * with it).  The same block device again shares that
 			 * file system; a second loop device on the file would
-			 * corrupt it. */
+			 * corrupt it.  Held open until mounted (an open device
+			 * is not cleared), and checked again through that fd. */
+			struct loop_info64 now;
+			struct stat ds;
+			loopfd = open(a.who[0], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (loopfd < 0 || fstat(loopfd, &ds) < 0 || ds.st_rdev != a.rdev[0] ||
+			    ioctl(loopfd, LOOP_GET_STATUS64, &now) < 0 || !backs(&now, &st)) {
+				if (attempt < 2)
+					continue; /* released meanwhile: look again */
+				return vs_fail(err, VS_E_BUSY, 0, "disk image %s: its loop device %s keeps changing", image,
+					       a.who[0]);
+			}
+			snprintf(src, sizeof src, "%s", a.who[0]);
 		} else {
 			int nr = -1;
 			loopfd = loop_attach(imgfd, image, &nr, err);
@@ -372,43 +399,41 @@ int vs_disk_mount(const char *image, const char *dir, vs_err *err)
 				return -1;
 			snprintf(src, sizeof src, "/dev/loop%d", nr);
 		}
-		if (mount(src, target, "ext4", 0, "errors=remount-ro") == 0)
-			return 1; /* the loop device goes with the last unmount (autoclear) */
-		int e = errno;
-		/* a reused device may have been released meanwhile: once more */
-		if (reused && attempt < 2 && (e == ENXIO || e == ENODEV || e == EINVAL || e == ENOENT))
-			continue;
-		return vs_fail(err, VS_E_SYSTEM, e, "cannot mount disk image %s (%s) on %s%s", image, src, dir,
-			       e == EINVAL || e == EUCLEAN || e == EBADMSG
-				       ? " (not an ext4 file system, or a damaged one: e2fsck -f IMAGE)"
-				       : "");
+		if (mount(src, target, "ext4", 0, "errors=remount-ro") < 0) {
+			int e = errno;
+			return vs_fail(err, VS_E_SYSTEM, e, "cannot mount disk image %s (%s) on %s%s", image, src, dir,
+				       e == EINVAL || e == EUCLEAN || e == EBADMSG
+					       ? " (not an ext4 file system, or a damaged one: e2fsck -f IMAGE)"
+					       : "");
+		}
+		/* what is mounted is the image's file system, or it goes again */
+		vs_err e2;
+		if (vs_disk_mounted(image, dir, &e2) != 1) {
+			umount2(dir, UMOUNT_NOFOLLOW);
+			return vs_fail(err, VS_E_SYSTEM, 0, "disk image %s: %s did not mount its file system on %s", image,
+				       src, dir);
+		}
+		return 1; /* the loop device goes with the last unmount (autoclear) */
 	}
 }
 
-bool vs_disk_attached(const char *image)
+int vs_disk_held(const char *image, const char *dir, vs_err *err)
 {
 	struct stat st;
-	char who[64];
-	dev_t rdev;
-	struct loop_info64 li;
-	return stat(image, &st) == 0 && image_attached(&st, who, sizeof who, &rdev, &li);
-}
-
-/* Still attached after our unmount: a copy of the mount in another mount
- * namespace holds it.  1 with a note in err, else 0. */
-static int held_elsewhere(const char *image, const char *dir, vs_err *err)
-{
-	struct stat st;
-	char who[64];
-	dev_t rdev;
-	struct loop_info64 li;
-	if (stat(image, &st) < 0 || !image_attached(&st, who, sizeof who, &rdev, &li))
+	struct attachments a;
+	if (stat(image, &st) < 0 || image_attachments(&st, &a) == 0)
 		return 0;
-	vs_fail(err, VS_E_BUSY, 0,
-		"disk image %s: unmounted from %s, but another mount namespace still holds its file system (%s; "
-		"grep %u:%u /proc/*/mountinfo): the loop device, and after a delete the image's space, are "
-		"released when that goes",
-		image, dir, who, major(rdev), minor(rdev));
+	if (!(a.li[0].lo_flags & LO_FLAGS_AUTOCLEAR))
+		vs_fail(err, VS_E_BUSY, 0,
+			"disk image %s: unmounted from %s, but it stays attached to %s, a loop device set up without "
+			"autoclear (losetup -d %s)",
+			image, dir, a.who[0], a.who[0]);
+	else
+		vs_fail(err, VS_E_BUSY, 0,
+			"disk image %s: unmounted from %s, but another mount namespace still holds its file system (%s; "
+			"grep %u:%u /proc/*/mountinfo): the loop device, and after a delete the image's space, are "
+			"released when that goes",
+			image, dir, a.who[0], major(a.rdev[0]), minor(a.rdev[0]));
 	return 1;
 }
 
@@ -451,20 +476,21 @@ int vs_disk_umount(const char *image, const char *dir, vs_err *err)
 		/* not here: then nowhere else either (a guest whose disk/image
 		 * names another's image must not take it along when deleted) */
 		struct stat st;
-		char who[64], where[4096];
-		dev_t rdev;
-		struct loop_info64 li;
-		if (stat(image, &st) == 0 && image_attached(&st, who, sizeof who, &rdev, &li) && rdev &&
-		    dev_mounted_here(rdev, where, sizeof where))
-			return vs_fail(err, VS_E_BUSY, 0, "disk image %s is in use elsewhere (mounted on %s), not on %s",
-				       image, where, dir);
+		struct attachments a;
+		char where[4096];
+		if (stat(image, &st) == 0)
+			for (int i = 0; i < image_attachments(&st, &a); i++)
+				if (a.rdev[i] && dev_mounted_here(a.rdev[i], where, sizeof where))
+					return vs_fail(err, VS_E_BUSY, 0,
+						       "disk image %s is in use elsewhere (mounted on %s), not on %s", image,
+						       where, dir);
 		return 0;
 	}
 	if (umount2(dir, UMOUNT_NOFOLLOW) < 0)
 		return vs_fail(err, errno == EBUSY ? VS_E_BUSY : VS_E_SYSTEM, errno,
 			       "cannot unmount the disk image %s from %s%s", image, dir,
 			       errno == EBUSY ? " (a process uses it: a shell's cwd, an open file?)" : "");
-	return held_elsewhere(image, dir, err);
+	return vs_disk_held(image, dir, err);
 }
 
 void vs_disk_check_host(const char *image, const char *dir, struct vs_diags *diags)

@@ -72,8 +72,11 @@ int vs_disk_mount(const char *image, const char *dir, vs_err *err);
  * system (and its loop device). */
 int vs_disk_umount(const char *image, const char *dir, vs_err *err);
 
-/* Is IMAGE attached to a loop device (mounted here or elsewhere)? */
-bool vs_disk_attached(const char *image);
+/* Is IMAGE, no longer mounted on DIR, still attached to a loop device
+ * (a copy of the mount held by another mount namespace, or a device set
+ * up by hand without autoclear)?  1 with a note saying which in err,
+ * else 0. */
+int vs_disk_held(const char *image, const char *dir, vs_err *err);
 
 /* Move the mount of IMAGE from FROM to TO (an existing empty directory):
  * a bind on TO, then FROM unmounted; the file system is never released. */

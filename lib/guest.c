@@ -140,14 +140,14 @@ int vs_guest_delete(const struct vs_settings *s, const char *name, const vs_repo
 	/* 2b. the image, if build made it (ROOTBASE/.images/NAME.img) */
 	if (c.disk_image) {
 		_cleanup_free_ char *mine = vs_disk_default_image(c.vdir);
-		bool held = vs_disk_attached(c.disk_image);
+		vs_err held;
+		bool is_held = vs_disk_held(c.disk_image, c.vdir, &held) == 1;
 		if (strcmp(mine, c.disk_image)) {
 			vs_say(rep, "kept the disk image %s (not where build puts it)", c.disk_image);
 		} else if (unlink(c.disk_image) == 0) {
 			vs_say(rep, "removed %s", c.disk_image);
-			if (held)
-				vs_say(rep, "note: another mount namespace still holds its file system: the space comes "
-					    "back when that goes");
+			if (is_held)
+				vs_say(rep, "note: %s", held.msg);
 		} else if (errno != ENOENT) {
 			vs_fail_errno(err, "%s", c.disk_image);
 			goto out;

@@ -205,10 +205,19 @@ int vs_run_host(const char *bin, char *const argv[], char *const envp[], char *m
 		return vs_fail_errno(err, "fork");
 	}
 	if (pid == 0) {
+		/* what the caller blocked or ignored (the monitor blocks its
+		 * signals) is not the program's business */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int sig = 1; sig < 32; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
+		/* the pipe's end out of 0..2 first (a caller may have closed them) */
+		int w = pfd[1] > 2 ? pfd[1] : fcntl(pfd[1], F_DUPFD_CLOEXEC, 3);
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(pfd[1], 2) < 0)
+		if (w < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(w, 2) < 0)
 			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
 		extern char **environ;
 		execve(bin, argv, envp ? envp : environ);
 		dprintf(2, "cannot run %s: %s", bin, strerror(errno));

@@ -387,3 +387,36 @@ def test_rootdir_keeps_its_images_beside_its_roots(vs, tmp_path, busybox_rootfs_
     vs.run(["far", "stop"])
     vs.run(["far", "delete"])
     assert not img.exists() and not (other / "far").exists() and loops_under(tmp_path) == []
+
+
+def losetup(*args):
+    return subprocess.run(["losetup", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_an_image_on_two_loop_devices_is_never_mounted(vs, dguest):
+    img, root = image_of(vs, dguest), vs.root(dguest)
+    subprocess.run(["umount", str(root)], check=True)
+    devs = [losetup("-f", "--show", str(img)) for _ in range(2)]     # set up by hand, no autoclear
+    try:
+        r = vs.run([dguest, "start"], check=False)
+        assert r.returncode == 4 and "several loop devices" in r.stderr, r.stderr
+        assert not os.path.ismount(root)
+        losetup("-d", devs.pop())
+        # one device left: the same device is mounted again (one file system)
+        vs.run([dguest, "start"])
+        assert os.path.ismount(root) and len(loops_under(vs.base)) == 1
+        vs.run([dguest, "stop"])
+        r = vs.run([dguest, "delete"])
+        assert "set up without autoclear" in r.stdout, r.stdout
+    finally:
+        for d in devs:
+            subprocess.run(["losetup", "-d", d], capture_output=True)
+    assert wait_until(lambda: loops_under(vs.base) == [])
+
+
+def test_clone_refuses_a_source_with_a_bad_disk_image(vs, dguest):
+    (vs.cfg(dguest) / "disk" / "image").write_text("relative.img\n")
+    r = vs.run(["cl", "build", "-m", "clone", "--", "--source", dguest], check=False)
+    assert r.returncode == 2 and "disk/image" in r.stderr, r.stderr
+    assert_no_guest(vs, "cl")
+    assert vs.leftovers("cl") == []

@@ -2,6 +2,7 @@
 /* Unit tests for lib/util.c: strict number parsing, escaping, string lists. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -300,6 +301,18 @@ static void test_run_host(void **state)
 	char *env[] = { "VSTEST=1", NULL };
 	char *a3[] = { "sh", "-c", "test \"$VSTEST\" = 1 && kill -TERM $$", NULL };
 	assert_int_equal(vs_run_host("/bin/sh", a3, env, msg, sizeof msg, &e), 128 + 15);
+	/* a caller's blocked and ignored signals do not reach the program */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	void (*oldint)(int) = signal(SIGINT, SIG_IGN);
+	char *a5[] = { "sh", "-c", "kill -TERM $$; sleep 5", NULL };
+	assert_int_equal(vs_run_host("/bin/sh", a5, NULL, msg, sizeof msg, &e), 128 + 15);
+	char *a6[] = { "sh", "-c", "grep -q '^SigIgn:.*0000000000000000$' /proc/self/status || exit 7", NULL };
+	assert_int_equal(vs_run_host("/bin/sh", a6, NULL, msg, sizeof msg, &e), 0);
+	signal(SIGINT, oldint);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	char *a4[] = { "nothing", NULL };
 	assert_int_equal(vs_run_host("/nonexistent/nothing", a4, NULL, msg, sizeof msg, &e), 127);
 	assert_non_null(strstr(msg, "cannot run /nonexistent/nothing"));
