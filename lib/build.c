@@ -765,6 +765,10 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 	 * and a delete must not run meanwhile); an image guest's copy gets an
 	 * image of the same size and inode count */
 	if (b.source && !strcmp(o->method, "clone")) {
+		if (vs_name_check(b.source, err) < 0) {
+			vs_err_prefix(err, "clone source");
+			goto out;
+		}
 		src_lock = vs_lock(s, b.source, LOCK_SH | LOCK_NB, err);
 		if (src_lock < 0)
 			goto out;

@@ -9,6 +9,9 @@
 
 int vs_lock(const struct vs_settings *s, const char *name, int mode, vs_err *err)
 {
+	/* a lock file is .locks/NAME: never a path out of it */
+	if (name && (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")))
+		return vs_fail(err, VS_E_INVALID, 0, "invalid guest name for a lock: '%s'", name);
 	_cleanup_close_ int run = vs_settings_open_rundir(s, err);
 	if (run < 0)
 		return -1;
