@@ -140,27 +140,33 @@ fail:
  * DIR (where a guest could write it) unless in their .images. */
 static int open_image(const char *image, const char *dir, struct stat *st, vs_err *err)
 {
-	_cleanup_free_ char *copy = vs_strdup(image), *dcopy = vs_strdup(dir);
-	const char *pdir = dirname(copy);
+	_cleanup_free_ char *copy = vs_strdup(image), *bcopy = vs_strdup(image), *dcopy = vs_strdup(dir);
+	const char *pdir = dirname(copy), *base = basename(bcopy);
+	/* the directory opened once; what is checked is what the image is
+	 * then opened in (no swap between the checks and the open) */
+	_cleanup_close_ int dfd = open(pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	struct stat ps;
-	if (stat(pdir, &ps) < 0)
-		return vs_fail(err, errno == ENOENT ? VS_E_INVALID : VS_E_SYSTEM, errno, "disk image %s", image);
+	if (dfd < 0 || fstat(dfd, &ps) < 0)
+		return vs_fail(err, errno == ENOENT || errno == ENOTDIR ? VS_E_INVALID : VS_E_SYSTEM, errno, "disk image %s",
+			       image);
 	if (ps.st_uid != 0 || (ps.st_mode & 022))
 		return vs_fail(err, VS_E_INVALID, 0,
 			       "the directory of disk image %s must be owned by root and writable by root alone "
 			       "(owner %u, mode %04o)",
 			       image, (unsigned)ps.st_uid, (unsigned)(ps.st_mode & 07777));
-	_cleanup_free_ char *rp = realpath(pdir, NULL), *base = realpath(dirname(dcopy), NULL);
-	if (rp && base) {
-		_cleanup_free_ char *images = vs_asprintf("%s/.images", strcmp(base, "/") ? base : "");
-		size_t n = strlen(base);
-		if (strcmp(rp, images) && !strncmp(rp, base, n) && rp[n] == '/')
+	char fdpath[64];
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", dfd);
+	_cleanup_free_ char *rp = realpath(fdpath, NULL), *rootbase = realpath(dirname(dcopy), NULL);
+	if (rp && rootbase) {
+		_cleanup_free_ char *images = vs_asprintf("%s/.images", strcmp(rootbase, "/") ? rootbase : "");
+		size_t n = strlen(rootbase);
+		if (strcmp(rp, images) && !strncmp(rp, rootbase, n) && rp[n] == '/')
 			return vs_fail(err, VS_E_INVALID, 0,
 				       "disk image %s lies among the guest roots in %s, where a guest could write it: "
 				       "keep images in %s or outside %s",
-				       image, base, images, base);
+				       image, rootbase, images, rootbase);
 	}
-	int fd = open(image, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dfd, base, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return vs_fail(err, errno == ENOENT || errno == ELOOP ? VS_E_INVALID : VS_E_SYSTEM, errno,
 			       "disk image %s%s", image, errno == ELOOP ? " (a link: not followed)" : "");
