@@ -44,6 +44,9 @@ struct bctx {
 	char *stage_image;    /* rootbase/.images/.NAME.build-PID.img */
 	char *final_image;    /* rootbase/.images/NAME.img */
 	bool disk_mounted;    /* stage_image is mounted on stage_root */
+	/* clone: the source's configuration, loaded once (under its lock) */
+	struct vs_config src;
+	bool have_src;
 	/* method arguments */
 	char *suite, *mirror, *arch, *script, *tarball, *source;
 	char **extra;
@@ -462,57 +465,36 @@ static int method_template(struct bctx *b, vs_err *err)
 	return 0;
 }
 
-static int method_clone(struct bctx *b, int *src_lock, vs_err *err)
+static int method_clone(struct bctx *b, vs_err *err)
 {
-	struct vs_config src;
-	if (vs_config_load(b->s, b->source, &src, NULL, err) < 0)
-		return vs_err_prefix(err, "clone source");
-	if (*src_lock < 0) /* vs_build takes it before anything is mounted */
-		*src_lock = vs_lock(b->s, b->source, LOCK_SH | LOCK_NB, err);
-	if (*src_lock < 0) {
-		vs_config_free(&src);
-		return -1;
-	}
+	/* loaded and locked by vs_build before anything was mounted */
+	const struct vs_config *src = &b->src;
 	struct vs_state st;
 	int running = vs_state_get(b->s, b->source, &st, NULL, err);
-	if (running != 0) {
-		vs_config_free(&src);
+	if (running != 0)
 		return running < 0 ? -1
 				   : vs_fail(err, VS_E_STATE, 0, "clone source '%s' is running; stop it first", b->source);
-	}
 	/* an image guest's files are on its image: mounted after a reboot */
-	if (src.disk_image && vs_disk_mount(src.disk_image, src.vdir, err) < 0) {
-		vs_config_free(&src);
+	if (src->disk_image && vs_disk_mount(src->disk_image, src->vdir, err) < 0)
 		return vs_err_prefix(err, "clone source");
-	}
 	struct stat sb;
-	if (lstat(src.vdir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		vs_fail(err, VS_E_INVALID, errno, "clone source root %s is not a directory", src.vdir);
-		vs_config_free(&src);
-		return -1;
-	}
+	if (lstat(src->vdir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return vs_fail(err, VS_E_INVALID, errno, "clone source root %s is not a directory", src->vdir);
 	/* init style and fstab come from the source; name, context,
 	 * addresses and host name are new */
-	if (!b->o->initstyle && src.init.style_set &&
-	    vs_config_write(b->stage_cfg, "apps/init/style", vs_init_style_name(src.init.style), err) < 0) {
-		vs_config_free(&src);
+	if (!b->o->initstyle && src->init.style_set &&
+	    vs_config_write(b->stage_cfg, "apps/init/style", vs_init_style_name(src->init.style), err) < 0)
 		return -1;
-	}
-	_cleanup_free_ char *sf = vs_asprintf("%s/fstab", src.cfgdir);
+	_cleanup_free_ char *sf = vs_asprintf("%s/fstab", src->cfgdir);
 	_cleanup_free_ char *fs = NULL;
 	vs_err e;
 	if (vs_read_file_at(AT_FDCWD, sf, VS_CONFIG_MAX_FILE, &fs, NULL, &e) == 0 &&
-	    vs_config_write(b->stage_cfg, "fstab", fs, err) < 0) {
-		vs_config_free(&src);
+	    vs_config_write(b->stage_cfg, "fstab", fs, err) < 0)
 		return -1;
-	}
-	if (src.machine && vs_config_write(b->stage_cfg, "uts/machine", src.machine, err) < 0) {
-		vs_config_free(&src);
+	if (src->machine && vs_config_write(b->stage_cfg, "uts/machine", src->machine, err) < 0)
 		return -1;
-	}
-	vs_say(b->rep, "[2/4] copying %s (guest '%s') to %s", src.vdir, b->source, b->final_root);
-	_cleanup_free_ char *from = vs_asprintf("%s/.", src.vdir);
-	vs_config_free(&src);
+	vs_say(b->rep, "[2/4] copying %s (guest '%s') to %s", src->vdir, b->source, b->final_root);
+	_cleanup_free_ char *from = vs_asprintf("%s/.", src->vdir);
 	/* cp -a keeps hard links, xattrs, ACLs, device nodes and FIFOs (as
 	 * nodes, never opened); -x stays on one filesystem; symlinks are
 	 * copied, never followed. */
@@ -655,7 +637,7 @@ static int register_guest(struct bctx *b, vs_err *err)
 /* The staging root becomes the mount of a new image. */
 static int make_disk(struct bctx *b, vs_err *err)
 {
-	_cleanup_free_ char *dir = vs_asprintf("%s/.images", b->rootbase);
+	_cleanup_free_ char *dir = vs_disk_images_dir(b->rootbase);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return vs_fail_errno(err, "%s", dir);
 	_cleanup_free_ char *label = vs_asprintf("vs-%s", b->o->name);
@@ -695,6 +677,8 @@ static void bctx_free(struct bctx *b)
 	free(b->final_cfg);
 	free(b->stage_image);
 	free(b->final_image);
+	if (b->have_src)
+		vs_config_free(&b->src);
 	free(b->suite);
 	free(b->mirror);
 	free(b->arch);
@@ -772,35 +756,35 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		src_lock = vs_lock(s, b.source, LOCK_SH | LOCK_NB, err);
 		if (src_lock < 0)
 			goto out;
-		struct vs_config src;
 		struct vs_diags sd = { 0 };
-		if (vs_config_load(s, b.source, &src, &sd, err) < 0) {
+		if (vs_config_load(s, b.source, &b.src, &sd, err) < 0) {
 			vs_diags_free(&sd);
 			vs_err_prefix(err, "clone source");
 			goto out;
 		}
+		b.have_src = true;
+		const struct vs_config *src = &b.src;
 		int cr = 0;
 		for (size_t i = 0; i < sd.n && cr == 0; i++)
 			if (!strcmp(sd.d[i].file, "disk/image"))
-				cr = vs_fail(err, VS_E_INVALID, 0, "%s/disk/image: %s", src.cfgdir, sd.d[i].msg);
+				cr = vs_fail(err, VS_E_INVALID, 0, "%s/disk/image: %s", src->cfgdir, sd.d[i].msg);
 		vs_diags_free(&sd);
-		if (cr == 0 && src.disk_image && !disk_bytes) {
+		if (cr == 0 && src->disk_image && !disk_bytes) {
 			/* the same size and inode count as the source's file system */
 			struct statvfs svfs;
-			cr = vs_disk_mount(src.disk_image, src.vdir, err);
-			if (cr >= 0 && (stat(src.disk_image, &st) < 0 || statvfs(src.vdir, &svfs) < 0))
-				cr = vs_fail_errno(err, "%s", src.disk_image);
+			cr = vs_disk_mount(src->disk_image, src->vdir, err);
+			if (cr >= 0 && (stat(src->disk_image, &st) < 0 || statvfs(src->vdir, &svfs) < 0))
+				cr = vs_fail_errno(err, "%s", src->disk_image);
 			if (cr >= 0) {
 				b.disk_bytes = (uint64_t)st.st_size;
 				if (!disk_inodes)
 					b.disk_inodes = (uint64_t)svfs.f_files;
 				if (b.disk_bytes < VS_DISK_SIZE_MIN || b.disk_bytes > VS_DISK_SIZE_MAX)
 					cr = vs_fail(err, VS_E_INVALID, 0,
-						     "the source's disk image %s has %llu bytes; give --disk-size", src.disk_image,
-						     (unsigned long long)b.disk_bytes);
+						     "the source's disk image %s has %llu bytes; give --disk-size",
+						     src->disk_image, (unsigned long long)b.disk_bytes);
 			}
 		}
-		vs_config_free(&src);
 		if (cr < 0) {
 			vs_err_prefix(err, "clone source");
 			goto out;
@@ -808,7 +792,7 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 	}
 	if (b.disk_bytes) {
 		b.final_image = vs_disk_default_image(b.final_root);
-		_cleanup_free_ char *dir = vs_asprintf("%s/.images", b.rootbase);
+		_cleanup_free_ char *dir = vs_disk_images_dir(b.rootbase);
 		b.stage_image = vs_asprintf("%s/.%s.build-%d.img", dir, o->name, (int)getpid());
 		if (lstat(b.final_image, &st) == 0) {
 			vs_fail(err, VS_E_EXISTS, 0, "disk image %s exists already (an earlier guest's?); move it away first",
@@ -874,7 +858,7 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 	else if (!strcmp(o->method, "template"))
 		rc = method_template(&b, err);
 	else
-		rc = method_clone(&b, &src_lock, err);
+		rc = method_clone(&b, err);
 	if (rc < 0)
 		goto out;
 	rc = -1;

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <linux/loop.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "config.h"
 #include "reslimits.h"
@@ -43,11 +41,16 @@ int vs_disk_parse_inodes(const char *v, uint64_t *n, vs_err *err)
 	return 0;
 }
 
+char *vs_disk_images_dir(const char *rootbase)
+{
+	return vs_asprintf("%s/.images", strcmp(rootbase, "/") ? rootbase : "");
+}
+
 char *vs_disk_default_image(const char *vdir)
 {
 	_cleanup_free_ char *a = vs_strdup(vdir), *b = vs_strdup(vdir);
-	const char *dir = dirname(a);
-	return vs_asprintf("%s/.images/%s.img", strcmp(dir, "/") ? dir : "", basename(b));
+	_cleanup_free_ char *dir = vs_disk_images_dir(dirname(a));
+	return vs_asprintf("%s/%s.img", dir, basename(b));
 }
 
 /* ---- making an image ------------------------------------------------------ */
@@ -158,7 +161,7 @@ static int open_image(const char *image, const char *dir, struct stat *st, vs_er
 	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", dfd);
 	_cleanup_free_ char *rp = realpath(fdpath, NULL), *rootbase = realpath(dirname(dcopy), NULL);
 	if (rp && rootbase) {
-		_cleanup_free_ char *images = vs_asprintf("%s/.images", strcmp(rootbase, "/") ? rootbase : "");
+		_cleanup_free_ char *images = vs_disk_images_dir(rootbase);
 		size_t n = strlen(rootbase);
 		if (strcmp(rp, images) && !strncmp(rp, rootbase, n) && rp[n] == '/')
 			return vs_fail(err, VS_E_INVALID, 0,

@@ -40,6 +40,10 @@
 int vs_disk_parse_size(const char *v, uint64_t *bytes, vs_err *err);
 int vs_disk_parse_inodes(const char *v, uint64_t *n, vs_err *err);
 
+/* The directory of the images of the guests whose roots are in ROOTBASE:
+ * ROOTBASE/.images (malloc'd). */
+char *vs_disk_images_dir(const char *rootbase);
+
 /* The image path build gives a guest whose root is VDIR:
  * dirname(VDIR)/.images/basename(VDIR).img (malloc'd). */
 char *vs_disk_default_image(const char *vdir);
