@@ -13,9 +13,11 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "config.h"
+#include "dlimits.h"
 #include "reslimits.h"
 #include "util.h"
 
@@ -511,4 +513,19 @@ void vs_disk_check_host(const char *image, const char *dir, struct vs_diags *dia
 		vs_diags_add(diags, "disk/image", 0, "%s", e.msg);
 	if (fd >= 0)
 		close(fd);
+}
+
+int vs_disk_usage(const char *image, const char *dir, struct vs_dlimits_usage *u, vs_err *err)
+{
+	int r = vs_disk_mounted(image, dir, err);
+	if (r <= 0)
+		return r < 0 ? -1 : vs_fail(err, VS_E_STATE, 0, "the disk image %s is not mounted (start mounts it)", image);
+	struct statvfs sv;
+	if (statvfs(dir, &sv) < 0)
+		return vs_fail_errno(err, "%s", dir);
+	u->space_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+	u->space_total = (uint64_t)sv.f_blocks * sv.f_frsize / 1024;
+	u->inodes_used = (uint64_t)(sv.f_files - sv.f_ffree);
+	u->inodes_total = (uint64_t)sv.f_files;
+	return 0;
 }

@@ -91,3 +91,9 @@ int vs_disk_move(const char *image, const char *from, const char *to, vs_err *er
  * diagnostic of disk/image. */
 struct vs_diags;
 void vs_disk_check_host(const char *image, const char *dir, struct vs_diags *diags);
+
+/* status: the figures of the image's file system mounted on DIR (space in
+ * bytes used, KiB in all; inodes), as the dlimits report has them.  0, or
+ * -1 with err (VS_E_STATE: not mounted). */
+struct vs_dlimits_usage;
+int vs_disk_usage(const char *image, const char *dir, struct vs_dlimits_usage *u, vs_err *err);

@@ -2,7 +2,6 @@
 /* Disk limits on project quotas (dlimits.h). */
 #include "dlimits.h"
 #include "disk.h"
-#include <sys/statvfs.h>
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -494,20 +493,8 @@ void vs_dlimits_tag_built(const struct vs_settings *s, const char *name, const v
 
 int vs_dlimits_usage(const struct vs_config *c, struct vs_dlimits_usage *u, vs_err *err)
 {
-	if (!vs_dlimits_active(&c->dlimits) && c->disk_image) {
-		int r = vs_disk_mounted(c->disk_image, c->vdir, err);
-		if (r <= 0)
-			return r < 0 ? -1 : vs_fail(err, VS_E_STATE, 0, "the disk image %s is not mounted (start mounts it)",
-					       c->disk_image);
-		struct statvfs sv;
-		if (statvfs(c->vdir, &sv) < 0)
-			return vs_fail_errno(err, "%s", c->vdir);
-		u->space_used = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
-		u->space_total = (uint64_t)sv.f_blocks * sv.f_frsize / 1024;
-		u->inodes_used = (uint64_t)(sv.f_files - sv.f_ffree);
-		u->inodes_total = (uint64_t)sv.f_files;
-		return 1;
-	}
+	if (!vs_dlimits_active(&c->dlimits) && c->disk_image)
+		return vs_disk_usage(c->disk_image, c->vdir, u, err) < 0 ? -1 : 1;
 	if (!vs_dlimits_active(&c->dlimits))
 		return 0;
 	_cleanup_close_ int fd = open(c->vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
