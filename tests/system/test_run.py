@@ -287,9 +287,9 @@ def test_monitor_holds_only_its_own_fds(vs, bbguest):
         pipe_ino = f"pipe:[{os.fstat(rfd).st_ino}]"
         eof = select.select([rfd], [], [], 3)[0] and os.read(rfd, 1) == b""
         assert pipe_ino not in fds.values() and eof, f"the monitor keeps the caller's pipe: {fds}"
-        # what it has: /dev/null as 0-2, the console pty, the console log,
-        # its signalfd, the vserver-init memfd
-        assert len(fds) <= 8, fds
+        # what it has: /dev/null as 0-2, the console pty (both ends), the
+        # console log and socket, its signalfd, the vserver-init memfd
+        assert len(fds) <= 9, fds
     finally:
         os.close(rfd)
         if wfd >= 0:
@@ -630,6 +630,38 @@ def test_reboot_inside_restarts_poweroff_stops(vs, bb):
     gx(vs, bb, "/sbin/poweroff", "-f", check=None, timeout=30)
     assert wait_until(lambda: vs.run([bb, "running"], check=None, timeout=30).returncode == 1, 10)
     assert_guest_gone(vs, bb, st2)
+
+
+def test_monitor_idles_while_no_guest_process_holds_the_console(vs, bbguest):
+    """A guest may have /dev/console closed (systemd opens it only to print
+    a status line): the console master then polls as POLLHUP, and a
+    monitor that polled it as it is spun at full speed, taking a CPU from
+    the guest (1400 turns in one systemd boot).  The monitor holds the
+    console open itself and sleeps in poll()."""
+    name = bbguest
+    write_cfg(vs, name, "apps/init/style", "plain\n")
+    write_cfg(vs, name, "apps/init/cmd.start",
+              "/bin/sh\n-c\nexec </dev/null >/dev/null 2>&1; echo closed; exec /bin/sleep 100000\n")
+    st = start(vs, name)
+    # PID 1 is the sleep, with no fd on the console
+    assert wait_until(lambda: probe(vs, name, "cat", "/proc/1/cmdline").split("\0")[0] == "/bin/sleep", 10)
+    fds = [os.readlink(f"/proc/{st['init']}/fd/{n}") for n in os.listdir(f"/proc/{st['init']}/fd")]
+    assert not any("pts" in f or "console" in f for f in fds), fds
+
+    def cpu_ticks(pid):
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])  # utime + stime
+    t0 = cpu_ticks(st["monitor"])
+    time.sleep(1.0)
+    used = cpu_ticks(st["monitor"]) - t0
+    hz = os.sysconf("SC_CLK_TCK")
+    assert used <= hz // 20, f"the monitor used {used}/{hz} s of CPU in 1 s with the console closed"
+    # and the console still works: what the guest writes to it reaches the log
+    gx(vs, name, "/bin/sh", "-c", "echo console-still-logged >/dev/console")
+    log = Path(vs.rundir) / name / "console.log"
+    assert wait_until(lambda: "console-still-logged" in log.read_text(errors="replace"), 10)
+    stop(vs, name)
+    assert_guest_gone(vs, name, st)
 
 
 def test_stop_timeout_kills_a_guest_that_ignores_sigterm(vs, bbguest):
