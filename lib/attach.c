@@ -494,7 +494,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		vs_fail(err, VS_E_STATE, 0, "vserver '%s' is not running (its PID 1 is gone)", name);
 		goto out;
 	}
-	if (vs_cgroup_open(s, o->cgroot ? o->cgroot : "/sys/fs/cgroup", name, &cg, err) < 0)
+	if (vs_cgroup_open(s, vs_cgroup_root(s, o->cgroot), name, &cg, err) < 0)
 		goto out;
 	if (!vs_cgroup_contains(&cg, st.init)) {
 		vs_fail(err, VS_E_STATE, 0, "vserver '%s': recorded PID 1 %d is not in the guest's cgroup", name,

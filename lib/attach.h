@@ -19,7 +19,7 @@ struct vs_attach_opts {
 	const char *user;     /* NULL: root; a name from the guest's /etc/passwd or a uid */
 	int tty;              /* 1: pty, 0: none, -1: a pty if stdin is a terminal */
 	bool no_lock;         /* the caller already holds the guest's lock */
-	const char *cgroot;   /* NULL: /sys/fs/cgroup */
+	const char *cgroot;   /* NULL: the settings' cgroup_root */
 };
 
 /* *status: the command's exit status (128+N if killed by signal N). */

@@ -52,7 +52,7 @@ struct vs_autostart_opts {
 	int jobs;               /* at most this many at once (<= 0: 4) */
 	bool dry_run;           /* report the waves, do nothing */
 	int stop_timeout;       /* vs_stop timeout; < 0: each guest's own */
-	const char *cgroot;     /* NULL: /sys/fs/cgroup */
+	const char *cgroot;     /* NULL: the settings' cgroup_root */
 };
 
 /* Selects the guests (the mark's, or the named ones, plus everything they

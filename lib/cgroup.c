@@ -171,6 +171,13 @@ static void layout_free(struct layout *l)
 	memset(l, 0, sizeof *l);
 }
 
+const char *vs_cgroup_root(const struct vs_settings *s, const char *root)
+{
+	if (root && *root)
+		return root;
+	return s && *s->cgroup_root ? s->cgroup_root : VS_CGROUP_ROOT;
+}
+
 static const char *norm_root(const char *root)
 {
 	return root && *root ? root : VS_CGROUP_ROOT;
@@ -631,7 +638,7 @@ static int begin(const struct vs_settings *s, const char *root, const char *name
 	memset(cg, 0, sizeof *cg);
 	if (check_names(s, name, err) < 0)
 		return -1;
-	return layout_scan(root, l, err);
+	return layout_scan(vs_cgroup_root(s, root), l, err);
 }
 
 int vs_cgroup_create(const struct vs_settings *s, const char *root, const char *name, struct vs_cgroup *cg,
@@ -975,7 +982,7 @@ int vs_cgroup_remove_parent_if_empty(const struct vs_settings *s, const char *ro
 	if (check_parent(s, err) < 0)
 		return -1;
 	struct layout l;
-	if (layout_scan(root, &l, err) < 0)
+	if (layout_scan(vs_cgroup_root(s, root), &l, err) < 0)
 		return -1;
 	int rc = 0;
 	for (size_t h = 0; h <= l.nv1 && rc == 0; h++) {

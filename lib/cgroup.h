@@ -30,7 +30,7 @@
 #include "util.h"
 
 /* The host's cgroup mount point; the `root` arguments below default to
- * it when NULL.  Only for this path is the layout confirmed with file
+ * the settings' cgroup_root, which defaults to it, when NULL.  Only for this path is the layout confirmed with file
  * system magic (cgroup2 / tmpfs with cgroup mounts); any other root (the
  * unit tests' fake trees) is recognised by its files alone: a
  * cgroup.controllers file at the root means pure v2, otherwise v1
@@ -66,6 +66,10 @@ struct vs_cgroup {
 /* Root of the host's cgroup hierarchies (default /sys/fs/cgroup; the
  * unit tests pass a fake tree). */
 int vs_cgroup_detect(const char *root, int *mode, vs_err *err);
+/* The cgroup root to use: `root` if given (non-empty), else the settings'
+ * cgroup_root (VSERVER_CGROUP_ROOT), else VS_CGROUP_ROOT.  The functions
+ * below that take settings and a root apply it. */
+const char *vs_cgroup_root(const struct vs_settings *s, const char *root);
 
 /* Create the guest's cgroup(s) under the parent.  Fails (VS_E_STATE) if
  * it exists and is not empty of processes; an existing empty one (left by

@@ -2,6 +2,7 @@
 /* Configuration loader: one table of keys, one parser per key. */
 #include "config.h"
 #include "caps.h"
+#include "cgroup.h"
 #include <linux/capability.h>
 #include "safeio.h"
 #include "sysfilter.h"
@@ -1646,7 +1647,7 @@ static void finish(struct ld *L)
 			}
 	}
 	finish_net(L);
-	vs_limits_finish(&c->limits, vs_limits_host_memory_v1(), L->diags);
+	vs_limits_finish(&c->limits, vs_limits_host_memory_v1(vs_cgroup_root(L->s, NULL)), L->diags);
 }
 
 static void load_defaults(struct ld *L)

@@ -36,7 +36,7 @@
  * device) already has, a nodev address the host does not have, a
  * forwarded port a host process already listens on.  Each one goes to
  * `diags` with the configuration file and line. */
-void vs_net_check_host(const struct vs_config *c, struct vs_diags *diags);
+void vs_net_check_host(const struct vs_settings *s, const struct vs_config *c, struct vs_diags *diags);
 
 /* Does the mode need the vserver-net helper at start and stop? */
 static inline bool vs_net_needs_helper(const struct vs_config *c)

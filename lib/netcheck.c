@@ -3,6 +3,7 @@
  * only: getifaddrs(3) for the host's addresses, if_nametoindex(3) for
  * devices, a bind probe for forwarded ports.  Also the helper runner. */
 #include "net.h"
+#include "cgroup.h"
 #include "landlock.h"
 #include "util.h"
 #include <errno.h>
@@ -61,7 +62,7 @@ static bool port_taken(int proto, const struct vs_ipaddr *addr, uint16_t port)
 	return taken;
 }
 
-void vs_net_check_host(const struct vs_config *c, struct vs_diags *d)
+void vs_net_check_host(const struct vs_settings *s, const struct vs_config *c, struct vs_diags *d)
 {
 	if (!vs_net_needs_helper(c))
 		return;
@@ -72,8 +73,10 @@ void vs_net_check_host(const struct vs_config *c, struct vs_diags *d)
 				     "mode isolated needs Landlock ABI 6 (Linux 6.12) to keep the guest off the host's "
 				     "abstract unix sockets; this kernel has ABI %d (use mode private)",
 				     abi);
-		if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0 &&
-		    access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) < 0)
+		const char *root = vs_cgroup_root(s, NULL);
+		_cleanup_free_ char *v2 = vs_asprintf("%s/cgroup.controllers", root);
+		_cleanup_free_ char *hy = vs_asprintf("%s/unified/cgroup.controllers", root);
+		if (access(v2, F_OK) < 0 && access(hy, F_OK) < 0)
 			vs_diags_add(d, "net/mode", 1,
 				     "mode isolated needs a cgroup2 hierarchy (BPF socket programs) and this host has "
 				     "none mounted (use mode private)");

@@ -785,13 +785,13 @@ void vs_limits_finish(struct vs_limits *l, bool memory_v1, struct vs_diags *d)
 	check_cross(l, memory_v1, d);
 }
 
-bool vs_limits_host_memory_v1(void)
+bool vs_limits_host_memory_v1(const char *root)
 {
 	int mode;
 	vs_err e;
 	struct stat st;
-	return vs_cgroup_detect(NULL, &mode, &e) == 0 && mode == VS_CG_HYBRID &&
-	       stat(VS_CGROUP_ROOT "/memory/memory.limit_in_bytes", &st) == 0;
+	_cleanup_free_ char *p = vs_asprintf("%s/memory/memory.limit_in_bytes", root);
+	return vs_cgroup_detect(root, &mode, &e) == 0 && mode == VS_CG_HYBRID && stat(p, &st) == 0;
 }
 
 void vs_limits_free(struct vs_limits *l)
@@ -1299,8 +1299,6 @@ static void res_clear(struct vs_limits *l, int r)
 
 static bool memory_v1_at(const char *root)
 {
-	if (!root || !strcmp(root, VS_CGROUP_ROOT))
-		return vs_limits_host_memory_v1();
 	int mode;
 	vs_err e;
 	_cleanup_free_ char *p = vs_asprintf("%s/memory", root);
@@ -1347,14 +1345,14 @@ int vs_limits_change(const struct vs_settings *s, const char *cgroot, const char
 		struct vs_diags d = { 0 };
 		vs_limits_parse_key(&c.limits, res_tab[r].key, value, 1, &d);
 		if (!d.n)
-			check_cross(&c.limits, memory_v1_at(cgroot), &d);
+			check_cross(&c.limits, memory_v1_at(vs_cgroup_root(s, cgroot)), &d);
 		int rc = vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);
 		if (rc < 0)
 			return -1;
 	} else {
 		struct vs_diags d = { 0 };
-		check_cross(&c.limits, memory_v1_at(cgroot), &d);
+		check_cross(&c.limits, memory_v1_at(vs_cgroup_root(s, cgroot)), &d);
 		int rc = vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);
 		if (rc < 0)
@@ -1368,7 +1366,7 @@ int vs_limits_change(const struct vs_settings *s, const char *cgroot, const char
 	struct journal j = { 0 };
 	struct vs_cgroup cg = { 0 };
 	if (running == 1) {
-		if (vs_cgroup_open(s, cgroot ? cgroot : VS_CGROUP_ROOT, name, &cg, err) < 0)
+		if (vs_cgroup_open(s, vs_cgroup_root(s, cgroot), name, &cg, err) < 0)
 			return vs_err_prefix(err, "the cgroup of the running guest");
 		if (apply_res(&cg, &c.limits, r, &j, err) < 0) {
 			journal_restore(&j);

@@ -108,8 +108,9 @@ void vs_limits_parse_key(struct vs_limits *l, const char *key, const char *value
  * (memory.high <= memory, swap needs memory when memory_v1, ulimits soft
  * <= hard ...). */
 void vs_limits_finish(struct vs_limits *l, bool memory_v1, struct vs_diags *d);
-/* Does this host keep memory in a v1 hierarchy (/sys/fs/cgroup/memory)? */
-bool vs_limits_host_memory_v1(void);
+/* Does the cgroup root (vs_cgroup_root) keep memory in a v1 hierarchy
+ * (ROOT/memory)? */
+bool vs_limits_host_memory_v1(const char *root);
 
 /* Write the limits into the guest's fresh cgroup: every set limit, each to
  * the hierarchy that has its controller (cgroup2 when the guest's
@@ -139,7 +140,7 @@ char *vs_limits_format(const struct vs_limits *l, const char *resource);
  * the running guest's cgroup (under the guest lock), then persist
  * limits/RESOURCE (VALUE "none": remove it); when persisting fails the
  * cgroup gets its old values back, and a value the kernel refuses
- * changes nothing.  `cgroot` NULL: /sys/fs/cgroup.  *applied: a running
+ * changes nothing.  `cgroot` NULL: the settings' cgroup_root.  *applied: a running
  * guest was changed. */
 int vs_limits_change(const struct vs_settings *s, const char *cgroot, const char *name, const char *resource,
 		     const char *value, bool *applied, vs_err *err);

@@ -21,6 +21,10 @@ static const struct {
 	  "/var/cache/vservers", "cachebase" },
 	{ "rundir", "VSERVER_RUNDIR", offsetof(struct vs_settings, rundir), PATH_MAX, "/run/vservers", NULL },
 	{ "cgroup_parent", "VSERVER_CGROUP_PARENT", offsetof(struct vs_settings, cgroup_parent), 128, "vserver", NULL },
+	/* where the host's cgroups are mounted; the cgroup2 mount of a hybrid
+	 * host (/sys/fs/cgroup/unified) runs the guests on cgroup2 alone */
+	{ "cgroup_root", "VSERVER_CGROUP_ROOT", offsetof(struct vs_settings, cgroup_root), PATH_MAX, "/sys/fs/cgroup",
+	  NULL },
 	{ "lxcfs", "VSERVER_LXCFS", offsetof(struct vs_settings, lxcfs), PATH_MAX, VS_LXCFS_DEFAULT, NULL },
 	/* off by default: see SECURITY.md, "User-namespace guests" */
 	{ "userns", "VSERVER_USERNS", offsetof(struct vs_settings, userns), 2, "0", NULL },
@@ -88,7 +92,7 @@ int vs_settings_load(struct vs_settings *s, vs_err *err)
 			if (i == VS_ARRAY_SIZE(setting_table))
 				return vs_fail(err, VS_E_INVALID, 0,
 					       "%s:%d: unknown key '%s' (allowed: confdir, vdirbase, cachebase, rundir, "
-					       "cgroup_parent, lxcfs, userns)",
+					       "cgroup_parent, cgroup_root, lxcfs, userns)",
 					       file, lineno, line);
 			if (set[i])
 				continue;

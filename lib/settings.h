@@ -6,6 +6,13 @@
  *
  *   VSERVER_SETTINGS=FILE   a file of KEY=VALUE lines (keys below)
  *   VSERVER_CONFDIR, VSERVER_VDIRBASE, VSERVER_CACHEBASE, VSERVER_RUNDIR
+ *   VSERVER_CGROUP_PARENT   the guests' parent cgroup (key cgroup_parent,
+ *                           default "vserver")
+ *   VSERVER_CGROUP_ROOT     where the host's cgroups are mounted (key
+ *                           cgroup_root, default /sys/fs/cgroup); the
+ *                           cgroup2 mount of a hybrid host runs the guests
+ *                           on cgroup2 alone.  Like cgroup_parent, change
+ *                           it only while no guest runs.
  *   VSERVER_LXCFS           where LXCFS is mounted (key lxcfs; "none": not
  *                           used; lib/lxcfs.h)
  *   VSERVER_USERNS          1 or 0 (key userns, default 0): the default of
@@ -24,6 +31,7 @@ struct vs_settings {
 	char cachebase[PATH_MAX]; /* /var/cache/vservers */
 	char rundir[PATH_MAX];    /* /run/vservers */
 	char cgroup_parent[128];  /* name of the parent cgroup: "vserver" */
+	char cgroup_root[PATH_MAX]; /* where the host's cgroups are: /sys/fs/cgroup */
 	char lxcfs[PATH_MAX];     /* /var/lib/lxcfs, or "none" */
 	char userns[2];           /* "1": guests are user-namespace guests unless they say nouserns */
 };

@@ -130,11 +130,6 @@ static const struct vs_dev_rule dev_rules[] = {
 	{ 'c', 136, -1, "rwm" },
 };
 
-static const char *cgroot_or_default(const char *r)
-{
-	return r ? r : "/sys/fs/cgroup";
-}
-
 /* ---- the guest's PID 1 (child stages) -------------------------------------- */
 
 struct child_args {
@@ -896,7 +891,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	     const vs_report *rep, vs_err *err)
 {
 	*already = false;
-	const char *cgroot = cgroot_or_default(o->cgroot);
+	const char *cgroot = vs_cgroup_root(s, o->cgroot);
 	/* S1 */
 	struct vs_config c;
 	struct vs_diags d = { 0 };
@@ -993,7 +988,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	if (c.userns && give_payload(&cg, vs_userns_base(c.context), err) < 0)
 		goto out;
-	vs_net_check_host(&c, &d);
+	vs_net_check_host(s, &c, &d);
 	if (d.n) {
 		vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);
@@ -1219,7 +1214,7 @@ static int signal_verified(pid_t pid, unsigned long long start, int sig)
 int vs_stop(const struct vs_settings *s, const char *name, int timeout, const char *cgroot_in, const vs_report *rep,
 	    vs_err *err)
 {
-	const char *cgroot = cgroot_or_default(cgroot_in);
+	const char *cgroot = vs_cgroup_root(s, cgroot_in);
 	struct vs_config c;
 	struct vs_diags d = { 0 };
 	bool untrusted = false;
@@ -1334,7 +1329,7 @@ int vs_guest_nprocs(const struct vs_settings *s, const char *name, const char *c
 {
 	struct vs_cgroup cg;
 	vs_err e;
-	if (vs_cgroup_open(s, cgroot_or_default(cgroot), name, &cg, &e) < 0)
+	if (vs_cgroup_open(s, vs_cgroup_root(s, cgroot), name, &cg, &e) < 0)
 		return -1;
 	pid_t *pids = NULL;
 	size_t n = 0;

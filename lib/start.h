@@ -10,7 +10,7 @@ struct vs_start_opts {
 	bool rescue;          /* start --rescue [CMD...] */
 	char **rescue_argv;   /* NULL: /bin/sh */
 	const char *init_bin; /* the static vserver-init (NULL: built-in path) */
-	const char *cgroot;   /* cgroup root (NULL: /sys/fs/cgroup) */
+	const char *cgroot;   /* cgroup root (NULL: the settings' cgroup_root) */
 };
 
 /* Returns 0 when the guest runs (also when it already ran: *already is

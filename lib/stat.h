@@ -104,7 +104,7 @@ struct vs_running_set {
 };
 
 /* Every running guest of the configuration directory, its cgroup and its
- * pids (listed once).  `cgroot`: NULL for VS_CGROUP_ROOT.  A guest whose
+ * pids (listed once).  `cgroot`: NULL for the settings' cgroup_root.  A guest whose
  * cgroup cannot be read is kept with no pids. */
 int vs_running_load(const struct vs_settings *s, const char *cgroot, struct vs_running_set *rs, vs_err *err);
 /* Index of the guest that held `pid` when the set was loaded, -1 if none

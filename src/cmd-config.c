@@ -37,7 +37,7 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 	if (c.disk_image) /* its own file system: what start checks each time */
 		vs_disk_check_host(c.disk_image, c.vdir, &host);
 	if (vs_state_get(s, name, &st, NULL, &serr) == 0) {
-		vs_net_check_host(&c, &host);
+		vs_net_check_host(s, &c, &host);
 		vs_dlimits_check_host(&c, &host);
 		/* HS-10: the directory holding the guest root */
 		_cleanup_free_ char *parent = vs_strdup(c.vdir);

@@ -49,6 +49,32 @@ def test_systemd_boots_to_running_without_failed_units(vs, sdguest):
     assert vs.run([sdguest, "exec", "-T", "systemd-detect-virt", "--container"], check=False).stdout.strip()
 
 
+def test_systemd_on_cgroup2_alone(vs, sdguest):
+    """The pure cgroup v2 host most machines are today, made of this hybrid
+    host's cgroup2 mount (VSERVER_CGROUP_ROOT, see test_cgroup_v2.py):
+    systemd boots to running with no failed units on its cgroup2 view and
+    stops cleanly, leaving no cgroup behind."""
+    unified = "/sys/fs/cgroup/unified"
+    if os.path.isfile("/sys/fs/cgroup/cgroup.controllers"):
+        pytest.skip("pure cgroup v2 host: the other tests ran this mode")
+    if not os.path.isfile(f"{unified}/cgroup.controllers"):
+        pytest.skip(f"no cgroup2 mount at {unified}")
+    vs.env["VSERVER_CGROUP_ROOT"] = unified
+    vs.run([sdguest, "start"], timeout=60)
+    state, r = wait_running(vs, sdguest)
+    failed = vs.run([sdguest, "exec", "-T", "systemctl", "--failed", "--no-legend", "--plain"], check=False)
+    assert state == "running", (state, r.stderr, failed.stdout)
+    assert failed.stdout.strip() == ""
+    assert vs.run([sdguest, "exec", "-T", "cat", "/proc/self/cgroup"]).stdout.strip().endswith("0::/")
+    # systemd made its units' cgroups in the guest's cgroup2 payload
+    payload = f"{unified}/{vs.cgparent}/{sdguest}/payload"
+    assert os.path.isdir(f"{payload}/init.scope") and os.path.isdir(f"{payload}/system.slice"), \
+        sorted(os.listdir(payload))
+    r = vs.run([sdguest, "stop", "--timeout", "60"], timeout=180)
+    assert "did not stop" not in r.stdout, r.stdout
+    assert not os.path.exists(f"{unified}/{vs.cgparent}/{sdguest}")
+
+
 def test_systemd_clean_stop_and_journal(vs, sdguest):
     vs.run([sdguest, "start"], timeout=60)
     assert wait_running(vs, sdguest)[0] == "running"

@@ -272,6 +272,28 @@ static void test_create_v2_new_parent(void **state)
 	vs_cgroup_free(&cg);
 }
 
+/* A NULL root is the settings' cgroup_root (VSERVER_CGROUP_ROOT). */
+static void test_root_from_settings(void **state)
+{
+	(void)state;
+	fake_v2();
+	assert_string_equal(vs_cgroup_root(&S, NULL), VS_CGROUP_ROOT); /* not set: the built-in */
+	assert_string_equal(vs_cgroup_root(NULL, NULL), VS_CGROUP_ROOT);
+	snprintf(S.cgroup_root, sizeof S.cgroup_root, "%s", root);
+	assert_string_equal(vs_cgroup_root(&S, NULL), root);
+	assert_string_equal(vs_cgroup_root(&S, ""), root);
+	assert_string_equal(vs_cgroup_root(&S, "/elsewhere"), "/elsewhere");
+	vs_err err;
+	struct vs_cgroup cg;
+	assert_int_equal(vs_cgroup_create(&S, NULL, "g", &cg, &err), 0);
+	assert_int_equal(cg.mode, VS_CG_UNIFIED);
+	expect_path(cg.unified, "vserver/g");
+	vs_cgroup_free(&cg);
+	assert_int_equal(vs_cgroup_open(&S, NULL, "g", &cg, &err), 0);
+	expect_path(cg.unified, "vserver/g");
+	vs_cgroup_free(&cg);
+}
+
 static void test_create_hybrid(void **state)
 {
 	(void)state;
@@ -1550,6 +1572,7 @@ int main(void)
 		T(test_detect_unified_only),
 		T(test_create_v2),
 		T(test_create_v2_new_parent),
+		T(test_root_from_settings),
 		T(test_create_hybrid),
 		T(test_create_hybrid_comounted),
 		T(test_create_existing),
