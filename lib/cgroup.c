@@ -22,7 +22,9 @@
 #include <sys/statfs.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef __NR_pidfd_open
 #define __NR_pidfd_open 434
@@ -817,22 +819,57 @@ pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in)
 {
 	*born_in = false;
 	if (cgfd >= 0) {
+		/* The child reports that it runs: see below. */
+		int alive[2];
+		if (pipe2(alive, O_CLOEXEC) < 0)
+			return -1;
 		struct {
 			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
 				set_tid, set_tid_size, cgroup;
 		} a = { .flags = CLONE_INTO_CGROUP | (flags & ~(unsigned long)CSIGNAL), .exit_signal = SIGCHLD,
 			.cgroup = (uint64_t)cgfd };
 		long r = syscall(SYS_clone3, &a, sizeof a);
-		if (r >= 0) {
-			*born_in = true;
-			return (pid_t)r;
+		if (r == 0) {
+			close(alive[0]);
+			if (write(alive[1], "+", 1) < 0) {
+			}
+			close(alive[1]);
+			return 0;
 		}
-		/* only "cannot do that here" falls back (no clone3, an older
-		 * kernel, a filter); a real error (EAGAIN at pids.max, EBUSY,
-		 * ENOMEM) is the answer: a plain clone in our cgroup would
-		 * step around the guest's pids limit */
-		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL && errno != EPERM)
-			return -1;
+		int e = errno;
+		close(alive[1]);
+		if (r > 0) {
+			/* Linux 6.14+ (cgroup kill_seq) compares the target
+			 * cgroup's count of cgroup.kill writes with that of the
+			 * parent's cgroup, not of the target's: once anyone
+			 * wrote cgroup.kill in the target (a guest that rebooted
+			 * with processes left, an admin), every child born there
+			 * gets SIGKILL before it runs.  Such a child never
+			 * writes; it is reaped and made again the plain way. */
+			char c;
+			ssize_t n;
+			while ((n = read(alive[0], &c, 1)) < 0 && errno == EINTR)
+				;
+			close(alive[0]);
+			if (n == 1) {
+				*born_in = true;
+				return (pid_t)r;
+			}
+			int st;
+			while (waitpid((pid_t)r, &st, 0) < 0 && errno == EINTR)
+				;
+		} else {
+			close(alive[0]);
+			/* only "cannot do that here" falls back (no clone3, an
+			 * older kernel, a filter); a real error (EAGAIN at
+			 * pids.max, EBUSY, ENOMEM) is the answer: a plain clone
+			 * in our cgroup would step around the guest's pids
+			 * limit */
+			if (e != ENOSYS && e != E2BIG && e != EINVAL && e != EPERM) {
+				errno = e;
+				return -1;
+			}
+		}
 	}
 	return (pid_t)syscall(SYS_clone, (flags & ~(unsigned long)CSIGNAL) | SIGCHLD, NULL, NULL, NULL, NULL);
 }
@@ -904,14 +941,19 @@ static int frozen_kill(const struct vs_cgroup *cg, const char *dir, bool v1, dou
 	return rc;
 }
 
+/* On cgroup2 the freezer, not cgroup.kill: a cgroup.kill write makes the
+ * kernel (6.14+, see vs_clone_into_cgroup) kill every child later born in
+ * that cgroup with CLONE_INTO_CGROUP, and the guest dir and its payload
+ * live on across a reboot inside the guest.  Frozen tasks cannot fork
+ * either, so nothing escapes the kill. */
 static int kill_round(const struct vs_cgroup *cg, double deadline, vs_err *err)
 {
 	if (cg->mode == VS_CG_HYBRID && cg->v1_freezer)
 		return frozen_kill(cg, cg->v1_freezer, true, deadline, err);
-	if (cg->unified && is_regular(cg->unified, "cgroup.kill"))
-		return cg_write(cg->unified, "cgroup.kill", "1", err);
 	if (cg->unified && is_regular(cg->unified, "cgroup.freeze"))
 		return frozen_kill(cg, cg->unified, false, deadline, err);
+	if (cg->unified && is_regular(cg->unified, "cgroup.kill"))
+		return cg_write(cg->unified, "cgroup.kill", "1", err);
 	return signal_listed(cg, SIGKILL, err);
 }
 

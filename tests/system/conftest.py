@@ -21,6 +21,11 @@ Environment:
                      (default: tests/vs-probe in VSERVER_BIN's build directory)
   VSERVER_TEST_FAST  1: skip the tests marked `slow` (real debootstrap
                      builds; they download from the host's APT mirror)
+  VSERVER_TEST_CGROUP_ROOT
+                     passed to every world as VSERVER_CGROUP_ROOT: on a hybrid
+                     host, /sys/fs/cgroup/unified runs the whole suite on
+                     cgroup2 alone (a pure v2 host's view; the limits tests
+                     then fail where cgroup2 lacks their controllers)
 """
 import hashlib
 import itertools
@@ -47,6 +52,7 @@ VSERVER_INIT = Path(os.environ.get("VSERVER_INIT") or VSERVER_BIN.parent / "vser
 VSERVER_MONITOR = Path(os.environ.get("VSERVER_MONITOR") or VSERVER_BIN.parent / "vserver-monitor")
 CGROOT = Path("/sys/fs/cgroup")
 FAST = os.environ.get("VSERVER_TEST_FAST") == "1"
+TEST_CGROUP_ROOT = os.environ.get("VSERVER_TEST_CGROUP_ROOT")
 
 # The real paths the tests must never touch.
 REAL_PATHS = ("/etc/vservers", "/vservers", "/run/vservers", "/var/cache/vservers")
@@ -308,6 +314,7 @@ class VS:
             "VSERVER_RUNDIR": str(self.rundir),
             "VSERVER_HOST_RESOLV_CONF": str(self.host_resolv),
             "VSERVER_CGROUP_PARENT": self.cgparent,
+            **({"VSERVER_CGROUP_ROOT": TEST_CGROUP_ROOT} if TEST_CGROUP_ROOT else {}),
             "VSERVER_INIT": str(self.init),
             "VSERVER_MONITOR": str(self.monitor),
             "LC_ALL": "C",

@@ -187,3 +187,30 @@ def test_bad_cgroup_root_setting(vs, bbguest, tmp_path):
     assert r.returncode != 0 and str(empty) in r.stderr, r
     assert vs.state(bbguest) is None
     assert os.listdir(empty) == []
+
+
+def test_reboot_inside_with_a_joined_process_left(v2, bbguest):
+    """reboot inside the guest while an exec'd command runs: the monitor
+    kills what is left in the cgroup (its joining process lives outside
+    the guest's PID namespace), then the new PID 1 and later execs are born
+    in the same cgroup2 payload.  A cgroup.kill there made this kernel
+    (6.14+) kill every later child born there; vserver kills through the
+    freezer and makes such a child again (unit test: test-cgroup)."""
+    vs, name = v2, bbguest
+    st = start(vs, name)
+    payload = os.path.join(v2_dir(vs, name), "payload")
+    for _ in range(3):
+        bg = Background(vs, name, "/bin/sh", "-c", "echo up; exec /bin/sleep 60")
+        try:
+            assert bg.line() == "up"
+            gx(vs, name, "/sbin/reboot", "-f", check=None, timeout=30)
+            assert wait_until(lambda: (vs.state(name) or {}).get("init") not in (None, st["init"]), 10), \
+                (vs.rundir / name / "console.log").read_text()[-800:]
+        finally:
+            bg.finish()
+        st2 = vs.state(name)
+        assert st2["init"] in procs(payload)
+        assert gx(vs, name, "/bin/true").returncode == 0
+        st = st2
+    stop(vs, name)
+    assert_guest_gone(vs, name, st)

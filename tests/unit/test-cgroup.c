@@ -1155,7 +1155,8 @@ static void kill_runner_case(bool v2_view)
 		fail_msg("create: %s", err.msg);
 	struct vs_cgroup view = cg;
 	if (v2_view) {
-		/* only the cgroup2 part: cgroup.kill */
+		/* only the cgroup2 part: its freezer (cgroup.kill would leave
+		 * the kernel killing what is born there later) */
 		if (!cg.unified) {
 			vs_cgroup_destroy(&cg, &err);
 			vs_cgroup_remove_parent_if_empty(&S, REAL_ROOT, &err);
@@ -1229,6 +1230,54 @@ static void test_real_kill_cgroup_kill(void **state)
 {
 	(void)state;
 	kill_runner_case(true);
+}
+
+/* A child born in a cgroup where cgroup.kill was written runs: the
+ * kernel (6.14+) kills it at birth, vs_clone_into_cgroup makes it again. */
+static void test_real_clone_after_cgroup_kill(void **state)
+{
+	(void)state;
+	real_or_skip();
+	vs_err err = { 0 };
+	struct vs_cgroup cg;
+	if (vs_cgroup_create(&S, REAL_ROOT, "g", &cg, &err) < 0)
+		fail_msg("create: %s", err.msg);
+	if (!cg.unified) {
+		vs_cgroup_destroy(&cg, &err);
+		vs_cgroup_remove_parent_if_empty(&S, REAL_ROOT, &err);
+		vs_cgroup_free(&cg);
+		skip();
+	}
+	assert_int_equal(vs_cgroup_make_payload(&cg, &err), 0);
+	int fd = vs_cgroup_unified_fd(&cg, &err);
+	assert_true(fd >= 0);
+	for (int round = 0; round < 2; round++) {
+		if (round == 1) {
+			char k[PATH_MAX];
+			snprintf(k, sizeof k, "%s/" VS_CGROUP_PAYLOAD "/cgroup.kill", cg.unified);
+			int kf = open(k, O_WRONLY | O_CLOEXEC);
+			assert_true(kf >= 0);
+			assert_int_equal(write(kf, "1", 1), 1); /* an empty cgroup: kills nothing */
+			close(kf);
+		}
+		bool born_in;
+		pid_t p = vs_clone_into_cgroup(fd, 0, &born_in);
+		assert_true(p >= 0);
+		if (p == 0)
+			_exit(7);
+		int status;
+		assert_int_equal(waitpid(p, &status, 0), p);
+		if (!WIFEXITED(status))
+			fail_msg("round %d: the child did not run (signal %d)", round,
+				 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		assert_int_equal(WEXITSTATUS(status), 7);
+		if (round == 0)
+			assert_true(born_in);
+	}
+	close(fd);
+	assert_int_equal(vs_cgroup_destroy(&cg, &err), 0);
+	vs_cgroup_remove_parent_if_empty(&S, REAL_ROOT, &err);
+	vs_cgroup_free(&cg);
 }
 
 /* ---- real device policy ---- */
@@ -1590,6 +1639,7 @@ int main(void)
 		R(test_real_lifecycle),
 		R(test_real_kill_freezer),
 		R(test_real_kill_cgroup_kill),
+		R(test_real_clone_after_cgroup_kill),
 		R(test_real_devices_v1),
 		R(test_real_devices_bpf),
 		R(test_real_devices_both),
