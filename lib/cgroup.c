@@ -839,7 +839,8 @@ pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in)
 		int e = errno;
 		close(alive[1]);
 		if (r > 0) {
-			/* Linux 6.14+ (cgroup kill_seq) compares the target
+			/* Kernels with the 2025 fork/cgroup.kill race fix
+			 * (cgroup kill_seq; this 6.18 has it) compare the target
 			 * cgroup's count of cgroup.kill writes with that of the
 			 * parent's cgroup, not of the target's: once anyone
 			 * wrote cgroup.kill in the target (a guest that rebooted
@@ -942,7 +943,7 @@ static int frozen_kill(const struct vs_cgroup *cg, const char *dir, bool v1, dou
 }
 
 /* On cgroup2 the freezer, not cgroup.kill: a cgroup.kill write makes the
- * kernel (6.14+, see vs_clone_into_cgroup) kill every child later born in
+ * kernel (kill_seq, see vs_clone_into_cgroup) kill every child later born in
  * that cgroup with CLONE_INTO_CGROUP, and the guest dir and its payload
  * live on across a reboot inside the guest.  Frozen tasks cannot fork
  * either, so nothing escapes the kill. */

@@ -123,7 +123,7 @@ int vs_cgroup_unified_fd(const struct vs_cgroup *cg, vs_err *err);
  * else (no cgroup2, an older kernel, clone3 filtered: ENOSYS, E2BIG,
  * EINVAL, EPERM) a plain clone, and the caller moves the child; any other
  * clone3 error is returned (-1, errno).  A child the kernel kills at birth
- * (after a cgroup.kill in the target, Linux 6.14+: see cgroup.c) is reaped
+ * (after a cgroup.kill in the target, on kernels with kill_seq: see cgroup.c) is reaped
  * and made again the plain way.  Like a raw clone, the child skips libc's
  * fork handlers: the caller must have one thread. */
 pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in);

@@ -194,7 +194,7 @@ def test_reboot_inside_with_a_joined_process_left(v2, bbguest):
     kills what is left in the cgroup (its joining process lives outside
     the guest's PID namespace), then the new PID 1 and later execs are born
     in the same cgroup2 payload.  A cgroup.kill there made this kernel
-    (6.14+) kill every later child born there; vserver kills through the
+    (kill_seq) kill every later child born there; vserver kills through the
     freezer and makes such a child again (unit test: test-cgroup)."""
     vs, name = v2, bbguest
     st = start(vs, name)

@@ -1233,7 +1233,7 @@ static void test_real_kill_cgroup_kill(void **state)
 }
 
 /* A child born in a cgroup where cgroup.kill was written runs: the
- * kernel (6.14+) kills it at birth, vs_clone_into_cgroup makes it again. */
+ * kernel (kill_seq) kills it at birth, vs_clone_into_cgroup makes it again. */
 static void test_real_clone_after_cgroup_kill(void **state)
 {
 	(void)state;
