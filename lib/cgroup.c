@@ -185,13 +185,14 @@ static const char *norm_root(const char *root)
 	return root && *root ? root : VS_CGROUP_ROOT;
 }
 
-/* The real host's cgroup mount point: confirm with file system magic. */
+/* The real host's cgroup mount point, or one below it (a hybrid host's
+ * cgroup2 mount as cgroup_root): confirm with file system magic. */
 static bool is_host_root(const char *root)
 {
-	size_t n = strlen(root);
+	size_t n = strlen(root), m = strlen(VS_CGROUP_ROOT);
 	while (n > 1 && root[n - 1] == '/')
 		n--;
-	return n == strlen(VS_CGROUP_ROOT) && strncmp(root, VS_CGROUP_ROOT, n) == 0;
+	return n >= m && strncmp(root, VS_CGROUP_ROOT, m) == 0 && (n == m || root[m] == '/');
 }
 
 static bool fs_is(const char *path, long magic)
@@ -830,6 +831,7 @@ pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in)
 			.cgroup = (uint64_t)cgfd };
 		long r = syscall(SYS_clone3, &a, sizeof a);
 		if (r == 0) {
+			*born_in = true; /* the child's copy: it joins the v1 hierarchies itself */
 			close(alive[0]);
 			if (write(alive[1], "+", 1) < 0) {
 			}
@@ -856,9 +858,14 @@ pid_t vs_clone_into_cgroup(int cgfd, unsigned long flags, bool *born_in)
 				*born_in = true;
 				return (pid_t)r;
 			}
-			int st;
+			kill((pid_t)r, SIGKILL); /* no write end left: it is dead already */
+			int st = 0;
 			while (waitpid((pid_t)r, &st, 0) < 0 && errno == EINTR)
 				;
+			if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+				errno = ECHILD;
+				return -1;
+			}
 		} else {
 			close(alive[0]);
 			/* only "cannot do that here" falls back (no clone3, an
@@ -913,9 +920,29 @@ static int signal_listed(const struct vs_cgroup *cg, int sig, vs_err *err)
 
 /* Freeze through `file` (v1 freezer.state / v2 cgroup.freeze), wait a
  * little for the freeze to complete, kill, and always thaw. */
+static int frozen_kill_blocked(const struct vs_cgroup *cg, const char *dir, bool v1, const char *file,
+			       double deadline, vs_err *err);
+
 static int frozen_kill(const struct vs_cgroup *cg, const char *dir, bool v1, double deadline, vs_err *err)
 {
 	const char *file = v1 ? "freezer.state" : "cgroup.freeze";
+	/* a stop interrupted (Ctrl-C) between freeze and thaw would leave the
+	 * whole guest frozen: those signals wait until it is thawed */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	int rc = frozen_kill_blocked(cg, dir, v1, file, deadline, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int frozen_kill_blocked(const struct vs_cgroup *cg, const char *dir, bool v1, const char *file,
+			       double deadline, vs_err *err)
+{
 	if (cg_write(dir, file, v1 ? "FROZEN" : "1", err) < 0)
 		return -1;
 	double until = vs_now() + 0.2;
@@ -951,10 +978,11 @@ static int kill_round(const struct vs_cgroup *cg, double deadline, vs_err *err)
 {
 	if (cg->mode == VS_CG_HYBRID && cg->v1_freezer)
 		return frozen_kill(cg, cg->v1_freezer, true, deadline, err);
-	if (cg->unified && is_regular(cg->unified, "cgroup.freeze"))
-		return frozen_kill(cg, cg->unified, false, deadline, err);
-	if (cg->unified && is_regular(cg->unified, "cgroup.kill"))
-		return cg_write(cg->unified, "cgroup.kill", "1", err);
+	if (cg->unified && is_regular(cg->unified, "cgroup.freeze") &&
+	    frozen_kill(cg, cg->unified, false, deadline, err) == 0)
+		return 0;
+	if (cg->unified && is_regular(cg->unified, "cgroup.kill") && cg_write(cg->unified, "cgroup.kill", "1", err) == 0)
+		return 0;
 	return signal_listed(cg, SIGKILL, err);
 }
 

@@ -997,7 +997,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	/* S5b */
 	if (vs_net_needs_helper(&c)) {
 		made_net = true;
-		if (vs_net_helper("up", name, o->cgroot, err) < 0)
+		if (vs_net_helper("up", name, cgroot, err) < 0)
 			goto out;
 		if (c.net.mode == VS_NET_PRIVATE) {
 			/* for the monitor run in this process (no static helper) */
@@ -1161,7 +1161,7 @@ out:
 	}
 	if (rc < 0 && made_net) {
 		vs_err e2;
-		vs_net_helper("down", name, o->cgroot, &e2);
+		vs_net_helper("down", name, cgroot, &e2);
 	}
 	if (rc < 0 && mounted_disk) {
 		vs_err e2; /* a failed start leaves the host as it found it */

@@ -197,6 +197,8 @@ def cgroup_hierarchies():
     if (CGROOT / "cgroup.controllers").is_file():
         return [CGROOT]
     out, seen = [], set()
+    if TEST_CGROUP_ROOT and not TEST_CGROUP_ROOT.startswith(str(CGROOT) + "/"):
+        out.append(Path(TEST_CGROUP_ROOT))  # a cgroup2 mount elsewhere
     if not CGROOT.is_dir():
         return out
     for e in sorted(CGROOT.iterdir()):

@@ -7,9 +7,10 @@ of the suite runs vserver's v1/hybrid paths.  The `cgroup_root` setting
 (VSERVER_CGROUP_ROOT) pointed at the cgroup2 mount makes vserver see a
 pure v2 host, so its v2 paths run here for real: the guest's cgroup2
 directory and payload, the BPF device program (the only device policy
-there is: no v1 `devices`), exec joining the cgroup2 payload, cgroup.kill
-at stop, vserver-stat and vps listing through cgroup2, and a limit whose
-controller cgroup2 does not offer here refused before anything exists.
+there is: no v1 `devices`), exec joining the cgroup2 payload, the kill at
+stop through the cgroup2 freezer (thawed after), a reboot inside the guest,
+vserver-stat and vps listing through cgroup2, and a limit whose controller
+cgroup2 does not offer here refused before anything exists.
 
 On a pure v2 host these tests are skipped: every other test runs there.
 The cgroup parent is the `vs` fixture's private one, under the cgroup2
@@ -85,9 +86,14 @@ def test_guest_runs_in_its_cgroup2_payload_and_nowhere_in_v1(v2, bbguest):
             except FileNotFoundError:
                 pass
         assert "sleep" in comms, comms
-        r = vs.run([name, "status"], timeout=30)
-        n = int(next(ln for ln in r.stdout.splitlines() if ln.startswith("Number of processes:")).split()[-1])
-        assert n == len(procs(payload)), (r.stdout, procs(payload))
+        seen = []
+
+        def status_agrees():
+            r = vs.run([name, "status"], timeout=30)
+            n = int(next(ln for ln in r.stdout.splitlines() if ln.startswith("Number of processes:")).split()[-1])
+            seen.append((r.stdout, procs(payload)))
+            return n == len(seen[-1][1])
+        assert wait_until(status_agrees, 10), seen[-3:]
     finally:
         bg.finish()
     stop(vs, name)
@@ -211,6 +217,9 @@ def test_reboot_inside_with_a_joined_process_left(v2, bbguest):
         st2 = vs.state(name)
         assert st2["init"] in procs(payload)
         assert gx(vs, name, "/bin/true").returncode == 0
+        # the kill of what was left went through the freezer: thawed again
+        with open(os.path.join(v2_dir(vs, name), "cgroup.events")) as f:
+            assert "frozen 0" in f.read().split("\n")
         st = st2
     stop(vs, name)
     assert_guest_gone(vs, name, st)

@@ -33,6 +33,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@
 #include "cgroup.h"
 #include "util.h"
 #include "testutil.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 static char tmpdir[PATH_MAX];
 static char root[PATH_MAX]; /* tmpdir/cg: the fake cgroup root */
@@ -1213,6 +1218,19 @@ static void kill_runner_case(bool v2_view)
 		assert_string_equal(st, "THAWED\n"); /* never frozen */
 		free(st);
 	}
+	if (v2_view) { /* frozen for the kill, thawed after it */
+		char ev[PATH_MAX];
+		snprintf(ev, sizeof ev, "%s/cgroup.events", cg.unified);
+		char *st = slurp_abs(ev);
+		assert_non_null(st);
+		assert_non_null(strstr(st, "frozen 0"));
+		free(st);
+		snprintf(ev, sizeof ev, "%s/cgroup.freeze", cg.unified);
+		st = slurp_abs(ev);
+		assert_non_null(st);
+		assert_string_equal(st, "0\n");
+		free(st);
+	}
 	if (vs_cgroup_destroy(&cg, &err) < 0)
 		fail_msg("destroy: %s", err.msg);
 	assert_int_equal(vs_cgroup_remove_parent_if_empty(&S, REAL_ROOT, &err), 0);
@@ -1226,6 +1244,7 @@ static void test_real_kill_freezer(void **state)
 	kill_runner_case(false);
 }
 
+/* cgroup2 view: the kill goes through its freezer (see kill_round) */
 static void test_real_kill_cgroup_kill(void **state)
 {
 	(void)state;
@@ -1260,19 +1279,33 @@ static void test_real_clone_after_cgroup_kill(void **state)
 			assert_int_equal(write(kf, "1", 1), 1); /* an empty cgroup: kills nothing */
 			close(kf);
 		}
+		/* does this kernel kill a child born there now? (a raw clone3) */
+		struct {
+			uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+				set_tid_size, cgroup;
+		} ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)fd };
+		long raw = syscall(SYS_clone3, &ca, sizeof ca);
+		assert_true(raw >= 0);
+		if (raw == 0)
+			_exit(0);
+		int rs;
+		assert_int_equal(waitpid((pid_t)raw, &rs, 0), (pid_t)raw);
+		bool kernel_kills = WIFSIGNALED(rs) && WTERMSIG(rs) == SIGKILL;
+		assert_false(round == 0 && kernel_kills);
 		bool born_in;
 		pid_t p = vs_clone_into_cgroup(fd, 0, &born_in);
 		assert_true(p >= 0);
 		if (p == 0)
-			_exit(7);
+			_exit(born_in ? 7 : 8); /* the child knows how it was born */
 		int status;
 		assert_int_equal(waitpid(p, &status, 0), p);
 		if (!WIFEXITED(status))
 			fail_msg("round %d: the child did not run (signal %d)", round,
 				 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		assert_int_equal(WEXITSTATUS(status), 7);
-		if (round == 0)
-			assert_true(born_in);
+		/* parent and child agree: born there (7), or made the plain way
+		 * (8) exactly when the kernel kills what is born there */
+		assert_int_equal(WEXITSTATUS(status), born_in ? 7 : 8);
+		assert_int_equal(born_in, !kernel_kills);
 	}
 	close(fd);
 	assert_int_equal(vs_cgroup_destroy(&cg, &err), 0);
