@@ -291,6 +291,8 @@ static bool term_raw(struct termios *saved)
 	return true;
 }
 
+static bool write_all(int fd, const char *b, size_t n);
+
 static int proxy(int master, pid_t child, int *wstatus)
 {
 	struct termios saved;
@@ -339,11 +341,19 @@ static int proxy(int master, pid_t child, int *wstatus)
 		if (waitpid(child, &st, WNOHANG) == child) {
 			*wstatus = st;
 			rc = 0;
-			/* drain what is left */
-			ssize_t r;
-			while ((r = read(master, buf, sizeof buf)) > 0)
-				if (write(1, buf, (size_t)r) < 0)
+			/* Drain what is left, then return: a background job of the
+			 * shell may hold the terminal open for hours, and the
+			 * command has ended.  The pty hands the last output over
+			 * in a kernel work item, so wait for a quiet 50 ms (at
+			 * most 1 s) rather than stopping at the first empty read. */
+			fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+			double until = vs_now() + 1.0;
+			struct pollfd d = { .fd = master, .events = POLLIN };
+			while (vs_now() < until && poll(&d, 1, 50) > 0) {
+				ssize_t r = read(master, buf, sizeof buf);
+				if (r <= 0 || !write_all(1, buf, (size_t)r))
 					break;
+			}
 			break;
 		}
 	}

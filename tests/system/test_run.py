@@ -580,6 +580,20 @@ def test_enter_through_a_real_pty(vs, bb):
     assert "0" in lines and "/root" in lines, out
 
 
+def test_enter_returns_when_the_shell_exits_despite_a_background_job(vs, bb):
+    """A job started in the background from the interactive shell keeps
+    the guest-side terminal open (an init script that does not detach
+    from it, say): enter returns when the shell exits, with its status
+    and its last output, not when the job ends."""
+    env = dict(vs.env, TERM="xterm")
+    t0 = time.monotonic()
+    rc, out = run_on_pty(vs.cmd([bb, "enter"]), env, "/bin/sleep 25 &\necho bg-started\nexit 4\n", timeout=60)
+    took = time.monotonic() - t0
+    assert rc == 4, out
+    assert "bg-started" in out, out
+    assert took < 10, f"enter returned after {took:.1f} s: it waited for the background job"
+
+
 def test_enter_with_script(vs, bb):
     """The same through script(1), as an administrator would."""
     if not shutil.which("script"):
