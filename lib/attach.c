@@ -150,6 +150,10 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 {
 	vs_err e = { 0 };
 	setsid();
+	/* the joining process ignores job control (see vs_attach) */
+	signal(SIGTSTP, SIG_DFL);
+	signal(SIGTTIN, SIG_DFL);
+	signal(SIGTTOU, SIG_DFL);
 	if (!pty) {
 		/* pipes vserver made: never the caller's own fds, which a guest
 		 * process could reopen through /proc/PID/fd (a terminal to read
@@ -549,7 +553,26 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	fflush(stderr);
 	int cgfd = cg.unified ? vs_cgroup_unified_fd(&cg, NULL) : -1;
 	bool born_in;
+	/* Job control must never stop the joining process (Ctrl-Z, or the
+	 * SIGTTOU of a vserver command run in the background that sets its
+	 * terminal): stopped, it cannot reap the command, and the guest's
+	 * PID 1 cannot finish dying at stop, as its PID namespace waits until
+	 * every process in it is reaped.  Blocked across the fork, ignored in
+	 * the child (which drops any that came meanwhile); the command gets
+	 * the default actions back (grandchild). */
+	sigset_t jobctl, oldmask;
+	sigemptyset(&jobctl);
+	sigaddset(&jobctl, SIGTSTP);
+	sigaddset(&jobctl, SIGTTIN);
+	sigaddset(&jobctl, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &jobctl, &oldmask);
 	pid_t child = vs_clone_into_cgroup(cgfd, 0, &born_in);
+	if (child == 0) {
+		signal(SIGTSTP, SIG_IGN);
+		signal(SIGTTIN, SIG_IGN);
+		signal(SIGTTOU, SIG_IGN);
+	}
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if (cgfd >= 0)
 		close(cgfd);
 	if (child < 0) {

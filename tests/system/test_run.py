@@ -695,6 +695,45 @@ def test_stop_timeout_kills_a_guest_that_ignores_sigterm(vs, bbguest):
     assert_guest_gone(vs, name, st)
 
 
+def test_stop_is_not_held_by_a_suspended_exec(vs, bbguest):
+    """An admin suspends a `vserver exec` with Ctrl-Z (SIGTSTP to its
+    process group), then stops the guest from another terminal.  The
+    process that joined the guest ignores job control: suspended, it
+    could not reap its command, and the guest's PID 1 could not finish
+    dying (its PID namespace waits until all are reaped), so the stop
+    would wait out its whole timeout."""
+    name = bbguest
+    st = start(vs, name)
+    # a job-control shell, as the admin's: the exec is a job in a process
+    # group of its own that SIGTSTP stops (in an orphaned group the kernel
+    # would drop the signal); the shell stays, so the group stays unorphaned
+    sh = subprocess.Popen(["bash", "-c", 'set -m; "$@" & echo "job $!"; exec sleep 120', "bash",
+                           *vs.cmd([name, "exec", "/bin/sh", "-c", "echo up; exec /bin/sleep 100"])],
+                          env=vs.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          start_new_session=True)
+    try:
+        lines = [sh.stdout.readline().decode().strip() for _ in range(2)]
+        job = int(next(ln for ln in lines if ln.startswith("job ")).split()[1])
+        assert "up" in lines, lines
+        os.killpg(job, signal.SIGTSTP)
+        assert wait_until(lambda: (proc_stat(job) or ("", ""))[1] == "T", 5), proc_stat(job)
+        t0 = time.monotonic()
+        stop(vs, name, "--timeout", "30")
+        took = time.monotonic() - t0
+        assert took < 10, f"stop took {took:.1f} s behind a suspended exec"
+        assert_guest_gone(vs, name, st)
+        os.killpg(job, signal.SIGCONT)
+        assert wait_until(lambda: not pid_alive(job), 10)  # its command was killed with the guest
+    finally:
+        os.killpg(sh.pid, signal.SIGKILL)  # the session this test made: the shell and its job
+        try:
+            os.killpg(job, signal.SIGKILL)
+        except (ProcessLookupError, NameError, UnboundLocalError):
+            pass
+        sh.wait(timeout=10)
+        sh.stdout.close()
+
+
 def test_sysv_stop_waits_for_processes_not_for_a_poll(vs, bbguest):
     """vserver-init's shutdown: after rc 6 it sends SIGTERM to what is
     left and reaps as the processes exit (no polling interval); a process
