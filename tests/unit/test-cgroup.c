@@ -1009,14 +1009,22 @@ static void expect_all_gone(const struct vs_cgroup *cg)
 		assert_false(exists_abs(cg->v1.v[i]));
 }
 
+/* A real guest cgroup "g" below this test's parent (skipped when not root
+ * or without cgroups). */
+static void real_guest(struct vs_cgroup *cg)
+{
+	real_or_skip();
+	vs_err err = { 0 };
+	if (vs_cgroup_create(&S, REAL_ROOT, "g", cg, &err) < 0)
+		fail_msg("create: %s", err.msg);
+}
+
 static void test_real_lifecycle(void **state)
 {
 	(void)state;
-	real_or_skip();
 	vs_err err = { 0 };
 	struct vs_cgroup cg;
-	if (vs_cgroup_create(&S, REAL_ROOT, "g", &cg, &err) < 0)
-		fail_msg("create: %s", err.msg);
+	real_guest(&cg);
 	int mode;
 	assert_int_equal(vs_cgroup_detect(REAL_ROOT, &mode, &err), 0);
 	assert_int_equal(cg.mode, mode);
@@ -1153,11 +1161,9 @@ static pid_t runner(int *go)
 
 static void kill_runner_case(bool v2_view)
 {
-	real_or_skip();
 	vs_err err = { 0 };
 	struct vs_cgroup cg;
-	if (vs_cgroup_create(&S, REAL_ROOT, "g", &cg, &err) < 0)
-		fail_msg("create: %s", err.msg);
+	real_guest(&cg);
 	struct vs_cgroup view = cg;
 	if (v2_view) {
 		/* only the cgroup2 part: its freezer (cgroup.kill would leave
@@ -1256,11 +1262,9 @@ static void test_real_kill_cgroup_kill(void **state)
 static void test_real_clone_after_cgroup_kill(void **state)
 {
 	(void)state;
-	real_or_skip();
 	vs_err err = { 0 };
 	struct vs_cgroup cg;
-	if (vs_cgroup_create(&S, REAL_ROOT, "g", &cg, &err) < 0)
-		fail_msg("create: %s", err.msg);
+	real_guest(&cg);
 	if (!cg.unified) {
 		vs_cgroup_destroy(&cg, &err);
 		vs_cgroup_remove_parent_if_empty(&S, REAL_ROOT, &err);
