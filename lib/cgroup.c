@@ -918,11 +918,11 @@ static int signal_listed(const struct vs_cgroup *cg, int sig, vs_err *err)
 	return rc;
 }
 
-/* Freeze through `file` (v1 freezer.state / v2 cgroup.freeze), wait a
- * little for the freeze to complete, kill, and always thaw. */
 static int frozen_kill_blocked(const struct vs_cgroup *cg, const char *dir, bool v1, const char *file,
 			       double deadline, vs_err *err);
 
+/* Freeze through `file` (v1 freezer.state / v2 cgroup.freeze), wait a
+ * little for the freeze to complete, kill, and always thaw. */
 static int frozen_kill(const struct vs_cgroup *cg, const char *dir, bool v1, double deadline, vs_err *err)
 {
 	const char *file = v1 ? "freezer.state" : "cgroup.freeze";
