@@ -180,11 +180,6 @@ const char *vs_cgroup_root(const struct vs_settings *s, const char *root)
 	return s && *s->cgroup_root ? s->cgroup_root : VS_CGROUP_ROOT;
 }
 
-static const char *norm_root(const char *root)
-{
-	return root && *root ? root : VS_CGROUP_ROOT;
-}
-
 /* The real host's cgroup mount point, or one below it (a hybrid host's
  * cgroup2 mount as cgroup_root): confirm with file system magic. */
 static bool is_host_root(const char *root)
@@ -210,7 +205,7 @@ static bool is_cgroupfs(const char *path)
 
 int vs_cgroup_detect(const char *root, int *mode, vs_err *err)
 {
-	root = norm_root(root);
+	root = vs_cgroup_root(NULL, root);
 	if (!is_dir(root))
 		return vs_fail(err, VS_E_SYSTEM, ENOENT, "cgroup root %s", root);
 	bool v2 = is_regular(root, "cgroup.controllers");
@@ -251,7 +246,7 @@ static int layout_scan(const char *root, struct layout *l, vs_err *err)
 {
 	memset(l, 0, sizeof *l);
 	l->freezer = l->devices = l->cpuset = -1;
-	root = norm_root(root);
+	root = vs_cgroup_root(NULL, root);
 	if (vs_cgroup_detect(root, &l->mode, err) < 0)
 		return -1;
 	bool host = is_host_root(root);

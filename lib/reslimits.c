@@ -789,9 +789,10 @@ bool vs_limits_host_memory_v1(const char *root)
 {
 	int mode;
 	vs_err e;
+	_cleanup_free_ char *p = vs_asprintf("%s/memory", root);
 	struct stat st;
-	_cleanup_free_ char *p = vs_asprintf("%s/memory/memory.limit_in_bytes", root);
-	return vs_cgroup_detect(root, &mode, &e) == 0 && mode == VS_CG_HYBRID && stat(p, &st) == 0;
+	return vs_cgroup_detect(root, &mode, &e) == 0 && mode == VS_CG_HYBRID && stat(p, &st) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
 void vs_limits_free(struct vs_limits *l)
@@ -1297,16 +1298,6 @@ static void res_clear(struct vs_limits *l, int r)
 	}
 }
 
-static bool memory_v1_at(const char *root)
-{
-	int mode;
-	vs_err e;
-	_cleanup_free_ char *p = vs_asprintf("%s/memory", root);
-	struct stat st;
-	return vs_cgroup_detect(root, &mode, &e) == 0 && mode == VS_CG_HYBRID && stat(p, &st) == 0 &&
-	       S_ISDIR(st.st_mode);
-}
-
 static int persist(const char *cfgdir, const char *rel, const char *value, vs_err *err)
 {
 	if (value)
@@ -1345,14 +1336,14 @@ int vs_limits_change(const struct vs_settings *s, const char *cgroot, const char
 		struct vs_diags d = { 0 };
 		vs_limits_parse_key(&c.limits, res_tab[r].key, value, 1, &d);
 		if (!d.n)
-			check_cross(&c.limits, memory_v1_at(vs_cgroup_root(s, cgroot)), &d);
+			check_cross(&c.limits, vs_limits_host_memory_v1(vs_cgroup_root(s, cgroot)), &d);
 		int rc = vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);
 		if (rc < 0)
 			return -1;
 	} else {
 		struct vs_diags d = { 0 };
-		check_cross(&c.limits, memory_v1_at(vs_cgroup_root(s, cgroot)), &d);
+		check_cross(&c.limits, vs_limits_host_memory_v1(vs_cgroup_root(s, cgroot)), &d);
 		int rc = vs_diags_to_err(&d, c.cfgdir, err);
 		vs_diags_free(&d);
 		if (rc < 0)
