@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "postinstall.h"
 #include "safeio.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -8,8 +9,9 @@
 
 /* Services of a sysv guest that touch hardware or the host (the seed's
  * list, plus their modern Debian names).  For the plain style, whose
- * /sbin/init runs runlevels 0 and 6 itself, halt, reboot, sendsigs,
- * single, umountroot and umountfs are kept. */
+ * /sbin/init runs runlevels 0 and 6 itself, halt, reboot, sendsigs and
+ * single are kept (umountfs and umountroot only fail there: a guest
+ * cannot unmount or remount its root read-only). */
 static const char *const sysv_disable[] = {
 	"bootlogd", "bootmisc.sh", "checkfs", "checkfs.sh", "checkroot", "checkroot.sh",
 	"checkroot-bootclean.sh", "hwclock.sh", "ifupdown", "klogd", "libdevmapper1.02", "makedev",
@@ -119,6 +121,91 @@ static bool token_in(const char *line, const char *tok)
 			return true;
 	}
 	return false;
+}
+
+/* Is this inittab line (id:runlevels:action:process) sysvinit's
+ * "wait" entry running "/etc/init.d/rc R" for runlevel R? */
+static bool rc_entry(const char *l, size_t len, char r)
+{
+	char line[512];
+	if (len >= sizeof line || l[0] == '#')
+		return false;
+	memcpy(line, l, len);
+	line[len] = 0;
+	char *f[4], *p = line;
+	for (int n = 0; n < 4; n++) {
+		if (!p)
+			return false;
+		f[n] = p;
+		p = n < 3 ? strchr(p, ':') : NULL;
+		if (p)
+			*p++ = 0;
+	}
+	if (!strchr(f[1], r) || strcmp(f[2], "wait"))
+		return false;
+	char want[] = "/etc/init.d/rc X";
+	want[sizeof want - 2] = r;
+	size_t wl = strlen(want);
+	return !strncmp(f[3], want, wl) && (f[3][wl] == 0 || f[3][wl] == ' ' || f[3][wl] == '\t');
+}
+
+static bool inittab_runs_rc(const char *tab, char r)
+{
+	for (const char *l = tab; *l;) {
+		const char *end = strchrnul(l, '\n');
+		if (rc_entry(l, (size_t)(end - l), r))
+			return true;
+		l = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/* Is there a K??SERVICE link in the guest's DIR? */
+static bool has_kill_link(int rootfd, const char *dir, const char *svc)
+{
+	vs_err e;
+	int fd = vs_openat_in_root(rootfd, dir, O_RDONLY | O_DIRECTORY, 0, &e);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	bool found = false;
+	struct dirent *de;
+	while (!found && (de = readdir(d)))
+		found = de->d_name[0] == 'K' && de->d_name[1] >= '0' && de->d_name[1] <= '9' && de->d_name[2] >= '0' &&
+			de->d_name[2] <= '9' && !strcmp(de->d_name + 3, svc);
+	closedir(d);
+	return found;
+}
+
+char *vs_plain_shutdown_gap(int rootfd, const char *name)
+{
+	static const struct {
+		char runlevel;
+		const char *dir, *svc, *what;
+	} need[] = {
+		{ '0', "etc/rc0.d", "halt", "stop waits its whole timeout (init stays in runlevel 0)" },
+		{ '6', "etc/rc6.d", "reboot", "a reboot inside ends in sulogin (init stays in runlevel 6)" },
+	};
+	_cleanup_free_ char *tab = NULL;
+	struct stat st;
+	vs_err e;
+	if (get_file(rootfd, "etc/inittab", &tab, &st, &e) < 0 || !tab)
+		return NULL;
+	char *msg = NULL;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(need); i++) {
+		if (!inittab_runs_rc(tab, need[i].runlevel) || has_kill_link(rootfd, need[i].dir, need[i].svc))
+			continue;
+		char *m = vs_asprintf("%s%s/%s has no %s script, so %s; restore it with: vserver %s exec "
+				      "update-rc.d %s defaults",
+				      msg ? msg : "", msg ? "; " : "", need[i].dir, need[i].svc, need[i].what, name,
+				      need[i].svc);
+		free(msg);
+		msg = m;
+	}
+	return msg;
 }
 
 int vs_postinstall_identity(int rootfd, const struct vs_config *c, const char *old_nodename,
@@ -318,8 +405,7 @@ static int disable_sysv(int rootfd, int style, const vs_report *rep, vs_err *err
 				if (strcmp(nm + 3, svc))
 					continue;
 				if (style == VS_INIT_PLAIN && (!strcmp(svc, "halt") || !strcmp(svc, "reboot") ||
-							       !strcmp(svc, "sendsigs") || !strcmp(svc, "single") ||
-							       !strcmp(svc, "umountroot") || !strcmp(svc, "umountfs")))
+							       !strcmp(svc, "sendsigs") || !strcmp(svc, "single")))
 					continue;
 				vs_strv_push(&victims, nm);
 			}

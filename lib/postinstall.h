@@ -12,6 +12,13 @@
  * sysv if /etc/init.d/rc exists, plain if /sbin/init exists, else sysv. */
 int vs_detect_init_style(int rootfd);
 
+/* A plain-style guest whose sysvinit runs "rc 0" and "rc 6" needs its
+ * halt and reboot scripts there; the sysv style's post-install removes
+ * them, so a guest built for sysv and switched to plain lacks them.  The
+ * warning text (what is missing, what it does, how to restore it), or
+ * NULL when nothing is missing.  `name` is the guest's, for the advice. */
+char *vs_plain_shutdown_gap(int rootfd, const char *name);
+
 /* The whole post-install: base directories, /etc/hostname, /etc/hosts,
  * root password locked, resolv.conf from the host, mtab, and services
  * that make no sense in a container disabled for the given style.

@@ -67,6 +67,7 @@
 #include "lxcfs.h"
 #include "net.h"
 #include "mounts.h"
+#include "postinstall.h"
 #include "safeio.h"
 #include "sysfilter.h"
 #include "state.h"
@@ -961,6 +962,11 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		}
 		if (vs_dlimits_apply(&c, rfd, rep, err) < 0)
 			goto out;
+		if (c.init.style == VS_INIT_PLAIN && !o->rescue) {
+			_cleanup_free_ char *gap = vs_plain_shutdown_gap(rfd, name);
+			if (gap)
+				vs_say(rep, "warning: %s", gap);
+		}
 	}
 	/* PR-04: shared folders that host users could run guest root's
 	 * setuid programs from (checked again on the opened source at each

@@ -6,8 +6,10 @@
 #include "dlimits.h"
 #include "mounts.h"
 #include "net.h"
+#include "postinstall.h"
 #include "settings.h"
 #include "state.h"
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,6 +70,12 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 			printf("warning: %s/%s: %s (start refuses this)\n", c.cfgdir, f, host.d[i].msg);
 	}
 	vs_diags_free(&host);
+	if (c.init.style == VS_INIT_PLAIN) {
+		_cleanup_close_ int rfd = open(c.vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_free_ char *gap = rfd >= 0 ? vs_plain_shutdown_gap(rfd, name) : NULL;
+		if (gap)
+			printf("warning: %s\n", gap);
+	}
 	int rc = d.n ? EXIT_USAGE : EXIT_OK;
 	if (!d.n)
 		printf("%s: configuration OK\n", name);

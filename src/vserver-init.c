@@ -4,11 +4,30 @@
  * Unlike util-vserver, whose sysv style had no init at all (a guest died
  * when its last daemon exited), a guest always has a PID 1: this one.
  * It runs the start command (default /etc/init.d/rc RUNLEVEL), reaps
- * every orphan, and on SIGTERM (vserver NAME stop) runs the stop command
- * (default /etc/init.d/rc 6), then SIGTERM / SIGKILL to what is left, and
- * exits 0.  SIGHUP kills everything and exits 129, which the monitor
- * reads as "reboot" (a reboot(2) inside the guest kills a namespace's
- * PID 1 with SIGHUP, read the same way).
+ * every orphan, and shuts the guest down when asked:
+ *
+ *   from the host (the sender is outside the guest's PID namespace, so
+ *   the signal carries pid 0):
+ *     SIGTERM, SIGPWR, SIGINT   stop (vserver NAME stop): exit 0
+ *     SIGHUP                    kill everything at once: exit 129
+ *   from inside the guest, the requests of the guest's own tools:
+ *     busybox reboot (SIGTERM), Ctrl-Alt-Del (SIGINT)         reboot
+ *     busybox halt / poweroff (SIGUSR1 / SIGUSR2), SIGPWR     halt
+ *     sysvinit's shutdown, halt, reboot, telinit: runlevel 6 (reboot) or
+ *     0 (halt) written to the /run/initctl FIFO, as to sysvinit's init
+ *
+ * A shutdown runs the stop command (default /etc/init.d/rc 6; rc 0 for
+ * the guest's own halt), then
+ * SIGTERM / SIGKILL to what is left, and exits 0 for a halt or a stop,
+ * 129 for a reboot, which the monitor reads as "restart the guest" (a
+ * reboot(2) inside the guest kills a namespace's PID 1 with SIGHUP, read
+ * the same way).  A stop from the host during a reboot's shutdown turns
+ * it into a halt; a second stop signal from the host (or SIGHUP) cuts the
+ * wait for the stop command short.
+ *
+ * The runlevel is recorded in the guest's utmp (BOOT_TIME and RUN_LVL
+ * records, as sysvinit writes them), so that `runlevel` and `who -r`
+ * answer, and sysvinit's `reboot` knows it is not in runlevel 0 or 6.
  *
  * It is linked statically and started by vserver from a sealed memfd
  * copy, so it needs nothing from the guest and the host binary cannot be
@@ -16,26 +35,171 @@
  *
  * argv: vserver-init NSTART START... NSTOP STOP... */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <utmpx.h>
 
-static volatile sig_atomic_t got_term, got_hup, got_alarm;
+/* What PID 1 was asked for, in rising order of precedence. */
+enum action { A_NONE, A_REBOOT, A_HALT, A_STOP, A_KILL_REBOOT };
 
-static void on_sig(int sig)
+static volatile sig_atomic_t action, got_alarm;
+/* stop signals from the host so far: a second one cuts a shutdown short */
+static volatile sig_atomic_t host_stops;
+
+static void raise_action(enum action a)
 {
-	if (sig == SIGTERM || sig == SIGPWR || sig == SIGINT)
-		got_term = 1;
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	else if (sig == SIGALRM)
-		got_alarm = 1;
+	if ((sig_atomic_t)a > action)
+		action = a;
 }
+
+static void on_sig(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	/* a sender outside the guest's PID namespace has no pid in it */
+	bool host = si && si->si_pid == 0 && (si->si_code == SI_USER || si->si_code == SI_TKILL ||
+					      si->si_code == SI_QUEUE);
+	switch (sig) {
+	case SIGALRM:
+		got_alarm = 1;
+		break;
+	case SIGTERM:
+	case SIGINT:
+	case SIGPWR:
+		if (host) {
+			host_stops++;
+			raise_action(A_STOP);
+		} else {
+			raise_action(sig == SIGPWR ? A_HALT : A_REBOOT);
+		}
+		break;
+	case SIGUSR1:
+	case SIGUSR2:
+		raise_action(A_HALT);
+		break;
+	case SIGHUP:
+		/* inside: "reload your configuration", which has none */
+		if (host)
+			raise_action(A_KILL_REBOOT);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- /run/initctl: sysvinit's request FIFO (initreq.h) ------------------------------------ */
+
+#define INITCTL "/run/initctl"
+#define INIT_MAGIC 0x03091969
+#define INIT_CMD_RUNLVL 1
+
+struct init_request {
+	int magic;
+	int cmd;
+	int runlevel;
+	int sleeptime;
+	char data[368];
+};
+
+_Static_assert(sizeof(struct init_request) == 384, "sysvinit's request is 384 bytes");
+
+/* The FIFO, made afresh (a /run that is not a tmpfs may keep an old
+ * one); /dev/initctl points to it for the tools of older guests.  -1 when
+ * the guest has no /run: its sysvinit tools then fail as before. */
+static int initctl_open(void)
+{
+	struct stat st;
+	if (lstat(INITCTL, &st) == 0) {
+		if (!S_ISFIFO(st.st_mode) && !S_ISLNK(st.st_mode)) {
+			fprintf(stderr, "vserver-init: %s exists and is not a FIFO: shutdown and telinit will not "
+					"reach PID 1\n",
+				INITCTL);
+			return -1;
+		}
+		unlink(INITCTL);
+	}
+	if (mkfifo(INITCTL, 0600) < 0)
+		return -1;
+	if (lstat("/dev/initctl", &st) < 0 && errno == ENOENT)
+		symlink(INITCTL, "/dev/initctl");
+	/* read-write: the FIFO never reads as end-of-file between writers */
+	return open(INITCTL, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+}
+
+static void initctl_read(int fd)
+{
+	struct init_request r;
+	ssize_t n;
+	while ((n = read(fd, &r, sizeof r)) > 0) {
+		if (n != (ssize_t)sizeof r || r.magic != INIT_MAGIC || r.cmd != INIT_CMD_RUNLVL)
+			continue; /* SETENV (INIT_HALT=...), power events: nothing to do */
+		switch (r.runlevel) {
+		case '0':
+			raise_action(A_HALT);
+			break;
+		case '6':
+			raise_action(A_REBOOT);
+			break;
+		case 'q':
+		case 'Q':
+		case 'u':
+		case 'U':
+			break; /* reload inittab, re-execute: nothing to do */
+		default:
+			fprintf(stderr, "vserver-init: runlevel %c requested: a sysv-style guest knows only 0 "
+					"(halt) and 6 (reboot)\n",
+				r.runlevel >= 0x20 && r.runlevel < 0x7f ? r.runlevel : '?');
+			break;
+		}
+	}
+}
+
+/* ---- utmp -------------------------------------------------------------------------------- */
+
+static void utmp_record(short type, const char *user, int pid)
+{
+	struct utmpx u = { .ut_type = type, .ut_pid = pid };
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	u.ut_tv.tv_sec = tv.tv_sec;
+	u.ut_tv.tv_usec = tv.tv_usec;
+	strncpy(u.ut_user, user, sizeof u.ut_user);
+	strncpy(u.ut_id, "~~", sizeof u.ut_id);
+	strncpy(u.ut_line, "~", sizeof u.ut_line);
+	setutxent();
+	pututxline(&u);
+	endutxent();
+}
+
+/* Boot: a fresh utmp (what sysvinit's bootmisc.sh does), a boot record
+ * and the runlevel.  Nothing when the guest has no /var/run. */
+static void utmp_boot(char runlevel)
+{
+	int fd = open(_PATH_UTMPX, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	close(fd);
+	utmp_record(BOOT_TIME, "reboot", 0);
+	utmp_record(RUN_LVL, "runlevel", runlevel + 256 * 'N');
+}
+
+static void utmp_runlevel(char runlevel, char prev)
+{
+	if (access(_PATH_UTMPX, W_OK) == 0)
+		utmp_record(RUN_LVL, "runlevel", runlevel + 256 * prev);
+}
+
+/* ---- children ---------------------------------------------------------------------------- */
 
 static pid_t run(char **argv, const char *runlevel, const char *prevlevel)
 {
@@ -56,25 +220,49 @@ static pid_t run(char **argv, const char *runlevel, const char *prevlevel)
 	return pid;
 }
 
+static const int handled[] = { SIGCHLD, SIGALRM, SIGTERM, SIGPWR, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
+
 /* Block the signals vserver-init waits for; *old gets the mask to wait
- * with (sigsuspend) and to restore. */
+ * with (ppoll) and to restore. */
 static void block_signals(sigset_t *old)
 {
-	static const int sigs[] = { SIGCHLD, SIGALRM, SIGTERM, SIGPWR, SIGINT, SIGHUP };
 	sigset_t block;
 	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-		sigaddset(&block, sigs[i]);
+	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+		sigaddset(&block, handled[i]);
 	sigprocmask(SIG_BLOCK, &block, old);
 }
 
+static int initctl_fd = -1;
+
+/* Sleep until a signal or an initctl request (signals unblocked only in
+ * here: none can slip in between a check of the flags and the wait). */
+static void wait_event(const sigset_t *old)
+{
+	struct pollfd p = { .fd = initctl_fd, .events = POLLIN };
+	if (ppoll(&p, initctl_fd >= 0, NULL, old) > 0 && (p.revents & POLLIN))
+		initctl_read(initctl_fd);
+}
+
+static sig_atomic_t stops_at_shutdown;
+
+/* Reasons to stop waiting: at boot, any request; in a shutdown, a kill
+ * or a second stop from the host. */
+static bool requested(void)
+{
+	return action != A_NONE;
+}
+
+static bool cut_short(void)
+{
+	return action == A_KILL_REBOOT || host_stops > stops_at_shutdown;
+}
+
 /* Reap until `pid` exits (pid 0: until no child is left), for at most
- * timeout_s seconds (0: no limit): -1 on timeout, -2 on SIGTERM/SIGHUP
- * (or the like).  The signals stay blocked except inside sigsuspend, so
- * none can slip in between a check of the flags and the wait (a lost
- * SIGALRM would make the wait endless); no polling interval is added to
- * the guest's stop.  SIGALRM counts only while a time limit runs. */
-static int reap_until(pid_t pid, int timeout_s)
+ * timeout_s seconds (0: no limit): -1 on timeout, -2 when done() says so.
+ * No polling interval is added to the guest's stop.  SIGALRM counts only
+ * while a time limit runs. */
+static int reap_until(pid_t pid, int timeout_s, bool (*done)(void))
 {
 	sigset_t old;
 	block_signals(&old);
@@ -98,16 +286,23 @@ static int reap_until(pid_t pid, int timeout_s)
 			ret = -1;
 			break;
 		}
-		if (got_term || got_hup) {
+		if (done()) {
 			ret = -2;
 			break;
 		}
-		sigsuspend(&old);
+		wait_event(&old);
 	}
 	alarm(0);
 	got_alarm = 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
+}
+
+static void kill_all_now(void)
+{
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
 }
 
 int main(int argc, char **argv)
@@ -136,48 +331,55 @@ int main(int argc, char **argv)
 	const char *runlevel = getenv("VSERVER_RUNLEVEL") ? getenv("VSERVER_RUNLEVEL") : "3";
 	unsetenv("VSERVER_RUNLEVEL");
 
-	struct sigaction sa = { .sa_handler = on_sig };
+	struct sigaction sa = { .sa_sigaction = on_sig, .sa_flags = SA_SIGINFO };
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGPWR, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
-	/* a handler (doing nothing), so that a child's exit ends sigsuspend;
-	 * never SIG_IGN, which would reap the children for us */
-	sigaction(SIGCHLD, &sa, NULL);
+	/* SIGCHLD gets a handler (doing nothing) too, so that a child's exit
+	 * ends the wait; never SIG_IGN, which would reap the children for us */
+	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+		sigaction(handled[i], &sa, NULL);
 	/* Ctrl-Alt-Del is not ours to handle */
 	reboot(RB_DISABLE_CAD);
+	initctl_fd = initctl_open();
+	utmp_boot(runlevel[0]);
 
 	pid_t rc = run(start, runlevel, "N");
-	int st = reap_until(rc, 0);
+	int st = reap_until(rc, 0, requested);
 	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st))
 		fprintf(stderr, "vserver-init: %s exited with status %d\n", start[0], WEXITSTATUS(st));
-	/* the guest lives on: reap orphans until told to stop (the signals
+	/* the guest lives on: reap orphans until told otherwise (the signals
 	 * blocked between the check and the wait, as in reap_until) */
 	sigset_t old;
 	block_signals(&old);
-	while (!got_term && !got_hup) {
+	while (action == A_NONE) {
 		int s2;
 		if (waitpid(-1, &s2, WNOHANG) <= 0)
-			sigsuspend(&old);
+			wait_event(&old);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (got_hup && !got_term) {
-		kill(-1, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-			;
+	if (action == A_KILL_REBOOT) {
+		kill_all_now();
 		return 128 + SIGHUP; /* the monitor reads this as "reboot" */
 	}
-	got_term = 0;
-	pid_t sp = run(stop, "6", runlevel);
-	reap_until(sp, 0);
+	bool reboot_after = action == A_REBOOT;
+	if (reboot_after)
+		fprintf(stderr, "vserver-init: reboot requested in the guest\n");
+	else if (action == A_HALT)
+		fprintf(stderr, "vserver-init: halt requested in the guest\n");
+	/* the default stop command, rc 6, is rc 0 for the guest's own halt:
+	 * the halt scripts of a guest made for sysvinit are there (rc 6 may
+	 * end in its reboot script, which would restart the guest) */
+	const char *level = "6";
+	if (action == A_HALT && nstop == 2 && !strcmp(stop[0], "/etc/init.d/rc") && !strcmp(stop[1], "6"))
+		stop[1] = (char *)(level = "0");
+	utmp_runlevel(level[0], runlevel[0]);
+	stops_at_shutdown = host_stops;
+	pid_t sp = run(stop, level, runlevel);
+	reap_until(sp, 0, cut_short);
 	kill(-1, SIGTERM);
 	kill(-1, SIGCONT); /* stopped processes must see the SIGTERM too */
-	if (reap_until(0, 5) == -1) {
-		kill(-1, SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-			;
-	}
-	return 0;
+	if (reap_until(0, 5, cut_short) != 0)
+		kill_all_now();
+	/* a stop from the host meanwhile makes a reboot a halt, its SIGHUP
+	 * makes anything a reboot */
+	return action == A_REBOOT || action == A_KILL_REBOOT ? 128 + SIGHUP : 0;
 }

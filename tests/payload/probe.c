@@ -527,6 +527,30 @@ static int cmd_kill(CMD_ARGS)
 	return result(kill(pid, sig));
 }
 
+/* initctl RUNLEVEL: sysvinit's request to change the runlevel (what its
+ * shutdown, halt, reboot and telinit write), one 384-byte record into
+ * /run/initctl, written at once as they do. */
+static int cmd_initctl(CMD_ARGS)
+{
+	struct {
+		int magic, cmd, runlevel, sleeptime;
+		char data[368];
+	} r = { .magic = 0x03091969, .cmd = 1 };
+	if (strlen(argv[1]) != 1)
+		usage_fail("usage: initctl RUNLEVEL (one character)");
+	r.runlevel = argv[1][0];
+	int fd = open("/run/initctl", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return result(-1);
+	ssize_t w = write(fd, &r, sizeof r);
+	close(fd);
+	if (w >= 0 && w != (ssize_t)sizeof r) {
+		errno = EIO;
+		w = -1;
+	}
+	return result(w < 0 ? -1 : 0);
+}
+
 static int cmd_ptrace(CMD_ARGS)
 {
 	pid_t pid = (pid_t)parse_ll(argv[1], 1, INT_MAX, "pid");
@@ -1627,6 +1651,7 @@ static const struct cmd {
 	{ "write", cmd_write, 2, 2, "PATH TEXT" },
 	{ "mkdir", cmd_mkdir, 1, 1, "PATH" },
 	{ "kill", cmd_kill, 1, 2, "PID [SIG]" },
+	{ "initctl", cmd_initctl, 1, 1, "RUNLEVEL" },
 	{ "ptrace", cmd_ptrace, 1, 2, "PID [attach|seize]" },
 	{ "exit", cmd_exit, 1, 1, "N" },
 	{ "sleep", cmd_sleep, 1, 1, "SECONDS" },

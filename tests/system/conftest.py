@@ -621,6 +621,32 @@ def debian_rootfs_tarball(debian_guest):
     return debian_guest.tarball
 
 
+@pytest.fixture(scope="session")
+def debian_sysvinit_tarball(tmp_path_factory, vserver_bin):
+    """ONE real debootstrap minbase bookworm guest with sysvinit (and cron,
+    a daemon of runlevel 2-5) per test run, packed as a tarball for the
+    template method (test_debian_sysv.py)."""
+    if FAST:
+        pytest.skip("VSERVER_TEST_FAST=1")
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    if not shutil.which("debootstrap"):
+        pytest.skip("debootstrap is not installed")
+    base = tmp_path_factory.mktemp("debian-sysv")
+    w = VS(base / "w", vserver_bin)
+    try:
+        r = w.run(["dsv", "build", "-m", "debootstrap", "--", "-d", "bookworm", "--",
+                   "--variant=minbase", "--include=sysvinit-core,cron"], check=False, timeout=3600)
+        if r.returncode != 0:
+            pytest.fail(f"debootstrap build failed (exit {r.returncode})\n--- stdout\n{r.stdout[-5000:]}\n"
+                        f"--- stderr\n{r.stderr[-5000:]}")
+        kind = "zst" if shutil.which("zstd") else "gz"
+        yield make_tarball(w.root("dsv"), base / f"debian-bookworm-sysvinit.tar.{kind}", kind)
+    finally:
+        w.cleanup()
+        rmtree(base)
+
+
 class FakeRunning:
     """Make vserver believe a guest is running: a state file in the run
     directory naming a live process (a `sleep` we start) as its monitor."""

@@ -746,11 +746,40 @@ def test_sysv_services_disabled(vs, tmp_path):
 def test_plain_keeps_halt_and_reboot(vs, tmp_path):
     files = sysv_files()
     del files["etc/init.d/rc"]
+    for d in ("rc0.d", "rc6.d"):
+        files[f"etc/{d}/K01sendsigs"] = lambda p: os.symlink("../init.d/sendsigs", p)
+        files[f"etc/{d}/K03umountfs"] = lambda p: os.symlink("../init.d/umountfs", p)
+        files[f"etc/{d}/K04umountroot"] = lambda p: os.symlink("../init.d/umountroot", p)
     tb = template_from(tmp_path, "pl", files)
     vs.build("pl", method="template", margs=["-t", tb])
     root = vs.root("pl") / "etc"
     present = {f"{d}/{n}" for d in ("rc0.d", "rc2.d", "rc6.d", "rcS.d") for n in os.listdir(root / d)}
-    assert present == {"rc2.d/S02ssh", "rc2.d/README", "rc0.d/K05halt", "rc6.d/K05reboot"}, present
+    # umountfs and umountroot only fail in a guest (no unmounting, no
+    # read-only remount of its root)
+    assert present == {"rc2.d/S02ssh", "rc2.d/README", "rc0.d/K05halt", "rc6.d/K05reboot",
+                       "rc0.d/K01sendsigs", "rc6.d/K01sendsigs"}, present
+
+
+@pytest.mark.parametrize("tab,warned", [
+    ("l0:0:wait:/etc/init.d/rc 0\nl6:6:wait:/etc/init.d/rc 6\n", ["halt", "reboot"]),
+    ("l0:0:wait:/etc/init.d/rc 0\n#l6:6:wait:/etc/init.d/rc 6\n", ["halt"]),
+    ("l0:06:wait:/etc/init.d/rc 0 extra\n", ["halt"]),
+    ("l0:0:once:/etc/init.d/rc 0\nl6:6:wait:/etc/init.d/rc 66\n", []),
+    ("::shutdown:/etc/init.d/rcK\n::restart:/sbin/init\n", []),   # busybox init
+])
+def test_plain_style_missing_halt_or_reboot_is_reported(vs, tmp_path, tab, warned):
+    """A guest built for sysv (halt and reboot removed) and switched to
+    plain: `check` names each runlevel whose script sysvinit would miss."""
+    files = sysv_files()
+    files["etc/inittab"] = "id:2:initdefault:\n" + tab
+    vs.build("sw", method="template", margs=["-t", template_from(tmp_path, "sw", files)])
+    assert read(vs.cfg("sw") / "apps" / "init" / "style") == "sysv\n"
+    assert vs.run(["sw", "check"]).stdout.count("warning") == 0
+    (vs.cfg("sw") / "apps" / "init" / "style").write_text("plain\n")
+    out = vs.run(["sw", "check"]).stdout
+    got = [svc for svc, d in (("halt", "rc0.d"), ("reboot", "rc6.d")) if f"/etc/{d} has no {svc} script" in out]
+    assert got == warned, out
+    assert ("restore it with: vserver sw exec update-rc.d" in out) == bool(warned), out
 
 
 # ---- concurrency ------------------------------------------------------------------------------

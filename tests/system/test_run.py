@@ -307,8 +307,11 @@ def test_pid1_and_process_isolation(vs, bb):
     assert os.readlink(f"/proc/{st['init']}/exe").startswith("/memfd:vserver-init")
     nspid = [ln for ln in Path(f"/proc/{st['init']}/status").read_text().splitlines() if ln.startswith("NSpid:")]
     assert nspid[0].split()[-1] == "1", nspid
-    # the guest's init starts with fds 0-2 only (its console)
-    assert sorted(os.listdir(f"/proc/{st['init']}/fd"), key=int) == ["0", "1", "2"]
+    # the guest's init starts with fds 0-2 only (its console); vserver-init
+    # then opens the FIFO it makes in the guest, /run/initctl
+    fds = sorted(os.listdir(f"/proc/{st['init']}/fd"), key=int)
+    assert fds == ["0", "1", "2", "3"], fds
+    assert os.readlink(f"/proc/{st['init']}/fd/3") == "/run/initctl"
     # host processes are invisible: a host sleep with a unique argument
     host = subprocess.Popen(["sleep", "314159"], stdin=subprocess.DEVNULL)
     try:
@@ -645,6 +648,114 @@ def test_reboot_inside_restarts_poweroff_stops(vs, bb):
     gx(vs, bb, "/sbin/poweroff", "-f", check=None, timeout=30)
     assert wait_until(lambda: vs.run([bb, "running"], check=None, timeout=30).returncode == 1, 10)
     assert_guest_gone(vs, bb, st2)
+
+
+def rc_log(vs, name):
+    p = vs.root(name) / "var/log/rc.log"
+    return p.read_text().splitlines() if p.exists() else []
+
+
+def rebooted(vs, name, st, log_before):
+    """The guest came back with a new PID 1 under the same monitor, after
+    its rc 6 ran (the shutdown was orderly, not a kill)."""
+    assert wait_until(lambda: (vs.state(name) or {}).get("init") not in (None, st["init"]), 10), \
+        (vs.state(name), (vs.rundir / name / "console.log").read_text()[-1500:])
+    st2 = vs.state(name)
+    assert st2["monitor"] == st["monitor"]
+    new = rc_log(vs, name)[len(log_before):]
+    assert "rc 6: /etc/rc6.d/K01marker stop" in new, new
+    wait_guest_up(vs, name)
+    return st2
+
+
+def stopped_by_itself(vs, name, st, log_before):
+    """Halted: the guest's rc 0 ran (its halt scripts), and it is gone."""
+    assert wait_until(lambda: vs.run([name, "running"], check=None, timeout=30).returncode == 1, 10), \
+        (vs.rundir / name / "console.log").read_text()[-1500:]
+    assert_guest_gone(vs, name, st)
+    new = rc_log(vs, name)[len(log_before):]
+    assert "rc 0: /etc/rc0.d/K01marker stop" in new and not [n for n in new if n.startswith("rc 6")], new
+
+
+RUN_LVL, BOOT_TIME = 1, 2
+
+
+def utmp_records(init_pid):
+    """(type, pid, user) of the guest's utmp, read through its PID 1's root."""
+    data = Path(f"/proc/{init_pid}/root/run/utmp").read_bytes()
+    assert len(data) % 384 == 0, len(data)
+    out = []
+    for i in range(0, len(data), 384):
+        typ, pid = struct.unpack_from("<hxxi", data, i)
+        user = data[i + 44:i + 76].split(b"\0")[0].decode()
+        out.append((typ, pid, user))
+    return out
+
+
+def test_sysv_guest_tools_reboot_and_halt_through_vserver_init(vs, bb):
+    """The sysv style's PID 1 is vserver-init: the guest's own reboot and
+    halt (busybox's signal PID 1: SIGTERM reboots, SIGUSR1 halts, SIGUSR2
+    powers off) shut the guest down through rc 6, then the guest restarts
+    or stops.  Before, busybox's reboot stopped the guest and its halt did
+    nothing."""
+    wait_guest_up(vs, bb)
+    st = vs.state(bb)
+    log = rc_log(vs, bb)
+    gx(vs, bb, "/sbin/reboot", check=None)
+    st = rebooted(vs, bb, st, log)
+    assert "vserver-init: reboot requested in the guest" in (vs.rundir / bb / "console.log").read_text()
+    # a SIGHUP or SIGQUIT from inside is not a reboot (busybox and sysvinit
+    # read HUP as "reload the configuration")
+    gx(vs, bb, "/t", "kill", "1", "HUP")
+    gx(vs, bb, "/t", "kill", "1", "QUIT")
+    time.sleep(0.3)
+    assert vs.state(bb)["init"] == st["init"]
+    log = rc_log(vs, bb)
+    gx(vs, bb, "/sbin/halt", check=None)
+    stopped_by_itself(vs, bb, st, log)
+    st = start(vs, bb)
+    wait_guest_up(vs, bb)
+    log = rc_log(vs, bb)
+    gx(vs, bb, "/sbin/poweroff", check=None)
+    stopped_by_itself(vs, bb, st, log)
+
+
+def test_sysv_guest_initctl_requests(vs, bb):
+    """sysvinit's shutdown, halt, reboot and telinit write their request
+    into /run/initctl: vserver-init reads it as sysvinit's init does
+    (runlevel 6 reboots, 0 halts, others are refused with a message), and
+    records the runlevel in utmp for `runlevel` and `who -r`."""
+    wait_guest_up(vs, bb)
+    st = vs.state(bb)
+    assert gx(vs, bb, "/bin/ls", "-l", "/run/initctl").stdout.startswith("prw-------")
+    assert gx(vs, bb, "/bin/readlink", "/dev/initctl").stdout.strip() == "/run/initctl"
+    # utmp (/var/run -> /run, the guest's tmpfs): a boot record and runlevel 3
+    assert utmp_records(st["init"]) == [(BOOT_TIME, 0, "reboot"), (RUN_LVL, ord("3") + 256 * ord("N"), "runlevel")]
+    gx(vs, bb, "/t", "initctl", "4")
+    time.sleep(0.3)
+    assert vs.state(bb)["init"] == st["init"]
+    assert "runlevel 4 requested: a sysv-style guest knows only 0 (halt) and 6 (reboot)" in \
+        (vs.rundir / bb / "console.log").read_text()
+    log = rc_log(vs, bb)
+    gx(vs, bb, "/t", "initctl", "6")
+    st = rebooted(vs, bb, st, log)
+    log = rc_log(vs, bb)
+    gx(vs, bb, "/t", "initctl", "0")
+    stopped_by_itself(vs, bb, st, log)
+
+
+def test_host_stop_during_a_guest_reboot_stops(vs, bbguest):
+    """A stop from the host while the guest's own reboot is shutting it
+    down ends with the guest stopped, not restarted."""
+    name = bbguest
+    write_cfg(vs, name, "apps/init/cmd.stop", "/bin/sh\n-c\necho slow-stop >>/var/log/rc.log; sleep 2\n")
+    st = start(vs, name)
+    gx(vs, name, "/sbin/reboot", check=None)
+    assert wait_until(lambda: "slow-stop" in rc_log(vs, name), 10)
+    r = stop(vs, name)
+    assert "stopped" in r.stdout
+    assert_guest_gone(vs, name, st)
+    assert "reboot requested inside the guest: restarting" not in (vs.rundir / name / "console.log").read_text()
 
 
 def test_monitor_idles_while_no_guest_process_holds_the_console(vs, bbguest):
