@@ -894,6 +894,25 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 				vs_say(rep, "  init style: %s (detected)", vs_init_style_name(style));
 			}
 		}
+		/* a 32-bit guest however it came (-a i386, debootstrap's own
+		 * --arch, a template, a clone): uname -m says i686 inside */
+		{
+			struct vs_config tmp;
+			struct vs_diags d = { 0 };
+			const char *mach = vs_detect_machine(rootfd);
+			if (mach && vs_config_load_at(s, o->name, b.stage_cfg, &tmp, &d, err) == 0) {
+				bool set = tmp.machine != NULL;
+				vs_config_free(&tmp);
+				if (!set) {
+					if (vs_config_write(b.stage_cfg, "uts/machine", mach, err) < 0) {
+						vs_diags_free(&d);
+						goto out;
+					}
+					vs_say(rep, "  uts/machine: %s (a 32-bit guest)", mach);
+				}
+			}
+			vs_diags_free(&d);
+		}
 		struct vs_config c;
 		struct vs_diags d = { 0 };
 		if (vs_config_load_at(s, o->name, b.stage_cfg, &c, &d, err) < 0) {

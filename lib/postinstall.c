@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 /* Services of a sysv guest that touch hardware or the host (the seed's
  * list, plus their modern Debian names).  For the plain style, whose
@@ -61,6 +63,30 @@ int vs_detect_init_style(int rootfd)
 	if (exists_in_root(rootfd, "sbin/init"))
 		return VS_INIT_PLAIN;
 	return VS_INIT_SYSV;
+}
+
+const char *vs_detect_machine(int rootfd)
+{
+	struct utsname u;
+	if (uname(&u) < 0 || strcmp(u.machine, "x86_64"))
+		return NULL;
+	/* the guest's shell, as the guest resolves it (/bin/sh -> dash,
+	 * busybox ...), never a file outside its root */
+	static const char *const probes[] = { "bin/sh", "sbin/init", "bin/busybox" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(probes); i++) {
+		vs_err e;
+		_cleanup_close_ int fd = vs_openat_in_root(rootfd, probes[i], O_RDONLY | O_NONBLOCK, 0, &e);
+		struct stat st;
+		unsigned char h[20];
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h)
+			continue;
+		if (memcmp(h, "\177ELF", 4))
+			continue;
+		/* ELFCLASS32, little-endian, EM_386 */
+		bool i386 = h[4] == 1 && h[5] == 1 && h[18] == 3 && h[19] == 0;
+		return i386 ? "i686" : NULL;
+	}
+	return NULL;
 }
 
 /* Write a whole file inside the guest, replacing whatever is there (a

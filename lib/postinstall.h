@@ -12,6 +12,12 @@
  * sysv if /etc/init.d/rc exists, plain if /sbin/init exists, else sysv. */
 int vs_detect_init_style(int rootfd);
 
+/* "i686" when the guest's programs (its /bin/sh, else /sbin/init, else
+ * /bin/busybox) are 32-bit x86 and the host is x86_64: such a guest
+ * wants uts/machine i686 (a 32-bit personality), or its uname -m,
+ * config.guess and the like say x86_64.  NULL otherwise. */
+const char *vs_detect_machine(int rootfd);
+
 /* A plain-style guest whose sysvinit runs "rc 0" and "rc 6" needs its
  * halt and reboot scripts there; the sysv style's post-install removes
  * them, so a guest built for sysv and switched to plain lacks them.  The

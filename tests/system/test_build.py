@@ -760,6 +760,34 @@ def test_plain_keeps_halt_and_reboot(vs, tmp_path):
                        "rc0.d/K01sendsigs", "rc6.d/K01sendsigs"}, present
 
 
+def elf_header(cls, machine):
+    """The first bytes of an ELF executable: class 1 (32-bit) or 2, e_machine."""
+    return lambda p: p.write_bytes(b"\x7fELF" + bytes([cls, 1, 1]) + b"\0" * 9 + struct.pack("<HH", 2, machine)
+                                   + b"\0" * 44)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="32-bit x86 guests are an x86_64 host's")
+@pytest.mark.parametrize("files,machine", [
+    ({"bin/sh": elf_header(1, 3)}, "i686"),                                    # i386 /bin/sh
+    ({"bin/dash": elf_header(1, 3), "bin/sh": lambda p: os.symlink("dash", p)}, "i686"),
+    # an absolute link is the guest's /usr/bin/dash, not the host's
+    ({"usr/bin/dash": elf_header(1, 3), "bin/sh": lambda p: os.symlink("/usr/bin/dash", p)}, "i686"),
+    ({"bin/busybox": elf_header(1, 3)}, "i686"),
+    ({"bin/sh": elf_header(2, 62)}, None),                                     # x86_64
+    ({"bin/sh": elf_header(1, 40)}, None),                                     # 32-bit ARM
+    ({"bin/sh": "#!/bin/false\n"}, None),
+])
+def test_build_detects_a_32bit_guest(vs, tmp_path, files, machine):
+    """However a 32-bit x86 root arrives (here a template; also
+    debootstrap's own --arch=i386, a clone), build writes uts/machine
+    i686, so that uname -m, config.guess and the like say i686 inside."""
+    r = vs.build("m32", method="template", margs=["-t", template_from(tmp_path, "m32", files)])
+    p = vs.cfg("m32") / "uts" / "machine"
+    assert (read(p).strip() if p.exists() else None) == machine, r.stdout
+    assert ("uts/machine: i686 (a 32-bit guest)" in r.stdout) == bool(machine)
+    vs.run(["m32", "check"])
+
+
 @pytest.mark.parametrize("tab,warned", [
     ("l0:0:wait:/etc/init.d/rc 0\nl6:6:wait:/etc/init.d/rc 6\n", ["halt", "reboot"]),
     ("l0:0:wait:/etc/init.d/rc 0\n#l6:6:wait:/etc/init.d/rc 6\n", ["halt"]),
