@@ -22,6 +22,7 @@ static const char *const sysv_disable[] = {
 	"stop-bootlogd", "stop-bootlogd-single", "umountfs", "umountnfs.sh", "umountroot", "urandom", "udev",
 	"udev-finish", "keyboard-setup.sh", "console-setup.sh", "hdparm", "brightness", "procps",
 	"hostname.sh", "single", "halt", "reboot", "sendsigs",
+	"bootlogs", /* dmesg: a guest cannot read the kernel's log */
 };
 
 /* Units of a systemd guest that touch hardware: masked (-> /dev/null). */

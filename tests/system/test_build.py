@@ -723,6 +723,7 @@ def sysv_files():
         "etc/rc2.d/S02ssh": lambda p: os.symlink("../init.d/ssh", p),
         "etc/rcS.d/S03hwclock.sh": lambda p: os.symlink("../init.d/hwclock.sh", p),
         "etc/rcS.d/S04procps": lambda p: os.symlink("../init.d/procps", p),
+        "etc/rc2.d/S01bootlogs": lambda p: os.symlink("../init.d/bootlogs", p),
         "etc/rc0.d/K05halt": lambda p: os.symlink("../init.d/halt", p),
         "etc/rc6.d/K05reboot": lambda p: os.symlink("../init.d/reboot", p),
         "etc/rc2.d/README": "not a link\n",

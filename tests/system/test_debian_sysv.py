@@ -54,6 +54,8 @@ def test_sysvinit_guest_in_the_sysv_style(vs, dsv):
     assert vs.config_json(dsv)["init"]["style"] == "sysv"
     vs.run([dsv, "start"], timeout=60)
     assert cron_up(vs, dsv)
+    # bootlogs (dmesg into /var/log/dmesg) is disabled: a guest cannot read the kernel's log
+    assert "read kernel buffer failed" not in console(vs, dsv)
     assert x(vs, dsv, "runlevel").stdout.strip() == "N 3"
     # what apt runs for a package's daemon: it acts only in a known
     # runlevel (before: "could not determine current runlevel", and no
