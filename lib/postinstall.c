@@ -155,7 +155,11 @@ static bool token_in(const char *line, const char *tok)
 static bool rc_entry(const char *l, size_t len, char r)
 {
 	char line[512];
-	if (len >= sizeof line || l[0] == '#')
+	while (len && (*l == ' ' || *l == '\t'))
+		l++, len--;
+	if (len && l[len - 1] == '\r')
+		len--;
+	if (len >= sizeof line || (len && l[0] == '#'))
 		return false;
 	memcpy(line, l, len);
 	line[len] = 0;
@@ -187,7 +191,8 @@ static bool inittab_runs_rc(const char *tab, char r)
 	return false;
 }
 
-/* Is there a K??SERVICE link in the guest's DIR? */
+/* Is there a K??SERVICE (or, before insserv, S??SERVICE) link in the
+ * guest's DIR? */
 static bool has_kill_link(int rootfd, const char *dir, const char *svc)
 {
 	vs_err e;
@@ -201,7 +206,7 @@ static bool has_kill_link(int rootfd, const char *dir, const char *svc)
 	bool found = false;
 	struct dirent *de;
 	while (!found && (de = readdir(d)))
-		found = de->d_name[0] == 'K' && de->d_name[1] >= '0' && de->d_name[1] <= '9' && de->d_name[2] >= '0' &&
+		found = (de->d_name[0] == 'K' || de->d_name[0] == 'S') && de->d_name[1] >= '0' && de->d_name[1] <= '9' && de->d_name[2] >= '0' &&
 			de->d_name[2] <= '9' && !strcmp(de->d_name + 3, svc);
 	closedir(d);
 	return found;
@@ -225,8 +230,8 @@ char *vs_plain_shutdown_gap(int rootfd, const char *name)
 	for (size_t i = 0; i < VS_ARRAY_SIZE(need); i++) {
 		if (!inittab_runs_rc(tab, need[i].runlevel) || has_kill_link(rootfd, need[i].dir, need[i].svc))
 			continue;
-		char *m = vs_asprintf("%s%s/%s has no %s script, so %s; restore it with: vserver %s exec "
-				      "update-rc.d %s defaults",
+		char *m = vs_asprintf("%s%s/%s has no %s script, so %s; restore it in the running guest with: "
+				      "vserver %s exec update-rc.d %s defaults",
 				      msg ? msg : "", msg ? "; " : "", need[i].dir, need[i].svc, need[i].what, name,
 				      need[i].svc);
 		free(msg);

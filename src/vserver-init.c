@@ -11,10 +11,12 @@
  *     SIGTERM, SIGPWR, SIGINT   stop (vserver NAME stop): exit 0
  *     SIGHUP                    kill everything at once: exit 129
  *   from inside the guest, the requests of the guest's own tools:
- *     busybox reboot (SIGTERM), Ctrl-Alt-Del (SIGINT)         reboot
+ *     busybox reboot (SIGTERM), SIGINT                        reboot
  *     busybox halt / poweroff (SIGUSR1 / SIGUSR2), SIGPWR     halt
  *     sysvinit's shutdown, halt, reboot, telinit: runlevel 6 (reboot) or
  *     0 (halt) written to the /run/initctl FIFO, as to sysvinit's init
+ *   from the console tty: ^C and the like are ignored; its hangup (the
+ *   monitor is gone) kills everything, as SIGHUP from the host does
  *
  * A shutdown runs the stop command (default /etc/init.d/rc 6; rc 0 for
  * the guest's own halt), then
@@ -66,9 +68,13 @@ static void raise_action(enum action a)
 static void on_sig(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	/* a sender outside the guest's PID namespace has no pid in it */
-	bool host = si && si->si_pid == 0 && (si->si_code == SI_USER || si->si_code == SI_TKILL ||
-					      si->si_code == SI_QUEUE);
+	/* Who sent it.  kill(2) and tgkill(2) fill in the sender, which
+	 * nobody can forge (sigqueue's SI_QUEUE can): a sender outside the
+	 * guest's PID namespace has no pid in it.  SI_KERNEL is the console
+	 * tty: ^C or ^\ typed on `vserver NAME console` (PID 1 leads the
+	 * console's session), or its hangup when the monitor is gone. */
+	bool host = si->si_pid == 0 && (si->si_code == SI_USER || si->si_code == SI_TKILL);
+	bool tty = si->si_code == SI_KERNEL;
 	switch (sig) {
 	case SIGALRM:
 		got_alarm = 1;
@@ -79,17 +85,19 @@ static void on_sig(int sig, siginfo_t *si, void *uc)
 		if (host) {
 			host_stops++;
 			raise_action(A_STOP);
-		} else {
+		} else if (!tty) {
 			raise_action(sig == SIGPWR ? A_HALT : A_REBOOT);
 		}
 		break;
 	case SIGUSR1:
 	case SIGUSR2:
-		raise_action(A_HALT);
+		if (!tty)
+			raise_action(A_HALT);
 		break;
 	case SIGHUP:
-		/* inside: "reload your configuration", which has none */
-		if (host)
+		/* from inside: "reload your configuration", which has none;
+		 * the console's hangup: the monitor is gone, so is the guest */
+		if (host || tty)
 			raise_action(A_KILL_REBOOT);
 		break;
 	default:
@@ -182,21 +190,23 @@ static void utmp_record(short type, const char *user, int pid)
 }
 
 /* Boot: a fresh utmp (what sysvinit's bootmisc.sh does), a boot record
- * and the runlevel.  Nothing when the guest has no /var/run. */
+ * and the runlevel.  Nothing when the guest has no /var/run, or when its
+ * utmp is not a regular file (a FIFO would block PID 1).  Only here, at
+ * boot, before any other process of the guest exists: glibc's utmp
+ * functions wait up to 10 s for a lock that any guest user could hold
+ * later, and use alarm(2) for it (never inside reap_until). */
 static void utmp_boot(char runlevel)
 {
-	int fd = open(_PATH_UTMPX, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open(_PATH_UTMPX, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
+	struct stat st;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) == 0;
 	close(fd);
+	if (!ok)
+		return;
 	utmp_record(BOOT_TIME, "reboot", 0);
 	utmp_record(RUN_LVL, "runlevel", runlevel + 256 * 'N');
-}
-
-static void utmp_runlevel(char runlevel, char prev)
-{
-	if (access(_PATH_UTMPX, W_OK) == 0)
-		utmp_record(RUN_LVL, "runlevel", runlevel + 256 * prev);
 }
 
 /* ---- children ---------------------------------------------------------------------------- */
@@ -251,6 +261,11 @@ static sig_atomic_t stops_at_shutdown;
 static bool requested(void)
 {
 	return action != A_NONE;
+}
+
+static bool never(void)
+{
+	return false;
 }
 
 static bool cut_short(void)
@@ -332,7 +347,10 @@ int main(int argc, char **argv)
 	unsetenv("VSERVER_RUNLEVEL");
 
 	struct sigaction sa = { .sa_sigaction = on_sig, .sa_flags = SA_SIGINFO };
+	/* one handler at a time: raise_action and host_stops++ are not atomic */
 	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+		sigaddset(&sa.sa_mask, handled[i]);
 	/* SIGCHLD gets a handler (doing nothing) too, so that a child's exit
 	 * ends the wait; never SIG_IGN, which would reap the children for us */
 	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
@@ -371,8 +389,18 @@ int main(int argc, char **argv)
 	const char *level = "6";
 	if (action == A_HALT && nstop == 2 && !strcmp(stop[0], "/etc/init.d/rc") && !strcmp(stop[1], "6"))
 		stop[1] = (char *)(level = "0");
-	utmp_runlevel(level[0], runlevel[0]);
-	stops_at_shutdown = host_stops;
+	/* a shutdown the guest asked for is cut short by the second stop
+	 * from the host, as one the host asked for */
+	stops_at_shutdown = host_stops + (action != A_STOP);
+	/* a request during the boot: its rc first (a session of its own),
+	 * so that it starts nothing after the stop command stopped it */
+	if (st == -2) {
+		kill(-rc, SIGTERM);
+		if (reap_until(rc, 5, cut_short) < 0) {
+			kill(-rc, SIGKILL);
+			reap_until(rc, 0, never);
+		}
+	}
 	pid_t sp = run(stop, level, runlevel);
 	reap_until(sp, 0, cut_short);
 	kill(-1, SIGTERM);

@@ -794,6 +794,7 @@ def test_build_detects_a_32bit_guest(vs, tmp_path, files, machine):
     ("l0:0:wait:/etc/init.d/rc 0\n#l6:6:wait:/etc/init.d/rc 6\n", ["halt"]),
     ("l0:06:wait:/etc/init.d/rc 0 extra\n", ["halt"]),
     ("l0:0:once:/etc/init.d/rc 0\nl6:6:wait:/etc/init.d/rc 66\n", []),
+    ("l0:0:wait:/etc/init.d/rc 0\r\n  # l6:6:wait:/etc/init.d/rc 6\n", ["halt"]),   # CRLF, indented comment
     ("::shutdown:/etc/init.d/rcK\n::restart:/sbin/init\n", []),   # busybox init
 ])
 def test_plain_style_missing_halt_or_reboot_is_reported(vs, tmp_path, tab, warned):
@@ -808,7 +809,20 @@ def test_plain_style_missing_halt_or_reboot_is_reported(vs, tmp_path, tab, warne
     out = vs.run(["sw", "check"]).stdout
     got = [svc for svc, d in (("halt", "rc0.d"), ("reboot", "rc6.d")) if f"/etc/{d} has no {svc} script" in out]
     assert got == warned, out
-    assert ("restore it with: vserver sw exec update-rc.d" in out) == bool(warned), out
+    assert ("restore it in the running guest with: vserver sw exec update-rc.d" in out) == bool(warned), out
+
+
+def test_plain_style_old_debian_start_links_count(vs, tmp_path):
+    """Before insserv, Debian linked halt and reboot as S90halt / S90reboot."""
+    files = sysv_files()
+    del files["etc/init.d/rc"]
+    files["etc/inittab"] = "id:2:initdefault:\nl0:0:wait:/etc/init.d/rc 0\nl6:6:wait:/etc/init.d/rc 6\n"
+    del files["etc/rc0.d/K05halt"], files["etc/rc6.d/K05reboot"]
+    files["etc/rc0.d/S90halt"] = lambda p: os.symlink("../init.d/halt", p)
+    files["etc/rc6.d/S90reboot"] = lambda p: os.symlink("../init.d/reboot", p)
+    vs.build("old", "--initstyle", "plain", method="template", margs=["-t", template_from(tmp_path, "old", files)])
+    assert (vs.root("old") / "etc/rc0.d/S90halt").is_symlink()
+    assert "warning" not in vs.run(["old", "check"]).stdout
 
 
 # ---- concurrency ------------------------------------------------------------------------------

