@@ -581,39 +581,41 @@ def exposed_dir():
         rmtree(d)
 
 
-@pytest.fixture(scope="session")
-def debian_guest(tmp_path_factory, vserver_bin):
-    """ONE real debootstrap minbase bookworm guest per test run (mirror:
-    the host's APT source), and its root packed as a tarball for the
-    template method.  Read-only for the tests."""
+def debootstrap_guest(tmp_path_factory, vserver_bin, name, include):
+    """A real debootstrap minbase bookworm guest (mirror: the host's APT
+    source) with the packages `include`, and its root packed as a tarball
+    for the template method: a generator for the session fixtures below."""
     if FAST:
         pytest.skip("VSERVER_TEST_FAST=1")
     if os.geteuid() != 0:
         pytest.skip("needs root")
     if not shutil.which("debootstrap"):
         pytest.skip("debootstrap is not installed")
-    base = tmp_path_factory.mktemp("debian")
+    base = tmp_path_factory.mktemp(name)
     w = VS(base / "w", vserver_bin)
     try:
         t0 = time.monotonic()
-        # minbase plus systemd-sysv: the smallest Debian that boots its own
-        # systemd as PID 1 (test_debian.py)
-        r = w.run(["deb", "build", "-m", "debootstrap", "--", "-d", "bookworm", "--",
-                   "--variant=minbase", "--include=systemd-sysv"],
-                  check=False, timeout=3600)
+        r = w.run([name, "build", "-m", "debootstrap", "--", "-d", "bookworm", "--",
+                   "--variant=minbase", f"--include={include}"], check=False, timeout=3600)
         elapsed = time.monotonic() - t0
         if r.returncode != 0:
             pytest.fail(f"debootstrap build failed (exit {r.returncode})\n--- stdout\n{r.stdout[-5000:]}\n"
                         f"--- stderr\n{r.stderr[-5000:]}")
-        if shutil.which("zstd"):
-            tarball = make_tarball(w.root("deb"), base / "debian-bookworm-minbase.tar.zst", "zst")
-        else:
-            tarball = make_tarball(w.root("deb"), base / "debian-bookworm-minbase.tar.gz", "gz")
-        yield types.SimpleNamespace(vs=w, name="deb", root=w.root("deb"), cfg=w.cfg("deb"),
+        kind = "zst" if shutil.which("zstd") else "gz"
+        tarball = make_tarball(w.root(name), base / f"{name}-bookworm-minbase.tar.{kind}", kind)
+        yield types.SimpleNamespace(vs=w, name=name, root=w.root(name), cfg=w.cfg(name),
                                     build=r, elapsed=elapsed, tarball=tarball)
     finally:
         w.cleanup()
         rmtree(base)
+
+
+@pytest.fixture(scope="session")
+def debian_guest(tmp_path_factory, vserver_bin):
+    """ONE minbase bookworm guest plus systemd-sysv per test run, the
+    smallest Debian that boots its own systemd as PID 1 (test_debian.py).
+    Read-only for the tests."""
+    yield from debootstrap_guest(tmp_path_factory, vserver_bin, "deb", "systemd-sysv")
 
 
 @pytest.fixture(scope="session")
@@ -623,28 +625,10 @@ def debian_rootfs_tarball(debian_guest):
 
 @pytest.fixture(scope="session")
 def debian_sysvinit_tarball(tmp_path_factory, vserver_bin):
-    """ONE real debootstrap minbase bookworm guest with sysvinit (and cron,
-    a daemon of runlevel 2-5) per test run, packed as a tarball for the
-    template method (test_debian_sysv.py)."""
-    if FAST:
-        pytest.skip("VSERVER_TEST_FAST=1")
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    if not shutil.which("debootstrap"):
-        pytest.skip("debootstrap is not installed")
-    base = tmp_path_factory.mktemp("debian-sysv")
-    w = VS(base / "w", vserver_bin)
-    try:
-        r = w.run(["dsv", "build", "-m", "debootstrap", "--", "-d", "bookworm", "--",
-                   "--variant=minbase", "--include=sysvinit-core,cron"], check=False, timeout=3600)
-        if r.returncode != 0:
-            pytest.fail(f"debootstrap build failed (exit {r.returncode})\n--- stdout\n{r.stdout[-5000:]}\n"
-                        f"--- stderr\n{r.stderr[-5000:]}")
-        kind = "zst" if shutil.which("zstd") else "gz"
-        yield make_tarball(w.root("dsv"), base / f"debian-bookworm-sysvinit.tar.{kind}", kind)
-    finally:
-        w.cleanup()
-        rmtree(base)
+    """ONE minbase bookworm guest with sysvinit (and cron, a daemon of
+    runlevels 2-5) per test run, as a tarball (test_debian_sysv.py)."""
+    yield from (g.tarball for g in debootstrap_guest(tmp_path_factory, vserver_bin, "dsv",
+                                                      "sysvinit-core,cron"))
 
 
 class FakeRunning:
