@@ -205,8 +205,13 @@ static char **build_env(const struct vs_config *c, int style)
 	for (size_t i = 0; i < c->init.environment.n; i++)
 		vs_strv_push(&env, c->init.environment.v[i]);
 	vs_strv_push(&env, "container=vserver");
-	if (style == VS_INIT_SYSV)
+	if (style == VS_INIT_SYSV) {
 		vs_strv_push_take(&env, vs_asprintf("VSERVER_RUNLEVEL=%s", c->init.runlevel));
+		/* the limit of a shutdown the guest asks for itself (a stop
+		 * from the host has its own, see vs_stop) */
+		vs_strv_push_take(&env, vs_asprintf("VSERVER_STOP_TIMEOUT=%d",
+						    c->stop_timeout >= 0 ? c->stop_timeout : 30));
+	}
 	vs_strv_push(&env, "TERM=linux");
 	return env.v;
 }

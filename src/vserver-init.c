@@ -345,6 +345,12 @@ int main(int argc, char **argv)
 	start[nstart] = NULL; /* overwrite NSTOP with the terminator */
 	const char *runlevel = getenv("VSERVER_RUNLEVEL") ? getenv("VSERVER_RUNLEVEL") : "3";
 	unsetenv("VSERVER_RUNLEVEL");
+	/* how long a shutdown the guest asked for may run its stop command
+	 * (0: no limit); a stop from the host is timed by the host */
+	int stop_timeout = getenv("VSERVER_STOP_TIMEOUT") ? atoi(getenv("VSERVER_STOP_TIMEOUT")) : 0;
+	unsetenv("VSERVER_STOP_TIMEOUT");
+	if (stop_timeout < 0)
+		stop_timeout = 0;
 
 	struct sigaction sa = { .sa_sigaction = on_sig, .sa_flags = SA_SIGINFO };
 	/* one handler at a time: raise_action and host_stops++ are not atomic */
@@ -402,7 +408,9 @@ int main(int argc, char **argv)
 		}
 	}
 	pid_t sp = run(stop, level, runlevel);
-	reap_until(sp, 0, cut_short);
+	if (reap_until(sp, action == A_STOP ? 0 : stop_timeout, cut_short) == -1)
+		fprintf(stderr, "vserver-init: %s did not finish within %d s: ending every process\n", stop[0],
+			stop_timeout);
 	kill(-1, SIGTERM);
 	kill(-1, SIGCONT); /* stopped processes must see the SIGTERM too */
 	if (reap_until(0, 5, cut_short) != 0)

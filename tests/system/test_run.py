@@ -764,6 +764,25 @@ def test_host_stop_during_a_guest_reboot_stops(vs, bbguest):
     assert log.rstrip().endswith("[vserver] PID 1 exited with status 0"), log[-1000:]
 
 
+def test_guest_reboot_with_a_hanging_stop_command_is_timed(vs, bbguest):
+    """A shutdown the guest asks for itself has the guest's stop timeout
+    (apps/vshelper/sync-timeout): a stop command that hangs is given up,
+    every process ends, and the reboot goes on."""
+    name = bbguest
+    write_cfg(vs, name, "apps/init/cmd.stop", "/bin/sleep\n3600\n")
+    write_cfg(vs, name, "apps/vshelper/sync-timeout", "1\n")
+    st = start(vs, name)
+    wait_guest_up(vs, name)
+    t0 = time.monotonic()
+    gx(vs, name, "/sbin/reboot", check=None)
+    assert wait_until(lambda: (vs.state(name) or {}).get("init") not in (None, st["init"]), 20), \
+        (vs.rundir / name / "console.log").read_text()[-1500:]
+    assert time.monotonic() - t0 < 10
+    assert "vserver-init: /bin/sleep did not finish within 1 s: ending every process" in \
+        (vs.rundir / name / "console.log").read_text()
+    assert not pid_alive(st["init"], st["init_start"])
+
+
 def test_console_interrupt_is_not_a_shutdown(vs, bb):
     """PID 1 leads the console's session: a ^C typed on `vserver NAME
     console` reaches it as a SIGINT from the tty.  It is neither a stop
