@@ -28,7 +28,9 @@
  *   M2  clone the guest's PID 1 in new PID, mount, UTS and IPC namespaces (and
  *       network in mode none), born in the guest's cgroup2 payload dir
  *       (clone3 CLONE_INTO_CGROUP; else moved there), let it run
- *   M3  record the state (monitor and init pids with start times)
+ *   M3  record the state (monitor and init pids with start times); on a
+ *       restart, a stop marker already there means the stop may have
+ *       signalled the old PID 1 only: kill the new one
  *   M4  wait: console output to the log; PID 1 exit -> reboot (SIGHUP,
  *       i.e. reboot(2) in the guest) respawns at M2, anything else stops
  *   M5  kill what is left in the cgroup, remove it, the network
@@ -713,6 +715,11 @@ static void monitor_main(struct mon *m, int report_fd)
 			}
 			close(report_fd);
 			first = false;
+		} else if (stopping(m->s, m->c->name)) {
+			/* a stop came while the guest rebooted: it may have
+			 * signalled the old PID 1 only (see vs_stop) */
+			mon_log(m, "stop requested during the reboot: stopping");
+			kill(m->init, SIGKILL);
 		}
 		trim_working_set();
 		int status = 0;
@@ -1252,9 +1259,18 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		vs_config_free(&c);
 		return -1;
 	}
+	/* The marker first, the state (which PID 1 to signal) after it: a
+	 * monitor restarting the guest for a reboot in the guest either sees
+	 * the marker before it writes the new PID 1 into the state (and
+	 * kills that PID 1 itself), or the state read here names it. */
+	_cleanup_free_ char *mk = vs_asprintf("%s/%s/stopping", s->rundir, name);
+	int mfd = open(mk, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (mfd >= 0)
+		close(mfd);
 	struct vs_state st;
 	int r = vs_state_get(s, name, &st, NULL, err);
 	if (r < 0) {
+		unlink(mk);
 		vs_config_free(&c);
 		return -1;
 	}
@@ -1264,10 +1280,6 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		vs_config_free(&c);
 		return 0;
 	}
-	_cleanup_free_ char *mk = vs_asprintf("%s/%s/stopping", s->rundir, name);
-	int mfd = open(mk, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (mfd >= 0)
-		close(mfd);
 	int style = c.init.style;
 	double t0 = vs_now();
 	_cleanup_free_ char *rescue = vs_asprintf("%s/%s/rescue", s->rundir, name);

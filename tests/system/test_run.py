@@ -783,6 +783,24 @@ def test_guest_reboot_with_a_hanging_stop_command_is_timed(vs, bbguest):
     assert not pid_alive(st["init"], st["init_start"])
 
 
+def test_stop_racing_a_guest_reboot_never_waits_its_timeout(vs, bbguest):
+    """A stop that comes while the monitor restarts the guest for a reboot
+    inside: the stop used to signal the old PID 1 only, the new one booted
+    and the stop waited its whole timeout.  The guest's rc 6 takes 0.2 s
+    here, and the stops are spread over the moment the monitor restarts
+    the guest."""
+    name = bbguest
+    write_cfg(vs, name, "apps/init/cmd.stop", "/bin/sleep\n0.2\n")
+    for k in range(16):
+        start(vs, name)
+        wait_guest_up(vs, name)
+        gx(vs, name, "/sbin/reboot", check=None)
+        time.sleep(0.19 + 0.003 * k)
+        r = stop(vs, name, "--timeout", "5")
+        assert "did not stop" not in r.stdout, (k, r.stdout, (vs.rundir / name / "console.log").read_text()[-800:])
+        assert vs.run([name, "running"], check=None).returncode == 1
+
+
 def test_console_interrupt_is_not_a_shutdown(vs, bb):
     """PID 1 leads the console's session: a ^C typed on `vserver NAME
     console` reaches it as a SIGINT from the tty.  It is neither a stop
