@@ -1302,8 +1302,15 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		struct vs_attach_opts ao = { .argv = halt, .no_lock = true };
 		int status;
 		vs_err e2;
-		if (vs_attach(s, name, &ao, &status, &e2) < 0 || status != 0)
-			vs_say(rep, "warning: /sbin/halt in the guest failed; waiting, then killing");
+		int ar = vs_attach(s, name, &ao, &status, &e2);
+		if (ar < 0 || status != 0) {
+			/* no halt (an init such as tini or dumb-init, which
+			 * pass SIGTERM on to their command): SIGTERM, then the
+			 * timeout and the kill sequence as for any style */
+			_cleanup_free_ char *why = ar < 0 ? vs_strdup(e2.msg) : vs_asprintf("exit status %d", status);
+			vs_say(rep, "warning: /sbin/halt in the guest failed (%s); sending SIGTERM to its PID 1", why);
+			signal_verified(st.init, st.init_start, SIGTERM);
+		}
 	}
 	/* 2. wait for the guest to go down */
 	bool down = wait_gone(st.monitor, st.monitor_start, timeout * 1000);

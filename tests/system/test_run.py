@@ -1204,6 +1204,25 @@ def test_plain_style_busybox_init_boots_and_halts(vs, bbguest):
     assert_guest_gone(vs, name, st)
 
 
+def test_plain_style_without_halt_gets_sigterm(vs, bbguest):
+    """A plain guest whose init has no /sbin/halt (tini, dumb-init and the
+    like as cmd.start, which pass SIGTERM on): stop says so and sends
+    SIGTERM to PID 1 at once, instead of waiting its whole timeout."""
+    name = bbguest
+    write_cfg(vs, name, "apps/init/style", "plain\n")
+    write_cfg(vs, name, "apps/init/cmd.start",
+              "/bin/sh\n-c\ntrap 'echo got-term >/var/log/term; exit 0' TERM; while :; do sleep 1; done\n")
+    (vs.root(name) / "sbin" / "halt").unlink()
+    st = start(vs, name)
+    t0 = time.monotonic()
+    r = stop(vs, name, "--timeout", "20")
+    assert time.monotonic() - t0 < 5 and "did not stop" not in r.stdout, r.stdout
+    assert "warning: /sbin/halt in the guest failed (" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    assert "sending SIGTERM to its PID 1" in r.stdout + r.stderr
+    assert (vs.root(name) / "var/log/term").read_text() == "got-term\n"
+    assert_guest_gone(vs, name, st)
+
+
 def test_console_attach_shows_guest_output_and_detaches(vs, bb):
     """vserver NAME console: the guest's console through the monitor;
     what the guest writes to /dev/console appears; Ctrl-] detaches."""
