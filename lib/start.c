@@ -1231,6 +1231,45 @@ static int signal_verified(pid_t pid, unsigned long long start, int sig)
 	return r;
 }
 
+/* A namespace's PID 1 drops every signal it has no handler for, even
+ * one from the host.  A stop that comes right after a start or a
+ * reboot, before the new init has set up its handlers, would be lost
+ * and wait its whole timeout: wait (at most ms) until PID 1 catches or
+ * blocks `sig` (a blocked signal waits for it), or, for sig 0, until it
+ * catches any signal at all (its init has started: halt can reach it).
+ * False when PID 1 is gone or never got ready. */
+static bool wait_pid1_ready(pid_t pid, unsigned long long start, int sig, int ms)
+{
+	for (int waited = 0;; waited += 5) {
+		if (vs_proc_starttime(pid) != start)
+			return false;
+		char path[64];
+		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+		_cleanup_free_ char *text = NULL;
+		vs_err e;
+		unsigned long long blk = 0, cgt = 0;
+		if (vs_read_file_at(AT_FDCWD, path, 1 << 16, &text, NULL, &e) < 0)
+			return false;
+		const char *b = strstr(text, "\nSigBlk:"), *c = strstr(text, "\nSigCgt:");
+		if (b)
+			blk = strtoull(b + 9, NULL, 16);
+		if (c)
+			cgt = strtoull(c + 9, NULL, 16);
+		if (sig ? ((blk | cgt) >> (sig - 1)) & 1 : cgt != 0)
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(5000);
+	}
+}
+
+/* Is the PID 1 the state named still there?  (If not, a reboot is
+ * under way and the monitor ends the new one: see vs_stop.) */
+static bool pid1_alive(const struct vs_state *st)
+{
+	return vs_proc_starttime(st->init) == st->init_start;
+}
+
 int vs_stop(const struct vs_settings *s, const char *name, int timeout, const char *cgroot_in, const vs_report *rep,
 	    vs_err *err)
 {
@@ -1294,11 +1333,13 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		struct vs_attach_opts ao = { .argv = c.init.cmd_stop.v, .no_lock = true };
 		int status;
 		vs_err e2;
-		if (vs_attach(s, name, &ao, &status, &e2) < 0)
+		/* (a PID 1 gone already: a reboot under way, see below) */
+		if (vs_attach(s, name, &ao, &status, &e2) < 0 && pid1_alive(&st))
 			vs_say(rep, "warning: stop command failed: %s", e2.msg);
 	} else if (sig) {
 		/* gone already: the guest is rebooting, and its monitor
 		 * ends the new PID 1 when it sees the stop marker (M3) */
+		wait_pid1_ready(st.init, st.init_start, sig, 2000);
 		if (signal_verified(st.init, st.init_start, sig) < 0 && errno != ESRCH)
 			vs_say(rep, "warning: cannot signal the guest's PID 1: %s", strerror(errno));
 	} else {
@@ -1306,14 +1347,21 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		struct vs_attach_opts ao = { .argv = halt, .no_lock = true };
 		int status;
 		vs_err e2;
+		wait_pid1_ready(st.init, st.init_start, 0, 2000);
 		int ar = vs_attach(s, name, &ao, &status, &e2);
-		if (ar < 0 || status != 0) {
+		if ((ar < 0 || status != 0) && pid1_alive(&st)) {
 			/* no halt (an init such as tini or dumb-init, which
-			 * pass SIGTERM on to their command): SIGTERM, then the
-			 * timeout and the kill sequence as for any style */
+			 * pass SIGTERM on to their command): SIGTERM if PID 1
+			 * takes it, then the timeout and the kill sequence as
+			 * for any style */
 			_cleanup_free_ char *why = ar < 0 ? vs_strdup(e2.msg) : vs_asprintf("exit status %d", status);
-			vs_say(rep, "warning: /sbin/halt in the guest failed (%s); sending SIGTERM to its PID 1", why);
-			signal_verified(st.init, st.init_start, SIGTERM);
+			if (wait_pid1_ready(st.init, st.init_start, SIGTERM, 2000) &&
+			    signal_verified(st.init, st.init_start, SIGTERM) == 0)
+				vs_say(rep, "/sbin/halt in the guest failed (%s): sent SIGTERM to its PID 1", why);
+			else
+				vs_say(rep, "warning: /sbin/halt in the guest failed (%s) and its PID 1 takes no SIGTERM: "
+					    "waiting %d s, then killing",
+				       why, timeout);
 		}
 	}
 	/* 2. wait for the guest to go down */

@@ -58,6 +58,9 @@ enum action { A_NONE, A_REBOOT, A_HALT, A_STOP, A_KILL_REBOOT };
 static volatile sig_atomic_t action, got_alarm;
 /* stop signals from the host so far: a second one cuts a shutdown short */
 static volatile sig_atomic_t host_stops;
+/* set while the guest's own shutdown waits for its stop command under the
+ * guest's time limit: a stop from the host takes over the timing */
+static volatile sig_atomic_t guest_timed;
 
 static void raise_action(enum action a)
 {
@@ -85,6 +88,8 @@ static void on_sig(int sig, siginfo_t *si, void *uc)
 		if (host) {
 			host_stops++;
 			raise_action(A_STOP);
+			if (guest_timed)
+				alarm(0);
 		} else if (!tty) {
 			raise_action(sig == SIGPWR ? A_HALT : A_REBOOT);
 		}
@@ -346,11 +351,10 @@ int main(int argc, char **argv)
 	const char *runlevel = getenv("VSERVER_RUNLEVEL") ? getenv("VSERVER_RUNLEVEL") : "3";
 	unsetenv("VSERVER_RUNLEVEL");
 	/* how long a shutdown the guest asked for may run its stop command
-	 * (0: no limit); a stop from the host is timed by the host */
-	int stop_timeout = getenv("VSERVER_STOP_TIMEOUT") ? atoi(getenv("VSERVER_STOP_TIMEOUT")) : 0;
+	 * (0: not at all, as a stop from the host with timeout 0; unset: no
+	 * limit); a stop from the host is timed by the host */
+	int stop_timeout = getenv("VSERVER_STOP_TIMEOUT") ? atoi(getenv("VSERVER_STOP_TIMEOUT")) : -1;
 	unsetenv("VSERVER_STOP_TIMEOUT");
-	if (stop_timeout < 0)
-		stop_timeout = 0;
 
 	struct sigaction sa = { .sa_sigaction = on_sig, .sa_flags = SA_SIGINFO };
 	/* one handler at a time: raise_action and host_stops++ are not atomic */
@@ -407,10 +411,15 @@ int main(int argc, char **argv)
 			reap_until(rc, 0, never);
 		}
 	}
-	pid_t sp = run(stop, level, runlevel);
-	if (reap_until(sp, action == A_STOP ? 0 : stop_timeout, cut_short) == -1)
-		fprintf(stderr, "vserver-init: %s did not finish within %d s: ending every process\n", stop[0],
-			stop_timeout);
+	if (action == A_STOP || stop_timeout != 0) {
+		pid_t sp = run(stop, level, runlevel);
+		bool timed = action != A_STOP && stop_timeout > 0;
+		guest_timed = timed;
+		if (reap_until(sp, timed ? stop_timeout : 0, cut_short) == -1)
+			fprintf(stderr, "vserver-init: %s did not finish within %d s: ending every process\n", stop[0],
+				stop_timeout);
+		guest_timed = 0;
+	}
 	kill(-1, SIGTERM);
 	kill(-1, SIGCONT); /* stopped processes must see the SIGTERM too */
 	if (reap_until(0, 5, cut_short) != 0)
