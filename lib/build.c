@@ -876,42 +876,35 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 			vs_fail_errno(err, "%s", b.stage_root);
 			goto out;
 		}
+		/* what the staged configuration says already (the admin's
+		 * .defaults, -a i386, a clone's source): the tree decides the rest */
+		bool style_set = false, machine_set = false;
 		int style = o->initstyle ? vs_init_style_from_name(o->initstyle) : vs_detect_init_style(rootfd);
-		if (!o->initstyle) {
+		{
 			struct vs_config tmp;
 			struct vs_diags d = { 0 };
-			bool set = false;
-			if (vs_config_load_at(s, o->name, b.stage_cfg, &tmp, &d, err) == 0) {
-				set = tmp.init.style_set;
-				if (set)
+			vs_err e;
+			if (vs_config_load_at(s, o->name, b.stage_cfg, &tmp, &d, &e) == 0) {
+				style_set = tmp.init.style_set;
+				machine_set = tmp.machine != NULL;
+				if (style_set && !o->initstyle)
 					style = tmp.init.style;
 				vs_config_free(&tmp);
 			}
 			vs_diags_free(&d);
-			if (!set) {
-				if (vs_config_write(b.stage_cfg, "apps/init/style", vs_init_style_name(style), err) < 0)
-					goto out;
-				vs_say(rep, "  init style: %s (detected)", vs_init_style_name(style));
-			}
+		}
+		if (!o->initstyle && !style_set) {
+			if (vs_config_write(b.stage_cfg, "apps/init/style", vs_init_style_name(style), err) < 0)
+				goto out;
+			vs_say(rep, "  init style: %s (detected)", vs_init_style_name(style));
 		}
 		/* a 32-bit guest however it came (-a i386, debootstrap's own
 		 * --arch, a template, a clone): uname -m says i686 inside */
-		{
-			struct vs_config tmp;
-			struct vs_diags d = { 0 };
-			const char *mach = vs_detect_machine(rootfd);
-			if (mach && vs_config_load_at(s, o->name, b.stage_cfg, &tmp, &d, err) == 0) {
-				bool set = tmp.machine != NULL;
-				vs_config_free(&tmp);
-				if (!set) {
-					if (vs_config_write(b.stage_cfg, "uts/machine", mach, err) < 0) {
-						vs_diags_free(&d);
-						goto out;
-					}
-					vs_say(rep, "  uts/machine: %s (a 32-bit guest)", mach);
-				}
-			}
-			vs_diags_free(&d);
+		const char *mach = machine_set ? NULL : vs_detect_machine(rootfd);
+		if (mach) {
+			if (vs_config_write(b.stage_cfg, "uts/machine", mach, err) < 0)
+				goto out;
+			vs_say(rep, "  uts/machine: %s (a 32-bit guest)", mach);
 		}
 		struct vs_config c;
 		struct vs_diags d = { 0 };

@@ -239,12 +239,17 @@ static const int handled[] = { SIGCHLD, SIGALRM, SIGTERM, SIGPWR, SIGINT, SIGHUP
 
 /* Block the signals vserver-init waits for; *old gets the mask to wait
  * with (ppoll) and to restore. */
+static void handled_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
+		sigaddset(set, handled[i]);
+}
+
 static void block_signals(sigset_t *old)
 {
 	sigset_t block;
-	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
-		sigaddset(&block, handled[i]);
+	handled_set(&block);
 	sigprocmask(SIG_BLOCK, &block, old);
 }
 
@@ -358,9 +363,7 @@ int main(int argc, char **argv)
 
 	struct sigaction sa = { .sa_sigaction = on_sig, .sa_flags = SA_SIGINFO };
 	/* one handler at a time: raise_action and host_stops++ are not atomic */
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
-		sigaddset(&sa.sa_mask, handled[i]);
+	handled_set(&sa.sa_mask);
 	/* SIGCHLD gets a handler (doing nothing) too, so that a child's exit
 	 * ends the wait; never SIG_IGN, which would reap the children for us */
 	for (size_t i = 0; i < sizeof handled / sizeof *handled; i++)
@@ -388,8 +391,7 @@ int main(int argc, char **argv)
 		kill_all_now();
 		return 128 + SIGHUP; /* the monitor reads this as "reboot" */
 	}
-	bool reboot_after = action == A_REBOOT;
-	if (reboot_after)
+	if (action == A_REBOOT)
 		fprintf(stderr, "vserver-init: reboot requested in the guest\n");
 	else if (action == A_HALT)
 		fprintf(stderr, "vserver-init: halt requested in the guest\n");
