@@ -530,6 +530,12 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 	return vs_lxcfs_bind_configured(rootfd, err);
 }
 
+int vs_mounts_extra(int rootfd, const struct vs_fstab *f, const struct vs_config *c, const struct vs_mounts_userns *u,
+		    vs_err *err)
+{
+	return mount_fstab(rootfd, f, u, vs_config_bounding_set(c) & (UINT64_C(1) << CAP_MKNOD), err);
+}
+
 int vs_mounts_pivot(int rootfd, vs_err *err)
 {
 	if (fchdir(rootfd) < 0)

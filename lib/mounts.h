@@ -25,6 +25,11 @@ struct vs_mounts_userns {
 int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_path, const struct vs_mounts_userns *u,
 		    vs_err *err);
 
+/* Mount the entries of `f` as vs_mounts_setup mounts fstab's (after it:
+ * the mounts vserver adds for an init style, lib/sdguest.h). */
+int vs_mounts_extra(int rootfd, const struct vs_fstab *f, const struct vs_config *c, const struct vs_mounts_userns *u,
+		    vs_err *err);
+
 /* PR-04, HS-10, before anything of a start exists (and for `check`): in a
  * guest without a user namespace, guest root is host root, so a setuid
  * program (or, with MKNOD, a device node) that it leaves in a writable

@@ -49,7 +49,9 @@
  *       with its own network namespace), /sys read-only, /dev (tmpfs
  *       with null zero full random urandom tty, devpts, shm, mqueue,
  *       console), /run, the LXCFS files over /proc's (lib/lxcfs.h);
- *       targets resolved inside the root
+ *       targets resolved inside the root; systemd style: the tmpfs of
+ *       the guest's tmp.mount and vserver's runtime mount units
+ *       (lib/sdguest.h), the cgroup2 view
  *   C4  pivot_root, old root detached
  *   C5  host name, domain name, personality (i686)
  *   C6  session and controlling terminal (the console), fds 0-2 only
@@ -69,6 +71,7 @@
 #include "lxcfs.h"
 #include "net.h"
 #include "mounts.h"
+#include "sdguest.h"
 #include "postinstall.h"
 #include "safeio.h"
 #include "sysfilter.h"
@@ -285,6 +288,23 @@ static void guest_child(struct child_args *a)
 	struct vs_mounts_userns mu = { .share_fd = a->share_fd, .base = vs_userns_base(c->context) };
 	if (vs_mounts_setup(rootfd, c, a->console, a->userns_fd >= 0 ? &mu : NULL, &e) < 0)
 		child_fail(a->err_fd, &e);
+	/* systemd style: what the guest's systemd cannot do itself (it has no
+	 * CAP_SYS_ADMIN): the tmpfs of its tmp.mount, and runtime units that
+	 * keep it from unmounting vserver's mounts at shutdown (sdguest.h) */
+	_cleanup_free_ char *sd_warning = NULL;
+	if (a->style == VS_INIT_SYSTEMD) {
+		struct vs_fstab_entry te;
+		struct vs_fstab tmp = { .e = &te };
+		if (vs_sdguest_tmp(rootfd, c, &te, &sd_warning) == 1)
+			tmp.n = 1;
+		const struct vs_fstab *tabs[] = { &c->fstab, &c->fstab_remote, &tmp };
+		bool failed = vs_mounts_extra(rootfd, &tmp, c, a->userns_fd >= 0 ? &mu : NULL, &e) < 0 ||
+			      vs_sdguest_write_units(rootfd, tabs, VS_ARRAY_SIZE(tabs), &e) < 0;
+		if (tmp.n)
+			vs_fstab_entry_free(&te);
+		if (failed)
+			child_fail(a->err_fd, &e);
+	}
 	if (a->style == VS_INIT_SYSTEMD && a->has_unified) {
 		/* systemd wants a writable cgroup2 view of its own subtree: mounted
 		 * in the new cgroup namespace, it shows the payload cgroup and
@@ -336,6 +356,8 @@ static void guest_child(struct child_args *a)
 		}
 		ioctl(0, TIOCSCTTY, 0);
 		close(console);
+		if (sd_warning)
+			dprintf(2, "vserver: warning: %s\n", sd_warning);
 	}
 	/* C7: the system call filter first (loading it needs CAP_SYS_ADMIN),
 	 * then the capabilities */
@@ -558,10 +580,20 @@ static void mon_log(struct mon *m, const char *fmt, ...)
 	log_console(m, buf, (size_t)n);
 }
 
+/* RUNDIR/NAME/stopping names the `stop` in progress ("PID STARTTIME"):
+ * a stop killed before it removed its marker leaves one that names a
+ * process gone, which must not turn the guest's next reboot into a halt */
 static bool stopping(const struct vs_settings *s, const char *name)
 {
 	_cleanup_free_ char *p = vs_asprintf("%s/%s/stopping", s->rundir, name);
-	return access(p, F_OK) == 0;
+	_cleanup_free_ char *text = NULL;
+	vs_err e;
+	int pid;
+	unsigned long long st;
+	if (vs_read_file_at(AT_FDCWD, p, 64, &text, NULL, &e) < 0 || sscanf(text, "%d %llu", &pid, &st) != 2 ||
+	    pid <= 0)
+		return false;
+	return vs_proc_starttime(pid) == st;
 }
 
 static int write_state(struct mon *m, vs_err *err)
@@ -1305,9 +1337,14 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	 * the marker before it writes the new PID 1 into the state (and
 	 * kills that PID 1 itself), or the state read here names it. */
 	_cleanup_free_ char *mk = vs_asprintf("%s/%s/stopping", s->rundir, name);
-	int mfd = open(mk, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (mfd >= 0)
-		close(mfd);
+	{
+		_cleanup_free_ char *who = vs_asprintf("%d %llu\n", (int)getpid(), vs_proc_starttime(getpid()));
+		vs_err e;
+		_cleanup_close_ int run = vs_settings_open_rundir(s, &e);
+		_cleanup_close_ int gd = run >= 0 ? openat(run, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (gd >= 0)
+			vs_write_runtime_file_at(gd, "stopping", who, strlen(who), 0600, &e);
+	}
 	struct vs_state st;
 	int r = vs_state_get(s, name, &st, NULL, err);
 	if (r < 0) {

@@ -581,8 +581,8 @@ def exposed_dir():
         rmtree(d)
 
 
-def debootstrap_guest(tmp_path_factory, vserver_bin, name, include):
-    """A real debootstrap minbase bookworm guest (mirror: the host's APT
+def debootstrap_guest(tmp_path_factory, vserver_bin, name, include, suite="bookworm"):
+    """A real debootstrap minbase guest of `suite` (mirror: the host's APT
     source) with the packages `include`, and its root packed as a tarball
     for the template method: a generator for the session fixtures below."""
     if FAST:
@@ -595,14 +595,14 @@ def debootstrap_guest(tmp_path_factory, vserver_bin, name, include):
     w = VS(base / "w", vserver_bin)
     try:
         t0 = time.monotonic()
-        r = w.run([name, "build", "-m", "debootstrap", "--", "-d", "bookworm", "--",
+        r = w.run([name, "build", "-m", "debootstrap", "--", "-d", suite, "--",
                    "--variant=minbase", f"--include={include}"], check=False, timeout=3600)
         elapsed = time.monotonic() - t0
         if r.returncode != 0:
             pytest.fail(f"debootstrap build failed (exit {r.returncode})\n--- stdout\n{r.stdout[-5000:]}\n"
                         f"--- stderr\n{r.stderr[-5000:]}")
         kind = "zst" if shutil.which("zstd") else "gz"
-        tarball = make_tarball(w.root(name), base / f"{name}-bookworm-minbase.tar.{kind}", kind)
+        tarball = make_tarball(w.root(name), base / f"{name}-{suite}-minbase.tar.{kind}", kind)
         yield types.SimpleNamespace(vs=w, name=name, root=w.root(name), cfg=w.cfg(name),
                                     build=r, elapsed=elapsed, tarball=tarball)
     finally:
@@ -621,6 +621,15 @@ def debian_guest(tmp_path_factory, vserver_bin):
 @pytest.fixture(scope="session")
 def debian_rootfs_tarball(debian_guest):
     return debian_guest.tarball
+
+
+@pytest.fixture(scope="session")
+def trixie_systemd_tarball(tmp_path_factory, vserver_bin):
+    """ONE minbase Debian 13 (trixie) guest plus systemd-sysv per test run,
+    as a tarball (test_debian_trixie.py): systemd 257, and /tmp on a tmpfs
+    by its own tmp.mount."""
+    yield from (g.tarball for g in debootstrap_guest(tmp_path_factory, vserver_bin, "trx", "systemd-sysv",
+                                                      suite="trixie"))
 
 
 @pytest.fixture(scope="session")

@@ -764,6 +764,25 @@ def test_host_stop_during_a_guest_reboot_stops(vs, bbguest):
     assert log.rstrip().endswith("[vserver] PID 1 exited with status 0"), log[-1000:]
 
 
+def test_stale_stop_marker_does_not_turn_a_reboot_into_a_halt(vs, bb):
+    """`stop` marks RUNDIR/NAME/stopping (so that a monitor restarting the
+    guest for a reboot inside halts it instead).  A stop killed before it
+    removed its marker left one behind, and the guest's next reboot then
+    stopped it.  The marker names its stop (pid and start time): one whose
+    process is gone is ignored."""
+    wait_guest_up(vs, bb)
+    st = vs.state(bb)
+    gone = subprocess.Popen(["sleep", "0.1"])
+    start_time = open(f"/proc/{gone.pid}/stat").read().rsplit(")", 1)[1].split()[19]
+    gone.wait()
+    (vs.rundir / bb / "stopping").write_text(f"{gone.pid} {start_time}\n")
+    gx(vs, bb, "/sbin/reboot", "-f", check=None, timeout=30)
+    assert wait_until(lambda: (vs.state(bb) or {}).get("init") not in (None, st["init"]), 10), \
+        (vs.state(bb), (vs.rundir / bb / "console.log").read_text()[-1500:])
+    assert vs.state(bb)["monitor"] == st["monitor"]
+    vs.run([bb, "running"], check=0, timeout=30)
+
+
 def test_guest_reboot_with_a_hanging_stop_command_is_timed(vs, bbguest):
     """A shutdown the guest asks for itself has the guest's stop timeout
     (apps/vshelper/sync-timeout): a stop command that hangs is given up,
