@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,32 @@ static bool guest_lstat(int rootfd, const char *path, struct stat *st)
 	return dfd >= 0 && fstatat(dfd, base, st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* systemd's "masked": a symlink to /dev/null, or an empty file */
+/* `link`, a symlink's text, resolved against the directory `dir` of the
+ * guest tree (both relative to the root; ".." stops at the root): is it
+ * dev/null? */
+static bool link_is_dev_null(const char *dir, const char *link)
+{
+	_cleanup_free_ char *path = link[0] == '/' ? vs_strdup(link) : vs_asprintf("%s/%s", dir, link);
+	char *comp[64];
+	size_t n = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			if (n)
+				n--;
+			continue;
+		}
+		if (n == VS_ARRAY_SIZE(comp))
+			return false;
+		comp[n++] = c;
+	}
+	return n == 2 && !strcmp(comp[0], "dev") && !strcmp(comp[1], "null");
+}
+
+/* systemd's "masked": the unit file is /dev/null (a symlink to it, by
+ * any spelling) or empty */
 static bool guest_masked(int rootfd, const char *path)
 {
 	const char *base;
@@ -122,14 +148,19 @@ static bool guest_masked(int rootfd, const char *path)
 	_cleanup_close_ int dfd = vs_open_parent_in_root(rootfd, path, false, &base, &e);
 	if (dfd < 0)
 		return false;
-	char l[16];
+	char l[PATH_MAX];
 	ssize_t n = readlinkat(dfd, base, l, sizeof l - 1);
 	if (n >= 0) {
 		l[n] = 0;
-		return !strcmp(l, "/dev/null");
+		_cleanup_free_ char *dir = vs_asprintf("%.*s", base > path ? (int)(base - path - 1) : 0, path);
+		if (link_is_dev_null(dir, l))
+			return true;
 	}
+	/* followed inside the root: a character device, or an empty file */
+	_cleanup_close_ int fd = vs_openat_in_root(rootfd, path, O_PATH, 0, &e);
 	struct stat st;
-	return fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+	return fd >= 0 && fstat(fd, &st) == 0 &&
+	       (S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size == 0));
 }
 
 /* A unit file's text (a symlink followed inside the root, as a linked
@@ -153,26 +184,51 @@ static char *guest_unit_text(int rootfd, const char *path)
 	return buf;
 }
 
+/* A drop-in: its name and the unit directory it is in */
+struct dropin {
+	char *name;
+	const char *dir;
+};
+
+static int dropin_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dropin *)a)->name, ((const struct dropin *)b)->name);
+}
+
+/* At most this many entries are read from a guest's drop-in directory: a
+ * directory of a million entries would hold up the guest's start (only
+ * its own, in its own cgroup); beyond it, the defaults and a warning. */
+#define MAX_DROPIN_ENTRIES 1024
+
 /* tmp.mount's Options= as the guest's systemd would see them: the first
  * fragment in unit_dirs, then the drop-ins tmp.mount.d/ *.conf of all of
  * them in the order of their names (a name in a higher directory hides
- * the same name below).  -1 with *why when they cannot be used. */
+ * the same name below; hidden files and directories are not drop-ins).
+ * -1 with *why when they cannot be used. */
 static int tmp_options(int rootfd, char **opt, char **why)
 {
+	struct stat st;
 	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs); i++) {
 		_cleanup_free_ char *p = vs_asprintf("%s/tmp.mount", unit_dirs[i]);
+		if (!guest_lstat(rootfd, p, &st))
+			continue;
+		/* the first one found is the unit, readable or not */
 		_cleanup_free_ char *text = guest_unit_text(rootfd, p);
-		if (text) {
-			if (vs_sdguest_unit_options(text, opt, why) < 0)
-				return -1;
-			break;
+		if (!text) {
+			*why = vs_asprintf("/%s: not a regular file of at most %d bytes", p, VS_CONFIG_MAX_FILE);
+			return -1;
 		}
+		if (vs_sdguest_unit_options(text, opt, why) < 0)
+			return -1;
+		break;
 	}
-	_cleanup_strv_ vs_strv names = { 0 }, paths = { 0 };
-	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs); i++) {
-		_cleanup_free_ char *d = vs_asprintf("%s/tmp.mount.d", unit_dirs[i]);
+	struct dropin *d = NULL;
+	size_t n = 0;
+	int r = 0;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs) && r == 0; i++) {
+		_cleanup_free_ char *dn = vs_asprintf("%s/tmp.mount.d", unit_dirs[i]);
 		vs_err e;
-		int fd = vs_openat_in_root(rootfd, d, O_RDONLY | O_DIRECTORY, 0, &e);
+		int fd = vs_openat_in_root(rootfd, dn, O_RDONLY | O_DIRECTORY, 0, &e);
 		_cleanup_closedir_ DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
 		if (!dir) {
 			if (fd >= 0)
@@ -180,29 +236,46 @@ static int tmp_options(int rootfd, char **opt, char **why)
 			continue;
 		}
 		struct dirent *de;
+		size_t seen = 0;
 		while ((de = readdir(dir))) {
-			size_t n = strlen(de->d_name);
-			if (n <= 5 || strcmp(de->d_name + n - 5, ".conf") || vs_strv_contains(&names, de->d_name))
+			if (++seen > MAX_DROPIN_ENTRIES) {
+				*why = vs_asprintf("/%s: more than %d entries", dn, MAX_DROPIN_ENTRIES);
+				r = -1;
+				break;
+			}
+			size_t len = strlen(de->d_name);
+			if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf"))
 				continue;
-			vs_strv_push(&names, de->d_name);
-			vs_strv_push_take(&paths, vs_asprintf("%s/%s", de->d_name, d));
+			if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = !strcmp(d[k].name, de->d_name);
+			if (dup)
+				continue;
+			struct dropin *nd = realloc(d, (n + 1) * sizeof *d);
+			if (!nd)
+				abort();
+			d = nd;
+			d[n++] = (struct dropin){ vs_strdup(de->d_name), unit_dirs[i] };
 		}
 	}
-	/* "NAME/DIR": sorted by name, then split */
-	qsort(paths.v, paths.n, sizeof *paths.v, vs_strv_cmp);
-	for (size_t i = 0; i < paths.n; i++) {
-		char *slash = strchr(paths.v[i], '/');
-		*slash = 0;
-		_cleanup_free_ char *p = vs_asprintf("%s/%s", slash + 1, paths.v[i]);
+	if (n)
+		qsort(d, n, sizeof *d, dropin_cmp);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_free_ char *p = vs_asprintf("%s/tmp.mount.d/%s", d[i].dir, d[i].name);
 		_cleanup_free_ char *text = guest_unit_text(rootfd, p);
 		if (text && vs_sdguest_unit_options(text, opt, why) < 0) {
 			char *w = vs_asprintf("/%s: %s", p, *why);
 			free(*why);
 			*why = w;
-			return -1;
+			r = -1;
 		}
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		free(d[i].name);
+	free(d);
+	return r;
 }
 
 /* The fstab entry of a tmpfs on /tmp with these options, checked as an
@@ -215,12 +288,35 @@ static int tmp_entry(const char *opt, struct vs_fstab_entry *out, char **why)
 		*why = vs_asprintf("Options=%s: %s", opt, e.msg);
 		return -1;
 	}
-	if (out->bind) {
-		vs_fstab_entry_free(out);
-		*why = vs_asprintf("Options=%s: a bind mount, not a tmpfs", opt);
-		return -1;
+	/* what tmpfs takes; uid= and gid= would name host ids in a
+	 * user-namespace guest */
+	static const char *const tmpfs_opts[] = {
+		"defaults", "rw", "ro", "nosuid", "nodev", "noexec", "exec", "noatime", "relatime", "strictatime",
+		"nodiratime", "lazytime", "sync", "async", "dirsync", "size", "mode", "nr_inodes", "nr_blocks",
+		"huge", "inode64",
+	};
+	_cleanup_free_ char *copy = vs_strdup(out->options);
+	char *save = NULL;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		o[strcspn(o, "=")] = 0;
+		size_t i = 0;
+		while (i < VS_ARRAY_SIZE(tmpfs_opts) && strcmp(o, tmpfs_opts[i]))
+			i++;
+		if (i == VS_ARRAY_SIZE(tmpfs_opts)) {
+			*why = vs_asprintf("Options=%s: '%s' is not a tmpfs option vserver passes on", opt, o);
+			vs_fstab_entry_free(out);
+			return -1;
+		}
 	}
 	return 0;
+}
+
+int vs_sdguest_tmp_defaults(struct vs_fstab_entry *out)
+{
+	char *why = NULL;
+	int r = tmp_entry(tmp_default_options, out, &why);
+	free(why);
+	return r;
 }
 
 int vs_sdguest_tmp(int rootfd, const struct vs_config *c, struct vs_fstab_entry *out, char **warning)
@@ -252,9 +348,7 @@ int vs_sdguest_tmp(int rootfd, const struct vs_config *c, struct vs_fstab_entry 
 	if (tmp_options(rootfd, &opt, &why) == 0 && tmp_entry(opt, out, &why) == 0)
 		return 1;
 	*warning = vs_asprintf("the guest's tmp.mount: %s; /tmp mounted with %s", why, tmp_default_options);
-	free(why);
-	why = NULL;
-	return tmp_entry(tmp_default_options, out, &why) == 0 ? 1 : 0;
+	return vs_sdguest_tmp_defaults(out) == 0 ? 1 : 0;
 }
 
 /* Outside systemd's reach anyway (API file systems and what lies below
@@ -287,7 +381,8 @@ static int write_unit(int dfd, const struct vs_fstab_entry *m, vs_err *err)
 	_cleanup_free_ char *name = vs_sdguest_mount_unit_name(m->target);
 	/* no line break or backslash (escapes) in a unit file's value; a %
 	 * is written %% (specifiers) */
-	if (!name || strpbrk(m->target, "\n\\") || strpbrk(m->options, "\n\\"))
+	size_t tl = strlen(m->target);
+	if (!name || strpbrk(m->target, "\n\\") || strpbrk(m->options, "\n\\") || strchr(" \t", m->target[tl - 1]))
 		return 0;
 	/* What=: an absolute source would make systemd order the mount after
 	 * the mounts of that path (a bind) or bind it to a device unit, which
@@ -319,10 +414,10 @@ static int write_unit(int dfd, const struct vs_fstab_entry *m, vs_err *err)
 		"[Mount]\n"
 		"What=%s\n"
 		"Where=%s\n"
-		"Type=%s\n"
+		"%s%s%s"
 		"%s%s%s",
-		m->target, where, what, where, strcmp(m->type, "none") ? m->type : "tmpfs", *opts ? "Options=" : "",
-		opts, *opts ? "\n" : "");
+		m->target, where, what, where, m->bind ? "" : "Type=", m->bind ? "" : strcmp(m->type, "none") ? m->type : "tmpfs",
+		m->bind ? "" : "\n", *opts ? "Options=" : "", opts, *opts ? "\n" : "");
 	_cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return errno == EEXIST ? 0 : vs_fail_errno(err, "guest /run/systemd/system/%s", name);
@@ -337,7 +432,18 @@ int vs_sdguest_write_units(int rootfd, const struct vs_fstab *const *tabs, size_
 	if (vs_mkdir_p_in_root(rootfd, "run/systemd/system", 0755, err) < 0)
 		return -1;
 	_cleanup_close_ int dfd = vs_openat_in_root(rootfd, "run/systemd/system", O_RDONLY | O_DIRECTORY, 0, err);
-	if (dfd < 0 || write_unit(dfd, &run_lock, err) < 0)
+	if (dfd < 0)
+		return -1;
+	/* /run/lock: only where the guest's systemd has a unit for it (Debian
+	 * 13); before, Debian's systemd counted it among the API file
+	 * systems and refused a unit for it */
+	bool lock_unit = false;
+	struct stat st;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs) && !lock_unit; i++) {
+		_cleanup_free_ char *p = vs_asprintf("%s/run-lock.mount", unit_dirs[i]);
+		lock_unit = guest_lstat(rootfd, p, &st);
+	}
+	if (lock_unit && write_unit(dfd, &run_lock, err) < 0)
 		return -1;
 	for (size_t t = 0; t < ntabs; t++)
 		for (size_t i = 0; i < tabs[t]->n; i++)

@@ -45,7 +45,12 @@ char *vs_sdguest_mount_unit_name(const char *path);
  * *warning says why); 0: nothing to mount. */
 int vs_sdguest_tmp(int rootfd, const struct vs_config *c, struct vs_fstab_entry *out, char **warning);
 
+/* The tmpfs entry with tmp.mount's default options (when the kernel
+ * refused the guest's): 0, or -1. */
+int vs_sdguest_tmp_defaults(struct vs_fstab_entry *out);
+
 /* Write the runtime units of the mounts vserver made (tabs: fstab lists;
- * /run/lock is added) into the guest's run/systemd/system.  The guest's
+ * /run/lock is added where the guest's systemd has a unit for it) into
+ * the guest's run/systemd/system.  The guest's
  * /run must be vserver's fresh tmpfs. */
 int vs_sdguest_write_units(int rootfd, const struct vs_fstab *const *tabs, size_t ntabs, vs_err *err);

@@ -229,6 +229,9 @@ static void guest_child(struct child_args *a)
 	/* C1 */
 	if (read(a->go_fd, &b, 1) != 1)
 		_exit(127);
+	/* the umask the kernel gives init (the caller's, such as an admin's
+	 * 077, would make every file the guest's rc scripts create private) */
+	umask(022);
 	close(a->go_fd);
 	/* born in the cgroup2 payload dir: the v1 ones by `tasks`, the
 	 * calling thread (no global lock, see vs_clone_into_cgroup) */
@@ -286,25 +289,36 @@ static void guest_child(struct child_args *a)
 	/* C3 */
 	vs_safeio_allow_xdev(true);
 	struct vs_mounts_userns mu = { .share_fd = a->share_fd, .base = vs_userns_base(c->context) };
-	if (vs_mounts_setup(rootfd, c, a->console, a->userns_fd >= 0 ? &mu : NULL, &e) < 0)
-		child_fail(a->err_fd, &e);
 	/* systemd style: what the guest's systemd cannot do itself (it has no
-	 * CAP_SYS_ADMIN): the tmpfs of its tmp.mount, and runtime units that
-	 * keep it from unmounting vserver's mounts at shutdown (sdguest.h) */
+	 * CAP_SYS_ADMIN): the tmpfs of its tmp.mount, first (fstab may mount
+	 * below /tmp), and runtime units that keep it from unmounting
+	 * vserver's mounts at shutdown (sdguest.h) */
 	_cleanup_free_ char *sd_warning = NULL;
-	if (a->style == VS_INIT_SYSTEMD) {
-		struct vs_fstab_entry te;
-		struct vs_fstab tmp = { .e = &te };
-		if (vs_sdguest_tmp(rootfd, c, &te, &sd_warning) == 1)
-			tmp.n = 1;
-		const struct vs_fstab *tabs[] = { &c->fstab, &c->fstab_remote, &tmp };
-		bool failed = vs_mounts_extra(rootfd, &tmp, c, a->userns_fd >= 0 ? &mu : NULL, &e) < 0 ||
-			      vs_sdguest_write_units(rootfd, tabs, VS_ARRAY_SIZE(tabs), &e) < 0;
-		if (tmp.n)
+	struct vs_fstab_entry te;
+	struct vs_fstab tmp = { .e = &te };
+	const struct vs_mounts_userns *mup = a->userns_fd >= 0 ? &mu : NULL;
+	if (a->style == VS_INIT_SYSTEMD && vs_sdguest_tmp(rootfd, c, &te, &sd_warning) == 1) {
+		tmp.n = 1;
+		if (vs_mounts_extra(rootfd, &tmp, c, mup, &e) < 0) {
+			/* the guest's options, refused by the kernel */
+			free(sd_warning);
+			const char *why = strncmp(e.msg, "fstab line 0: ", 14) ? e.msg : e.msg + 14;
+			sd_warning = vs_asprintf("the guest's tmp.mount (Options=%s): %s; /tmp mounted with its default "
+						 "options", te.options, why);
 			vs_fstab_entry_free(&te);
-		if (failed)
+			if (vs_sdguest_tmp_defaults(&te) < 0 || vs_mounts_extra(rootfd, &tmp, c, mup, &e) < 0)
+				child_fail(a->err_fd, &e);
+		}
+	}
+	if (vs_mounts_setup(rootfd, c, a->console, mup, &e) < 0)
+		child_fail(a->err_fd, &e);
+	if (a->style == VS_INIT_SYSTEMD) {
+		const struct vs_fstab *tabs[] = { &c->fstab, &c->fstab_remote, &tmp };
+		if (vs_sdguest_write_units(rootfd, tabs, VS_ARRAY_SIZE(tabs), &e) < 0)
 			child_fail(a->err_fd, &e);
 	}
+	if (tmp.n)
+		vs_fstab_entry_free(&te);
 	if (a->style == VS_INIT_SYSTEMD && a->has_unified) {
 		/* systemd wants a writable cgroup2 view of its own subtree: mounted
 		 * in the new cgroup namespace, it shows the payload cgroup and
@@ -591,7 +605,7 @@ static bool stopping(const struct vs_settings *s, const char *name)
 	int pid;
 	unsigned long long st;
 	if (vs_read_file_at(AT_FDCWD, p, 64, &text, NULL, &e) < 0 || sscanf(text, "%d %llu", &pid, &st) != 2 ||
-	    pid <= 0)
+	    pid <= 0 || st == 0)
 		return false;
 	return vs_proc_starttime(pid) == st;
 }

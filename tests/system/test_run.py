@@ -764,6 +764,21 @@ def test_host_stop_during_a_guest_reboot_stops(vs, bbguest):
     assert log.rstrip().endswith("[vserver] PID 1 exited with status 0"), log[-1000:]
 
 
+def test_guest_init_gets_umask_022_whatever_the_admins(vs, bbguest):
+    """The kernel starts init with umask 022.  A guest's PID 1 inherited
+    the umask of the admin's `vserver start` (077 on many hardened
+    accounts), and everything its rc scripts and daemons then created was
+    private to its owner."""
+    name = bbguest
+    r = subprocess.run(vs.cmd([name, "start"]), env=vs.env, capture_output=True, text=True, timeout=60,
+                       preexec_fn=lambda: os.umask(0o077))
+    assert r.returncode == 0, r.stderr
+    init = vs.state(name)["init"]
+    umask = [ln.split()[1] for ln in open(f"/proc/{init}/status") if ln.startswith("Umask:")]
+    assert umask == ["0022"], umask
+    stop(vs, name)
+
+
 def test_stale_stop_marker_does_not_turn_a_reboot_into_a_halt(vs, bb):
     """`stop` marks RUNDIR/NAME/stopping (so that a monitor restarting the
     guest for a reboot inside halts it instead).  A stop killed before it

@@ -279,15 +279,118 @@ static void test_write_units(void **state)
 	assert_non_null(strstr(t, "\nOptions=ro\n"));
 	assert_null(strstr(t, "/srv/x"));
 	free(t);
-	assert_int_equal(vs_read_file_at(d, "run-lock.mount", 4096, &t, NULL, &err), 0);
-	assert_non_null(strstr(t, "\nWhere=/run/lock\n"));
-	free(t);
+	assert_null(strstr(t, "\nType="));
+	/* /run/lock: the guest's systemd has no unit for it (bookworm's
+	 * counts it among the API file systems and would refuse one) */
+	assert_int_equal(faccessat(d, "run-lock.mount", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	/* API file systems get none (systemd refuses units for them) */
 	assert_int_equal(faccessat(d, "proc.mount", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	assert_int_equal(faccessat(d, "dev-pts.mount", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	close(d);
+	/* trixie's systemd has run-lock.mount: then vserver's takes its place */
+	put("usr/lib/systemd/system/run-lock.mount", "[Mount]\nWhat=tmpfs\nWhere=/run/lock\n");
+	assert_int_equal(vs_rm_rf_at(rootfd, "run/systemd", &err), 0);
+	assert_int_equal(vs_sdguest_write_units(rootfd, tabs, 1, &err), 0);
+	d = vs_openat_in_root(rootfd, "run/systemd/system", O_RDONLY | O_DIRECTORY, 0, &err);
+	assert_true(d >= 0);
+	assert_int_equal(vs_read_file_at(d, "run-lock.mount", 4096, &t, NULL, &err), 0);
+	assert_non_null(strstr(t, "\nWhere=/run/lock\n"));
+	assert_non_null(strstr(t, "\nType=tmpfs\n"));
+	free(t);
+	close(d);
 	for (size_t i = 0; i < 4; i++)
 		vs_fstab_entry_free(&ents[i]);
+}
+
+static void test_tmp_dropin_rules(void **state)
+{
+	(void)state;
+	trixie();
+	/* by name: "a.conf" before "a.conf-b.conf"; hidden files and
+	 * directories are no drop-ins */
+	put("etc/systemd/system/tmp.mount.d/a.conf-b.conf", "[Mount]\nOptions=size=2m\n");
+	put("usr/lib/systemd/system/tmp.mount.d/a.conf", "[Mount]\nOptions=size=1m\n");
+	put("etc/systemd/system/tmp.mount.d/.z.conf", "[Mount]\nOptions=size=9m\n");
+	put("etc/systemd/system/tmp.mount.d/z.conf/x", "");
+	put("usr/lib/systemd/system/tmp.mount.d/z.conf", "[Mount]\nOptions=size=8m\n");
+	struct vs_fstab_entry e;
+	char *w = NULL;
+	assert_int_equal(tmp_of(&e, &w), 1);
+	assert_null(w);
+	assert_string_equal(e.options, "size=8m");
+	vs_fstab_entry_free(&e);
+}
+
+static void test_tmp_options_tmpfs_takes(void **state)
+{
+	(void)state;
+	trixie();
+	/* an option an fstab line may have but tmpfs does not take would
+	 * fail the mount, and with it every start: the defaults instead */
+	const char *bad[] = { "mode=1777,lowerdir=x", "newinstance", "hidepid=2", "uid=1000", "bind" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
+		char text[128];
+		snprintf(text, sizeof text, "[Mount]\nOptions=%s\n", bad[i]);
+		put("etc/systemd/system/tmp.mount.d/x.conf", text);
+		struct vs_fstab_entry e;
+		char *w = NULL;
+		assert_int_equal(tmp_of(&e, &w), 1);
+		if (!w)
+			print_error("Options=%s: no warning\n", bad[i]);
+		assert_non_null(w);
+		assert_string_equal(e.options, "mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m");
+		free(w);
+		vs_fstab_entry_free(&e);
+	}
+	struct vs_fstab_entry e;
+	assert_int_equal(vs_sdguest_tmp_defaults(&e), 0);
+	assert_string_equal(e.options, "mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m");
+	vs_fstab_entry_free(&e);
+}
+
+static void test_tmp_masked_spellings(void **state)
+{
+	(void)state;
+	trixie();
+	const char *links[] = { "//dev/null", "../../../dev/null", "/dev/./null", "../../../../../../dev/null" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(links); i++) {
+		link_(links[i], "etc/systemd/system/tmp.mount");
+		struct vs_fstab_entry e;
+		char *w = NULL;
+		if (tmp_of(&e, &w) != 0)
+			print_error("%s: not seen as a mask\n", links[i]);
+		assert_int_equal(tmp_of(&e, &w), 0);
+		assert_int_equal(unlinkat(rootfd, "etc/systemd/system/tmp.mount", 0), 0);
+	}
+	/* a link to an empty file masks too; one to another unit does not */
+	put("etc/empty", "");
+	link_("/etc/empty", "etc/systemd/system/tmp.mount");
+	struct vs_fstab_entry e;
+	char *w = NULL;
+	assert_int_equal(tmp_of(&e, &w), 0);
+	assert_int_equal(unlinkat(rootfd, "etc/systemd/system/tmp.mount", 0), 0);
+	link_("/usr/lib/systemd/system/tmp.mount", "etc/systemd/system/tmp.mount");
+	assert_int_equal(tmp_of(&e, &w), 1);
+	vs_fstab_entry_free(&e);
+}
+
+static void test_tmp_too_many_dropins(void **state)
+{
+	(void)state;
+	trixie();
+	for (int i = 0; i < 1100; i++) {
+		char p[96];
+		snprintf(p, sizeof p, "etc/systemd/system/tmp.mount.d/%04d.conf", i);
+		put(p, "[Mount]\nOptions=size=1m\n");
+	}
+	struct vs_fstab_entry e;
+	char *w = NULL;
+	assert_int_equal(tmp_of(&e, &w), 1);
+	assert_non_null(w);
+	assert_non_null(strstr(w, "more than"));
+	assert_string_equal(e.options, "mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m");
+	free(w);
+	vs_fstab_entry_free(&e);
 }
 
 int main(void)
@@ -303,6 +406,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tmp_fstab_line_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_hostile_links_stay_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_dropin_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_options_tmpfs_takes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_masked_spellings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_too_many_dropins, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
