@@ -26,15 +26,21 @@ def wait_running(vs, name, timeout=90):
         time.sleep(0.5)
 
 
+def systemd_guest(vs, name, tarball):
+    """A guest `name` of the systemd style from a debootstrap tarball, with
+    a persistent journal (the previous boot can be read back); stopped
+    afterwards.  A generator for fixtures."""
+    vs.build(name, method="template", margs=["-t", str(tarball)], timeout=900)
+    c = vs.config_json(name)
+    assert c["init"]["style"] == "systemd", c["init"]
+    os.makedirs(vs.root(name) / "var" / "log" / "journal", exist_ok=True)
+    yield name
+    vs.run([name, "stop", "--timeout", "20"], check=False, timeout=120)
+
+
 @pytest.fixture
 def sdguest(vs, debian_rootfs_tarball):
-    vs.build("sd", method="template", margs=["-t", str(debian_rootfs_tarball)], timeout=900)
-    c = vs.config_json("sd")
-    assert c["init"]["style"] == "systemd", c["init"]
-    # a persistent journal, so that the previous boot can be read back
-    os.makedirs(vs.root("sd") / "var" / "log" / "journal", exist_ok=True)
-    yield "sd"
-    vs.run(["sd", "stop", "--timeout", "20"], check=False, timeout=120)
+    yield from systemd_guest(vs, "sd", debian_rootfs_tarball)
 
 
 def test_systemd_boots_to_running_without_failed_units(vs, sdguest):

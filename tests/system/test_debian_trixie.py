@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from test_debian import wait_running
+from test_debian import systemd_guest, wait_running
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +36,7 @@ def boot(vs, name):
 
 @pytest.fixture
 def trx(vs, trixie_systemd_tarball):
-    vs.build("trx", method="template", margs=["-t", str(trixie_systemd_tarball)], timeout=900)
-    c = vs.config_json("trx")
-    assert c["init"]["style"] == "systemd", c["init"]
-    os.makedirs(vs.root("trx") / "var" / "log" / "journal", exist_ok=True)
-    yield "trx"
-    vs.run(["trx", "stop", "--timeout", "20"], check=False, timeout=120)
+    yield from systemd_guest(vs, "trx", trixie_systemd_tarball)
 
 
 def test_trixie_boots_to_running_with_tmp_on_tmpfs(vs, trx):
