@@ -278,8 +278,8 @@ static void test_write_units(void **state)
 	assert_non_null(strstr(t, "\nWhat=none\n"));
 	assert_non_null(strstr(t, "\nOptions=ro\n"));
 	assert_null(strstr(t, "/srv/x"));
-	free(t);
 	assert_null(strstr(t, "\nType="));
+	free(t);
 	/* /run/lock: the guest's systemd has no unit for it (bookworm's
 	 * counts it among the API file systems and would refuse one) */
 	assert_int_equal(faccessat(d, "run-lock.mount", F_OK, AT_SYMLINK_NOFOLLOW), -1);
