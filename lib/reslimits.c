@@ -1206,8 +1206,29 @@ int vs_limits_apply(const struct vs_cgroup *cg, const struct vs_limits *l, vs_er
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_CLASS_SHIFT 13
 
+/* nofile when ulimits/ does not set it (reslimits.h); without
+ * CAP_SYS_RESOURCE (an exec after the drop) or above fs.nr_open, the
+ * caller's hard limit stays */
+static void default_nofile(const struct vs_limits *l)
+{
+	for (size_t i = 0; i < l->n_ulimits; i++)
+		if (l->ulimits[i].resource == RLIMIT_NOFILE)
+			return;
+	struct rlimit cur;
+	if (getrlimit(RLIMIT_NOFILE, &cur) < 0)
+		return;
+	struct rlimit n = { VS_NOFILE_SOFT, cur.rlim_max > VS_NOFILE_HARD ? cur.rlim_max : VS_NOFILE_HARD };
+	if (setrlimit(RLIMIT_NOFILE, &n) == 0)
+		return;
+	n.rlim_max = cur.rlim_max;
+	if (n.rlim_cur > n.rlim_max)
+		n.rlim_cur = n.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &n);
+}
+
 int vs_ulimits_apply(const struct vs_limits *l, vs_err *err)
 {
+	default_nofile(l);
 	for (size_t i = 0; i < l->n_ulimits; i++) {
 		const struct vs_ulimit *u = &l->ulimits[i];
 		struct rlimit cur;

@@ -124,7 +124,13 @@ int vs_parse_size(const char *s, uint64_t *out);
 int vs_limits_apply(const struct vs_cgroup *cg, const struct vs_limits *l, vs_err *err);
 /* ulimits/ (setrlimit) and ionice/ (ioprio_set) for the calling process,
  * right before it executes a guest program.  Unlisted limits stay as they
- * are (never raised). */
+ * are (never raised), except nofile: without ulimits/nofile a guest gets
+ * what a systemd host gives every service, soft VS_NOFILE_SOFT and hard
+ * VS_NOFILE_HARD (a higher hard limit of the caller is kept), not the
+ * caller's (an admin shell's, a sysvinit host's 1024:4096), which the
+ * guest could not raise. */
+#define VS_NOFILE_SOFT 1024
+#define VS_NOFILE_HARD 524288
 int vs_ulimits_apply(const struct vs_limits *l, vs_err *err);
 /* "nofile" for RLIMIT_NOFILE ("?" if not a ulimits/ resource). */
 const char *vs_ulimit_name(int resource);

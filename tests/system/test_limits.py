@@ -180,6 +180,43 @@ def test_util_vserver_keys(vs, bbguest):
         assert r.stdout.strip() == "idle", r.stdout
 
 
+def nofile(limits_text):
+    line = [ln for ln in limits_text.splitlines() if ln.startswith("Max open files")]
+    return line[0].split()[3:5]
+
+
+def test_nofile_default_is_a_systemd_hosts_not_the_callers(vs, bbguest):
+    """Without ulimits/nofile, a guest used to get the open-file limits of
+    whoever started it: a sysvinit host's 1024:4096, an admin shell's,
+    which the guest's systemd and daemons cannot raise (no
+    CAP_SYS_RESOURCE).  Now it gets what a systemd host gives every
+    service, 1024:524288, for its PID 1 and for `exec` alike."""
+    import resource
+
+    def low_limits():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2048, 4096))
+
+    # raising a hard limit needs CAP_SYS_RESOURCE, which host root lacks
+    # in some sandboxes (this project's CI machine): then the caller's
+    # hard limit stays, and only the soft one is the default
+    can_raise = subprocess.run(["prlimit", "--nofile=1024:524288", "true"], preexec_fn=low_limits,
+                               capture_output=True).returncode == 0
+    want = ["1024", "524288" if can_raise else "4096"]
+    r = subprocess.run(vs.cmd([bbguest, "start"]), env=vs.env, capture_output=True, text=True, timeout=60,
+                       preexec_fn=low_limits)
+    assert r.returncode == 0, r.stderr
+    st = vs.state(bbguest)
+    assert nofile(open(f"/proc/{st['init']}/limits").read()) == want
+    r = subprocess.run(vs.cmd([bbguest, "exec", "/bin/cat", "/proc/self/limits"]), env=vs.env,
+                       capture_output=True, text=True, timeout=60, preexec_fn=low_limits)
+    assert nofile(r.stdout) == want, r.stdout
+    vs.run([bbguest, "stop"], timeout=60)
+    # ulimits/nofile, when set, is what the guest gets
+    set_limit(vs, bbguest, "ulimits/nofile.hard", "8192")
+    start(vs, bbguest)
+    assert nofile(vs.run([bbguest, "exec", "/bin/cat", "/proc/1/limits"]).stdout)[1] == "8192"
+
+
 def test_io_weight_file(vs, bbguest):
     set_limit(vs, bbguest, "limits/io.weight", "200")
     r = vs.run([bbguest, "start"], check=None, timeout=60)
