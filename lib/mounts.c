@@ -47,10 +47,14 @@ static const char *const dev_links[][2] = {
 };
 
 /* /proc files hidden (bound to /dev/null) and directories hidden (an
- * empty read-only tmpfs), as the peers do. */
+ * empty read-only tmpfs), as the peers do.  Not /proc/kmsg: a reader of
+ * /dev/null gets end-of-file at once, and rsyslog's imklog (in every
+ * Debian guest with rsyslog) then read it in a loop at 100% CPU; opening
+ * /proc/kmsg needs CAP_SYSLOG, which no guest can hold (vs_cap_forbidden,
+ * and a user namespace's counts nothing there): EPERM, as under LXC. */
 static const char *const proc_masked_files[] = {
 	"proc/kcore", "proc/keys", "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/latency_stats",
-	"proc/kmsg", "proc/sysrq-trigger", "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
+	"proc/sysrq-trigger", "proc/kpagecount", "proc/kpageflags", "proc/kpagecgroup", "proc/config.gz",
 	"proc/kallsyms", "proc/interrupts",
 };
 static const char *const proc_masked_dirs[] = {

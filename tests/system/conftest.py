@@ -613,9 +613,10 @@ def debootstrap_guest(tmp_path_factory, vserver_bin, name, include, suite="bookw
 @pytest.fixture(scope="session")
 def debian_guest(tmp_path_factory, vserver_bin):
     """ONE minbase bookworm guest plus systemd-sysv per test run, the
-    smallest Debian that boots its own systemd as PID 1 (test_debian.py).
+    smallest Debian that boots its own systemd as PID 1 (test_debian.py),
+    and rsyslog, the syslog daemon of Debian's default install.
     Read-only for the tests."""
-    yield from debootstrap_guest(tmp_path_factory, vserver_bin, "deb", "systemd-sysv")
+    yield from debootstrap_guest(tmp_path_factory, vserver_bin, "deb", "systemd-sysv,rsyslog")
 
 
 @pytest.fixture(scope="session")

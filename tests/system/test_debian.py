@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import wait_until
+
 pytestmark = pytest.mark.slow
 
 
@@ -53,6 +55,30 @@ def test_systemd_boots_to_running_without_failed_units(vs, sdguest):
     comm = vs.run([sdguest, "exec", "-T", "cat", "/proc/1/comm"]).stdout.strip()
     assert comm == "systemd"
     assert vs.run([sdguest, "exec", "-T", "systemd-detect-virt", "--container"], check=False).stdout.strip()
+
+
+def test_rsyslog_runs_idle(vs, sdguest):
+    """rsyslog (in Debian's default install) reads the kernel log from
+    /proc/kmsg.  That was /dev/null in a guest, an endless end-of-file, and
+    rsyslogd read it in a loop at 100% CPU for the guest's whole life.
+    Now the open fails (no CAP_SYSLOG) and rsyslog goes on without it."""
+    vs.run([sdguest, "start"], timeout=60)
+    assert wait_running(vs, sdguest)[0] == "running"
+    pid = vs.run([sdguest, "exec", "-T", "pidof", "rsyslogd"]).stdout.split()
+    assert len(pid) == 1, pid
+
+    def cpu_ticks():
+        st = vs.run([sdguest, "exec", "-T", "cat", f"/proc/{pid[0]}/stat"]).stdout
+        f = st.rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])       # utime + stime
+
+    t0 = cpu_ticks()
+    time.sleep(2)
+    used = (cpu_ticks() - t0) / os.sysconf("SC_CLK_TCK")
+    assert used < 0.2, f"rsyslogd used {used:.2f} s of CPU in 2 s"
+    vs.run([sdguest, "exec", "-T", "logger", "-t", "vstest", "hello"])
+    assert wait_until(lambda: "vstest: hello" in (vs.root(sdguest) / "var/log/syslog").read_text(errors="replace"),
+                      10)
 
 
 def test_systemd_on_cgroup2_alone(vs, sdguest):
