@@ -229,6 +229,13 @@ static int bind_source_safe(const struct vs_fstab_entry *e, int sfd, bool mknod,
 	return 0;
 }
 
+/* An error of entry e, prefixed with its fstab line (line 0: an entry
+ * vserver made itself, sdguest.h) */
+static int entry_fail(const struct vs_fstab_entry *e, vs_err *err)
+{
+	return e->line > 0 ? vs_err_prefix(err, "fstab line %d", e->line) : -1;
+}
+
 /* `mknod`: the guest has CAP_MKNOD (PR-04 asks for nodev then); `u`
  * NULL: a privileged guest, whose read-write binds are checked here, on
  * the very source that is bound, at every start and reboot */
@@ -252,12 +259,12 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 			_cleanup_free_ char *why = NULL;
 			int r = u ? 1 : bind_source_safe(e, sfd, mknod, &why, err);
 			if (r <= 0)
-				return r < 0 ? vs_err_prefix(err, "fstab line %d", e->line)
+				return r < 0 ? entry_fail(e, err)
 					     : vs_fail(err, VS_E_INVALID, 0, "fstab line %d: %s", e->line, why);
 		}
 		_cleanup_close_ int t = target_fd(rootfd, e->target, dir, 0755, err);
 		if (t < 0)
-			return vs_err_prefix(err, "fstab line %d", e->line);
+			return entry_fail(e, err);
 		unsigned long flags = MS_NOSUID | MS_NODEV;
 		/* translate the options we allow */
 		_cleanup_free_ char *copy = vs_strdup(e->options);
@@ -294,9 +301,9 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 			 * host uid BASE there, guest users are host users) */
 			_cleanup_close_ int tree = vs_userns_idmapped_tree(e->source, rec, u->share_fd, err);
 			if (tree < 0 || vs_userns_attach(tree, t, e->target, err) < 0)
-				return vs_err_prefix(err, "fstab line %d", e->line);
+				return entry_fail(e, err);
 		} else if (e->bind && mount_at(src, t, NULL, MS_BIND | (rec ? MS_REC : 0), NULL, e->target, err) < 0)
-			return vs_err_prefix(err, "fstab line %d", e->line);
+			return entry_fail(e, err);
 		if (e->bind) {
 			close(t);
 			t = reopen(rootfd, e->target, dir, err);
@@ -309,7 +316,7 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 		} else {
 			const char *type = strcmp(e->type, "none") ? e->type : "tmpfs";
 			if (mount_at(e->source, t, type, flags, *data ? data : NULL, e->target, err) < 0)
-				return vs_err_prefix(err, "fstab line %d", e->line);
+				return entry_fail(e, err);
 		}
 	}
 	return 0;

@@ -20,6 +20,11 @@ int vs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t 
 			return vs_fail(err, VS_E_INVALID, 0, "%s: is a symbolic link, expected a regular file", path);
 		return vs_fail(err, e == ENOENT ? VS_E_NOGUEST : VS_E_SYSTEM, e, "%s", path);
 	}
+	return vs_read_fd(fd, path, max, out, len, err);
+}
+
+int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, vs_err *err)
+{
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return vs_fail_errno(err, "%s: stat", path);

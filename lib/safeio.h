@@ -15,6 +15,8 @@
  * most `max` bytes.  *out is NUL-terminated; *len excludes the NUL.
  * Returns 0, or -1 with err set (errno ENOENT when it does not exist). */
 int vs_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len, vs_err *err);
+/* The same for an open fd (`path` names it in messages). */
+int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, vs_err *err);
 
 /* Write the whole value `v` with one write(2), as control files (cgroup,
  * sysfs) want: each write is one command.  0; 1 for a short write; -1

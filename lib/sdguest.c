@@ -168,20 +168,23 @@ static bool guest_masked(int rootfd, const char *path)
 static char *guest_unit_text(int rootfd, const char *path)
 {
 	vs_err e;
+	char *text = NULL;
 	_cleanup_close_ int fd = vs_openat_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &e);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > VS_CONFIG_MAX_FILE)
+	if (fd < 0 || vs_read_fd(fd, path, VS_CONFIG_MAX_FILE, &text, NULL, &e) < 0)
 		return NULL;
-	char *buf = vs_xmalloc0((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+	return text;
+}
+
+/* The first of unit_dirs that holds `name` (any file type), or -1 */
+static int unit_dir_of(int rootfd, const char *name)
+{
+	struct stat st;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs); i++) {
+		_cleanup_free_ char *p = vs_asprintf("%s/%s", unit_dirs[i], name);
+		if (guest_lstat(rootfd, p, &st))
+			return (int)i;
 	}
-	buf[got] = 0;
-	return buf;
+	return -1;
 }
 
 /* A drop-in: its name and the unit directory it is in */
@@ -200,19 +203,17 @@ static int dropin_cmp(const void *a, const void *b)
  * its own, in its own cgroup); beyond it, the defaults and a warning. */
 #define MAX_DROPIN_ENTRIES 1024
 
-/* tmp.mount's Options= as the guest's systemd would see them: the first
- * fragment in unit_dirs, then the drop-ins tmp.mount.d/ *.conf of all of
+/* tmp.mount's Options= as the guest's systemd would see them: the
+ * fragment (the first in unit_dirs: index frag, -1 for none), then the drop-ins tmp.mount.d/ *.conf of all of
  * them in the order of their names (a name in a higher directory hides
  * the same name below; hidden files and directories are not drop-ins).
  * -1 with *why when they cannot be used. */
-static int tmp_options(int rootfd, char **opt, char **why)
+static int tmp_options(int rootfd, int frag, char **opt, char **why)
 {
 	struct stat st;
-	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs); i++) {
-		_cleanup_free_ char *p = vs_asprintf("%s/tmp.mount", unit_dirs[i]);
-		if (!guest_lstat(rootfd, p, &st))
-			continue;
+	if (frag >= 0) {
 		/* the first one found is the unit, readable or not */
+		_cleanup_free_ char *p = vs_asprintf("%s/tmp.mount", unit_dirs[frag]);
 		_cleanup_free_ char *text = guest_unit_text(rootfd, p);
 		if (!text) {
 			*why = vs_asprintf("/%s: not a regular file of at most %d bytes", p, VS_CONFIG_MAX_FILE);
@@ -220,7 +221,6 @@ static int tmp_options(int rootfd, char **opt, char **why)
 		}
 		if (vs_sdguest_unit_options(text, opt, why) < 0)
 			return -1;
-		break;
 	}
 	struct dropin *d = NULL;
 	size_t n = 0;
@@ -330,22 +330,16 @@ int vs_sdguest_tmp(int rootfd, const struct vs_config *c, struct vs_fstab_entry 
 	struct stat st;
 	if (guest_lstat(rootfd, "tmp", &st) && S_ISLNK(st.st_mode))
 		return 0;
-	bool wanted = false;
-	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs) && !wanted; i++) {
-		_cleanup_free_ char *p = vs_asprintf("%s/local-fs.target.wants/tmp.mount", unit_dirs[i]);
-		wanted = guest_lstat(rootfd, p, &st);
-	}
-	if (!wanted)
+	if (unit_dir_of(rootfd, "local-fs.target.wants/tmp.mount") < 0)
 		return 0;
-	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs); i++) {
-		_cleanup_free_ char *p = vs_asprintf("%s/tmp.mount", unit_dirs[i]);
+	int frag = unit_dir_of(rootfd, "tmp.mount");
+	if (frag >= 0) {
+		_cleanup_free_ char *p = vs_asprintf("%s/tmp.mount", unit_dirs[frag]);
 		if (guest_masked(rootfd, p))
 			return 0;
-		if (guest_lstat(rootfd, p, &st))
-			break;
 	}
 	_cleanup_free_ char *opt = vs_strdup(tmp_default_options), *why = NULL;
-	if (tmp_options(rootfd, &opt, &why) == 0 && tmp_entry(opt, out, &why) == 0)
+	if (tmp_options(rootfd, frag, &opt, &why) == 0 && tmp_entry(opt, out, &why) == 0)
 		return 1;
 	*warning = vs_asprintf("the guest's tmp.mount: %s; /tmp mounted with %s", why, tmp_default_options);
 	return vs_sdguest_tmp_defaults(out) == 0 ? 1 : 0;
@@ -437,13 +431,7 @@ int vs_sdguest_write_units(int rootfd, const struct vs_fstab *const *tabs, size_
 	/* /run/lock: only where the guest's systemd has a unit for it (Debian
 	 * 13); before, Debian's systemd counted it among the API file
 	 * systems and refused a unit for it */
-	bool lock_unit = false;
-	struct stat st;
-	for (size_t i = 0; i < VS_ARRAY_SIZE(unit_dirs) && !lock_unit; i++) {
-		_cleanup_free_ char *p = vs_asprintf("%s/run-lock.mount", unit_dirs[i]);
-		lock_unit = guest_lstat(rootfd, p, &st);
-	}
-	if (lock_unit && write_unit(dfd, &run_lock, err) < 0)
+	if (unit_dir_of(rootfd, "run-lock.mount") >= 0 && write_unit(dfd, &run_lock, err) < 0)
 		return -1;
 	for (size_t t = 0; t < ntabs; t++)
 		for (size_t i = 0; i < tabs[t]->n; i++)

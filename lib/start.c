@@ -302,9 +302,8 @@ static void guest_child(struct child_args *a)
 		if (vs_mounts_extra(rootfd, &tmp, c, mup, &e) < 0) {
 			/* the guest's options, refused by the kernel */
 			free(sd_warning);
-			const char *why = strncmp(e.msg, "fstab line 0: ", 14) ? e.msg : e.msg + 14;
 			sd_warning = vs_asprintf("the guest's tmp.mount (Options=%s): %s; /tmp mounted with its default "
-						 "options", te.options, why);
+						 "options", te.options, e.msg);
 			vs_fstab_entry_free(&te);
 			if (vs_sdguest_tmp_defaults(&te) < 0 || vs_mounts_extra(rootfd, &tmp, c, mup, &e) < 0)
 				child_fail(a->err_fd, &e);

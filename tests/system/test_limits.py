@@ -10,6 +10,7 @@ v1 controllers; pure v2 elsewhere).  Only the guests' own cgroup files
 are read; only processes this test started are ever signalled."""
 import json
 import os
+import resource
 import subprocess
 
 import pytest
@@ -191,8 +192,6 @@ def test_nofile_default_is_a_systemd_hosts_not_the_callers(vs, bbguest):
     which the guest's systemd and daemons cannot raise (no
     CAP_SYS_RESOURCE).  Now it gets what a systemd host gives every
     service, 1024:524288, for its PID 1 and for `exec` alike."""
-    import resource
-
     def low_limits():
         resource.setrlimit(resource.RLIMIT_NOFILE, (2048, 4096))
 
