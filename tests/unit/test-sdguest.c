@@ -134,6 +134,23 @@ static int tmp_of(struct vs_fstab_entry *e, char **warning)
 	return vs_sdguest_tmp(rootfd, &c, e, warning);
 }
 
+/* vs_sdguest_tmp mounts a tmpfs with `opts`, with a warning holding
+ * `warning` (NULL: none) */
+static void tmp_is(const char *opts, const char *warning)
+{
+	struct vs_fstab_entry e;
+	char *w = NULL;
+	assert_int_equal(tmp_of(&e, &w), 1);
+	if (warning) {
+		assert_non_null(w);
+		assert_non_null(strstr(w, warning));
+	} else
+		assert_null(w);
+	assert_string_equal(e.options, opts);
+	free(w);
+	vs_fstab_entry_free(&e);
+}
+
 static void test_tmp_not_wanted(void **state)
 {
 	(void)state;
@@ -171,12 +188,7 @@ static void test_tmp_dropins(void **state)
 	put("etc/systemd/system/tmp.mount.d/90-last.conf", "[Mount]\nOptions=mode=1777,size=128m,nosuid\n");
 	put("etc/systemd/system/tmp.mount.d/95-other.conf", "[Unit]\nOptions=size=1k\n");
 	put("etc/systemd/system/tmp.mount.d/README", "[Mount]\nOptions=size=1k\n");
-	struct vs_fstab_entry e;
-	char *w = NULL;
-	assert_int_equal(tmp_of(&e, &w), 1);
-	assert_null(w);
-	assert_string_equal(e.options, "mode=1777,size=128m,nosuid");
-	vs_fstab_entry_free(&e);
+	tmp_is("mode=1777,size=128m,nosuid", NULL);
 }
 
 static void test_tmp_bad_options_fall_back(void **state)
@@ -185,14 +197,7 @@ static void test_tmp_bad_options_fall_back(void **state)
 	trixie();
 	/* the guest asks for setuid programs on /tmp: refused as in fstab */
 	put("etc/systemd/system/tmp.mount.d/x.conf", "[Mount]\nOptions=mode=1777,suid\n");
-	struct vs_fstab_entry e;
-	char *w = NULL;
-	assert_int_equal(tmp_of(&e, &w), 1);
-	assert_non_null(w);
-	assert_non_null(strstr(w, "suid"));
-	assert_string_equal(e.options, "mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m");
-	free(w);
-	vs_fstab_entry_free(&e);
+	tmp_is("mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m", "suid");
 }
 
 static void test_tmp_masked_or_symlink(void **state)
@@ -243,12 +248,7 @@ static void test_tmp_hostile_links_stay_inside(void **state)
 	link_("/usr/lib/systemd/system/tmp.mount", "etc/systemd/system/local-fs.target.wants/tmp.mount");
 	link_("/etc/passwd", "etc/systemd/system/tmp.mount.d");
 	assert_int_equal(mkdirat(rootfd, "tmp", 01777), 0);
-	struct vs_fstab_entry e;
-	char *w = NULL;
-	assert_int_equal(tmp_of(&e, &w), 1);
-	assert_null(w);
-	assert_string_equal(e.options, "size=3m");
-	vs_fstab_entry_free(&e);
+	tmp_is("size=3m", NULL);
 }
 
 static void test_write_units(void **state)
@@ -313,12 +313,7 @@ static void test_tmp_dropin_rules(void **state)
 	put("etc/systemd/system/tmp.mount.d/.z.conf", "[Mount]\nOptions=size=9m\n");
 	put("etc/systemd/system/tmp.mount.d/z.conf/x", "");
 	put("usr/lib/systemd/system/tmp.mount.d/z.conf", "[Mount]\nOptions=size=8m\n");
-	struct vs_fstab_entry e;
-	char *w = NULL;
-	assert_int_equal(tmp_of(&e, &w), 1);
-	assert_null(w);
-	assert_string_equal(e.options, "size=8m");
-	vs_fstab_entry_free(&e);
+	tmp_is("size=8m", NULL);
 }
 
 static void test_tmp_options_tmpfs_takes(void **state)
@@ -383,14 +378,7 @@ static void test_tmp_too_many_dropins(void **state)
 		snprintf(p, sizeof p, "etc/systemd/system/tmp.mount.d/%04d.conf", i);
 		put(p, "[Mount]\nOptions=size=1m\n");
 	}
-	struct vs_fstab_entry e;
-	char *w = NULL;
-	assert_int_equal(tmp_of(&e, &w), 1);
-	assert_non_null(w);
-	assert_non_null(strstr(w, "more than"));
-	assert_string_equal(e.options, "mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m");
-	free(w);
-	vs_fstab_entry_free(&e);
+	tmp_is("mode=1777,strictatime,nosuid,nodev,size=50%,nr_inodes=1m", "more than");
 }
 
 int main(void)
