@@ -233,25 +233,11 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 	if (term)
 		vs_strv_push_take(&env, vs_asprintf("TERM=%s", term));
 	vs_strv_push(&env, "container=vserver");
-	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (size_t i = 0; i < env.n; i++)
-		if (vs_str_startswith(env.v[i], "PATH="))
-			path = env.v[i] + 5;
 	if (chdir(o->argv ? "/" : u.home) < 0 && chdir("/") < 0)
 		_exit(127);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (o->argv) {
-		if (strchr(o->argv[0], '/')) {
-			execve(o->argv[0], o->argv, env.v);
-		} else {
-			_cleanup_free_ char *copy = vs_strdup(path);
-			char *save = NULL;
-			for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-				_cleanup_free_ char *p = vs_asprintf("%s/%s", d, o->argv[0]);
-				execve(p, o->argv, env.v);
-			}
-			errno = ENOENT;
-		}
+		vs_exec_path(o->argv, env.v);
 		vs_fail_errno(&e, "cannot run %s in the guest", o->argv[0]);
 		fail_to(errfd, &e);
 	}
@@ -589,7 +575,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 				close(i == 0 ? io[0][1] : io[i][0]);
 		prctl(PR_SET_DUMPABLE, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (vs_cgroup_join_self(&cg, born_in, &e) < 0)
+		if (vs_cgroup_join_self(&cg, born_in, &e) < 0 || vs_oom_adj_apply(&c.limits, &e) < 0)
 			fail_to(ep[1], &e);
 		if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWNET) <
 		    0) {

@@ -162,6 +162,7 @@ static json_object *limits_json(const struct vs_limits *l)
 		json_object_object_add(in, "priority", l->ionice_prio_set ? json_object_new_int(l->ionice_prio) : NULL);
 	}
 	json_object_object_add(o, "ionice", in);
+	json_object_object_add(o, "badness", l->oom_score_adj_set ? json_object_new_int(l->oom_score_adj) : NULL);
 	return o;
 }
 
@@ -284,6 +285,15 @@ json_object *vs_config_to_json(const struct vs_config *c)
 	}
 	json_object_object_add(o, "dlimits", dj);
 	json_object_object_add(o, "nice", json_object_new_int(c->nice));
+	json_object *sy = json_object_new_array();
+	for (size_t i = 0; i < c->n_sysctls; i++) {
+		json_object *x = json_object_new_object();
+		json_object_object_add(x, "id", json_object_new_string(c->sysctls[i].id));
+		json_object_object_add(x, "setting", c->sysctls[i].setting ? json_object_new_string(c->sysctls[i].setting) : NULL);
+		json_object_object_add(x, "value", c->sysctls[i].value ? json_object_new_string(c->sysctls[i].value) : NULL);
+		json_object_array_add(sy, x);
+	}
+	json_object_object_add(o, "sysctl", sy);
 	json_object_object_add(o, "limits", limits_json(&c->limits));
 	json_object_object_add(o, "seccomp", seccomp_json(c));
 	return o;

@@ -220,6 +220,30 @@ static struct vs_iface *cur_iface(struct ld *L)
 	return f;
 }
 
+static struct vs_sysctl *cur_sysctl(struct ld *L)
+{
+	const char *id = L->rel + strlen("sysctl/");
+	size_t idlen = strcspn(id, "/");
+	for (size_t i = 0; i < L->c->n_sysctls; i++)
+		if (strlen(L->c->sysctls[i].id) == idlen && !strncmp(L->c->sysctls[i].id, id, idlen))
+			return &L->c->sysctls[i];
+	L->c->sysctls = realloc(L->c->sysctls, (L->c->n_sysctls + 1) * sizeof *L->c->sysctls);
+	if (!L->c->sysctls)
+		abort();
+	struct vs_sysctl *x = &L->c->sysctls[L->c->n_sysctls++];
+	memset(x, 0, sizeof *x);
+	x->id = strndup(id, idlen);
+	if (!x->id)
+		abort();
+	return x;
+}
+
+static void p_sysctl(struct ld *L, const char *v)
+{
+	struct vs_sysctl *x = cur_sysctl(L);
+	*(vs_str_endswith(L->rel, "/setting") ? &x->setting : &x->value) = vs_strdup(v);
+}
+
 static int first_line_no(struct ld *L)
 {
 	return L->n_lines ? L->lines[0].no : 1;
@@ -928,7 +952,7 @@ static void p_dlimit(struct ld *L, const char *v)
 		D(L, first_line_no(L), "%s", why);
 }
 
-/* limits/, rlimits/, sched/, cgroup/, ulimits/, ionice/: lib/reslimits.c */
+/* limits/, rlimits/, sched/, cgroup/, ulimits/, ionice/, badness: lib/reslimits.c */
 static void p_limit(struct ld *L, const char *v)
 {
 	vs_limits_parse_key(&L->c->limits, L->rel, v, first_line_no(L), L->diags);
@@ -1000,6 +1024,10 @@ static const struct key keys[] = {
 	{ "interfaces/*/nodev", K_BOOL, p_if_nodev, "the address already exists on the host; do not add it" },
 	{ "interfaces/*/disabled", K_BOOL, p_if_disabled, "skip this address" },
 	{ "interfaces/*/down", K_BOOL, p_if_down, "do not bring the device up" },
+	{ "sysctl/*/setting", K_SCALAR, p_sysctl,
+	  "a namespaced kernel setting for the guest: net.* (modes private, none), kernel.shm*, kernel.msg*, "
+	  "kernel.sem, fs.mqueue.*" },
+	{ "sysctl/*/value", K_SCALAR, p_sysctl, "its value, written at start" },
 	{ "net/mode", K_SCALAR, p_net_mode,
 	  "isolated (host stack, only the guest's addresses), private (own namespace, veth), none, host" },
 	{ "net/bridge", K_SCALAR, p_net_bridge, "private: the bridge of the guest's veth (default vsbr0)" },
@@ -1048,6 +1076,7 @@ static const struct key keys[] = {
 	  "per-process limit RES[.soft|.hard]: integer, inf, K/M (x1024), k/m (x1000)" },
 	{ "ionice/class", K_SCALAR, p_limit, "I/O scheduling class: 1 realtime, 2 best-effort, 3 idle" },
 	{ "ionice/priority", K_SCALAR, p_limit, "I/O priority 0..7 (class 2 if no class is given)" },
+	{ "badness", K_SCALAR, p_limit, "OOM score adjustment of the guest's processes, -1000..1000 (oom_score_adj)" },
 	{ "seccomp", K_LIST, p_seccomp, "system call rules: 'deny SYSCALL [ERRNO]' or 'allow SYSCALL' per line" },
 	{ "nonewprivs", K_BOOL, p_nonewprivs, "no_new_privs for every guest process (setuid programs lose their power)" },
 	{ "userns", K_BOOL, p_userns,
@@ -1070,7 +1099,6 @@ static const struct {
 	{ "tag", "filesystem tagging needs the Linux-VServer kernel patch" },
 	{ "capabilities", "2.4-kernel key; use bcapabilities" },
 	{ "umask", "namespace unsharing is controlled by vserver itself" },
-	{ "badness", "not provided yet (OOM score)" },
 	{ "schedule", "deprecated util-vserver key; use sched/fill-rate and sched/interval, or limits/cpu.max" },
 	/* limits that cannot map onto a stock kernel (vserver(8) LIMITS) */
 	{ "sched/prio-bias", "priority biasing has no cgroup equivalent; use limits/cpu.weight" },
@@ -1109,7 +1137,6 @@ static const struct {
 	{ "nonamespace", "vserver always uses a private mount namespace" },
 	{ "netns", "util-vserver's netns/ is not read; use net/mode private (vserver(8) NETWORKING)" },
 	{ "nonetns", "util-vserver's netns/ is not read; use net/mode" },
-	{ "sysctl", "not provided yet" },
 	{ "fstab.local", "deprecated util-vserver key; merge it into fstab" },
 	{ "scripts", "host-side scriptlets run as host root; not provided" },
 	{ "keepfds", "a guest always starts with only fds 0-2" },
@@ -1571,6 +1598,32 @@ static void finish_net(struct ld *L)
 		}
 }
 
+static int sysctl_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vs_sysctl *)a)->id, ((const struct vs_sysctl *)b)->id);
+}
+
+/* sysctl/: both files in each entry, a setting the guest may have in its
+ * network mode (after finish_net: the mode is known), in name order */
+static void finish_sysctl(struct ld *L)
+{
+	struct vs_config *c = L->c;
+	if (c->n_sysctls > 1)
+		qsort(c->sysctls, c->n_sysctls, sizeof *c->sysctls, sysctl_cmp);
+	bool own_netns = c->net.mode == VS_NET_PRIVATE || c->net.mode == VS_NET_NONE;
+	for (size_t i = 0; i < c->n_sysctls; i++) {
+		struct vs_sysctl *x = &c->sysctls[i];
+		_cleanup_free_ char *setting = vs_asprintf("sysctl/%s/setting", x->id);
+		_cleanup_free_ char *why = NULL;
+		if (!x->setting)
+			vs_diags_add(L->diags, setting, 0, "missing: sysctl/%s/value needs its setting", x->id);
+		else if (vs_sysctl_check(x->setting, own_netns, &why) < 0)
+			vs_diags_add(L->diags, setting, 1, "%s", why);
+		else if (!x->value)
+			vs_diags_add(L->diags, setting, 0, "sysctl/%s/value is missing", x->id);
+	}
+}
+
 static void finish(struct ld *L)
 {
 	struct vs_config *c = L->c;
@@ -1647,6 +1700,7 @@ static void finish(struct ld *L)
 			}
 	}
 	finish_net(L);
+	finish_sysctl(L);
 	vs_limits_finish(&c->limits, vs_limits_host_memory_v1(vs_cgroup_root(L->s, NULL)), L->diags);
 }
 
@@ -1801,6 +1855,12 @@ void vs_config_free(struct vs_config *c)
 		free(c->ifaces[i].label);
 	}
 	free(c->ifaces);
+	for (size_t i = 0; i < c->n_sysctls; i++) {
+		free(c->sysctls[i].id);
+		free(c->sysctls[i].setting);
+		free(c->sysctls[i].value);
+	}
+	free(c->sysctls);
 	free(c->iface_dev);
 	free(c->net.bridge);
 	free(c->net.fwd);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "dlimits.h"
 #include "reslimits.h"
+#include "sysctl.h"
 #include "error.h"
 #include "fstab.h"
 #include "iface.h"
@@ -110,6 +111,8 @@ struct vs_config {
 	struct vs_fstab fstab, fstab_remote;
 	struct vs_iface *ifaces;
 	size_t n_ifaces;
+	struct vs_sysctl *sysctls; /* sysctl/<x>/{setting,value} (lib/sysctl.h), in name order */
+	size_t n_sysctls;
 	char *iface_dev;       /* interfaces/dev */
 	int iface_prefix;      /* interfaces/prefix or mask; -1 */
 	struct vs_ipaddr lback;/* interfaces/lback; family 0 if unset */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -620,6 +621,23 @@ static void parse_ionice(struct vs_limits *l, const char *key, const char *v, in
 	}
 }
 
+/* util-vserver's badness (vmemctrl --badness, the context's OOM bias) is
+ * the guest's oom_score_adj on a stock kernel. */
+static void parse_badness(struct vs_limits *l, const char *key, const char *v, int line, struct vs_diags *d)
+{
+	int64_t x;
+	if (vs_parse_i64(v, &x) < 0 || x < -1000 || x > 1000) {
+		_cleanup_free_ char *shown = vs_escape(v);
+		vs_diags_add(d, key, line,
+			     "badness '%s' is not allowed: an integer -1000 (never OOM-killed) .. 1000 (killed first), "
+			     "the guest's oom_score_adj",
+			     shown);
+		return;
+	}
+	l->oom_score_adj = (int)x;
+	l->oom_score_adj_set = true;
+}
+
 static void parse_sched(struct vs_limits *l, const char *key, const char *v, int line, struct vs_diags *d)
 {
 	_cleanup_free_ char *shown = vs_escape(v);
@@ -711,6 +729,8 @@ void vs_limits_parse_key(struct vs_limits *l, const char *key, const char *value
 		return parse_ulimit(l, key, value, line, d);
 	if (!strcmp(key, "ionice/class") || !strcmp(key, "ionice/priority"))
 		return parse_ionice(l, key, value, line, d);
+	if (!strcmp(key, "badness"))
+		return parse_badness(l, key, value, line, d);
 	if (!strcmp(key, "sched/fill-rate") || !strcmp(key, "sched/interval") || !strcmp(key, "sched/tokens-max"))
 		return parse_sched(l, key, value, line, d);
 	if (vs_str_startswith(key, "cgroup/"))
@@ -1256,6 +1276,19 @@ int vs_ulimits_apply(const struct vs_limits *l, vs_err *err)
 			return vs_fail(err, VS_E_SYSTEM, errno, "ionice: class %d priority %d%s", cls, prio,
 				       errno == EPERM ? " (the realtime class needs CAP_SYS_ADMIN)" : "");
 	}
+	return 0;
+}
+
+int vs_oom_adj_apply(const struct vs_limits *l, vs_err *err)
+{
+	if (!l->oom_score_adj_set)
+		return 0;
+	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	char b[16];
+	int n = snprintf(b, sizeof b, "%d\n", l->oom_score_adj);
+	if (fd < 0 || write(fd, b, (size_t)n) != n)
+		return vs_fail(err, VS_E_SYSTEM, errno, "badness %d: writing /proc/self/oom_score_adj%s", l->oom_score_adj,
+			       errno == EACCES ? " (a value below the caller's needs CAP_SYS_RESOURCE)" : "");
 	return 0;
 }
 

@@ -87,6 +87,8 @@ struct vs_limits {
 	int ionice_class;    /* 0: unset (IOPRIO_CLASS_NONE), 1 realtime, 2 best-effort, 3 idle */
 	int ionice_prio;     /* 0..7, when ionice_prio_set */
 	bool ionice_prio_set;
+	int oom_score_adj;   /* badness: -1000..1000, when oom_score_adj_set */
+	bool oom_score_adj_set;
 	/* sched/ as read; vs_limits_finish turns them into cpu.max */
 	struct vs_limit sched_fill_rate, sched_interval, sched_tokens_max;
 };
@@ -99,7 +101,7 @@ struct vs_cgroup;
 struct vs_settings;
 
 /* Parse one configuration value of the limits keys (limits/, rlimits/,
- * sched/, cgroup/, ulimits/, ionice/); `key` is the path relative to the
+ * sched/, cgroup/, ulimits/, ionice/, badness); `key` is the path relative to the
  * configuration dir, `value` one line (io.max: each line on its own).
  * Problems go to `d` as diagnostics of file `key`, line `line`, with the
  * value and what is allowed; a refused value changes nothing. */
@@ -132,6 +134,10 @@ int vs_limits_apply(const struct vs_cgroup *cg, const struct vs_limits *l, vs_er
 #define VS_NOFILE_SOFT 1024
 #define VS_NOFILE_HARD 524288
 int vs_ulimits_apply(const struct vs_limits *l, vs_err *err);
+/* badness: the calling process's oom_score_adj (/proc/self of the host's
+ * /proc, so before it joins the guest's mount namespace), inherited by what
+ * it starts.  Nothing when unset (the caller's value stays). */
+int vs_oom_adj_apply(const struct vs_limits *l, vs_err *err);
 /* "nofile" for RLIMIT_NOFILE ("?" if not a ulimits/ resource). */
 const char *vs_ulimit_name(int resource);
 

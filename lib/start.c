@@ -36,12 +36,14 @@
  *   M5  kill what is left in the cgroup, remove it, the network
  *       (vserver-net down) and the state
  * The guest's PID 1 before it executes the init (child stages):
- *   C1  wait for the monitor's go, join the v1 payload cgroups (by
+ *   C1  wait for the monitor's go; umask 022, badness (oom_score_adj);
+ *       join the v1 payload cgroups (by
  *       `tasks`, itself: no global lock) when born in the cgroup2 one;
  *       the seccomp program (RUNDIR/NAME/seccomp.bpf if the rules are
  *       unchanged, else compiled and cached there); then a new cgroup namespace rooted there (the limits on
  *       the guest dir above are out of its reach); network: private joins the
- *       namespace vserver-net made, none brings up lo in its new one
+ *       namespace vserver-net made, none brings up lo in its new one;
+ *       sysctl/ into the guest's network and IPC namespaces (lib/sysctl.h)
  *   C2  all mounts slave (no propagation to the host), the guest root
  *       bound onto itself
  *   C3  fstab (a read-write bind of a privileged guest checked for PR-04
@@ -233,6 +235,9 @@ static void guest_child(struct child_args *a)
 	 * 077, would make every file the guest's rc scripts create private) */
 	umask(022);
 	close(a->go_fd);
+	/* badness: written here, through the host's /proc */
+	if (vs_oom_adj_apply(&c->limits, &e) < 0)
+		child_fail(a->err_fd, &e);
 	/* born in the cgroup2 payload dir: the v1 ones by `tasks`, the
 	 * calling thread (no global lock, see vs_clone_into_cgroup) */
 	if (a->born_in && vs_cgroup_join_self(a->cg, true, &e) < 0)
@@ -252,6 +257,10 @@ static void guest_child(struct child_args *a)
 		child_fail(a->err_fd, &e);
 	}
 	if (c->net.mode == VS_NET_NONE && loopback_up(&e) < 0)
+		child_fail(a->err_fd, &e);
+	/* sysctl/: in the guest's network and IPC namespaces, through the
+	 * host's /proc (writable; the guest's /proc/sys is read-only) */
+	if (vs_sysctl_apply(c->sysctls, c->n_sysctls, &e) < 0)
 		child_fail(a->err_fd, &e);
 	if (a->userns_fd >= 0 && a->netns_fd >= 0 && unprivileged_ports(&e) < 0)
 		child_fail(a->err_fd, &e);
@@ -398,7 +407,7 @@ static void guest_child(struct child_args *a)
 	if (a->o->rescue) {
 		char *sh[] = { "/bin/sh", NULL };
 		char **argv = a->o->rescue_argv && a->o->rescue_argv[0] ? a->o->rescue_argv : sh;
-		execve(argv[0], argv, env);
+		vs_exec_path(argv, env);
 		vs_fail_errno(&e, "cannot run the rescue command %s in the guest", argv[0]);
 		child_fail(a->err_fd, &e);
 	}

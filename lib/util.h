@@ -68,6 +68,14 @@ typedef struct vs_report {
 } vs_report;
 void vs_say(const vs_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* execve(2) of argv[0], searched like execvp(3) when it has no '/': in
+ * the PATH of envp (its "PATH=" entry, else the default
+ * /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin).  In the
+ * guest, as its PID 1 or an exec'd command.  Returns only on failure, -1
+ * with errno (ENOENT when no directory has it; EACCES when one had it
+ * but none could run it). */
+int vs_exec_path(char *const argv[], char *const envp[]);
+
 /* Run the host program BIN (never anything from a guest tree) with
  * argv and envp (NULL: the caller's environment), stdin and stdout on
  * /dev/null and stderr into msg: at most len - 1 bytes kept (the rest is

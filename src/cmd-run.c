@@ -12,12 +12,15 @@ int cmd_start(const struct vs_settings *s, const char *name, int argc, char **ar
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--rescue")) {
 			o.rescue = true;
-			if (i + 1 < argc) {
-				int k = i + 1;
-				if (!strcmp(argv[k], "--"))
-					k++;
+			int k = i + 1;
+			/* util-vserver's --rescue-init (the command as the
+			 * guest's init) is what --rescue always does here */
+			if (k < argc && !strcmp(argv[k], "--rescue-init"))
+				k++;
+			if (k < argc && !strcmp(argv[k], "--"))
+				k++;
+			if (k < argc)
 				o.rescue_argv = argv + k;
-			}
 			break;
 		}
 		return vs_usage_error("start: unknown option '%s'", argv[i]);

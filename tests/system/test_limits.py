@@ -12,6 +12,7 @@ import json
 import os
 import resource
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -370,6 +371,8 @@ def test_check_refuses_bad_values(vs):
         ({"sched/fill-rate": "1"}, "sched/fill-rate:1: ", "go together"),
         ({"cgroup/devices.allow": "a"}, "cgroup/devices.allow: ", "vserver's own"),
         ({"limits/io.max": "8:0 wbps=10m"}, "limits/io.max:1: ", "upper case"),
+        ({"badness": "1001"}, "badness:1: ", "-1000 (never OOM-killed) .. 1000"),
+        ({"badness": "high"}, "badness:1: ", "the guest's oom_score_adj"),
     ]
     if (vs.cgroup_parent_dirs() and not (vs.cgroup_parent_dirs()[0].parent / "cgroup.controllers").is_file()
             and os.path.isdir("/sys/fs/cgroup/memory")):
@@ -413,3 +416,26 @@ def test_start_fails_cleanly_when_a_limit_cannot_be_written(vs, bbguest):
     assert vs.run([bbguest, "running"], check=False).returncode != 0
     assert vs.cgroup_dirs(bbguest) == []
     assert vs.cgroup_procs(bbguest) == []
+
+
+def test_badness_is_the_guests_oom_score_adj(vs, bbguest):
+    """util-vserver's badness (vmemctrl --badness, the context's OOM bias)
+    is the oom_score_adj of the guest's init and of what `exec` starts.  A
+    value below the caller's needs CAP_SYS_RESOURCE: where vserver lacks it
+    (this project's CI machine), start refuses with the reason and leaves
+    nothing."""
+    set_limit(vs, bbguest, "badness", "500")
+    st = start(vs, bbguest)
+    assert read(Path(f"/proc/{st['init']}/oom_score_adj")) == "500"
+    assert vs.run([bbguest, "exec", "/bin/cat", "/proc/self/oom_score_adj"]).stdout.strip() == "500"
+    assert vs.config_json(bbguest)["limits"]["badness"] == 500
+    vs.run([bbguest, "stop"], timeout=60)
+    set_limit(vs, bbguest, "badness", "-300")
+    can_lower = subprocess.run(["choom", "-n", "-300", "--", "true"], capture_output=True).returncode == 0
+    r = vs.run([bbguest, "start"], check=None, timeout=60)
+    if can_lower:
+        assert r.returncode == 0, r.stderr
+        assert read(Path(f"/proc/{vs.state(bbguest)['init']}/oom_score_adj")) == "-300"
+    else:
+        assert r.returncode == 1 and "badness -300" in r.stderr and "CAP_SYS_RESOURCE" in r.stderr, r.stderr
+        assert vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == [] and vs.cgroup_procs(bbguest) == []

@@ -1322,3 +1322,84 @@ def test_console_attach_shows_guest_output_and_detaches(vs, bb):
         except (ProcessLookupError, ChildProcessError):
             pass
         os.close(fd)
+
+
+# ---- rescue mode -------------------------------------------------------------------------
+
+def test_rescue_runs_a_command_as_pid1(vs, bbguest):
+    """`start --rescue CMD` runs CMD as the guest's PID 1 instead of its
+    init, found in the guest's PATH like `exec` finds a command (the old
+    code ran only a path: `--rescue sleep 300` failed with "No such file");
+    util-vserver's spelling `--rescue --rescue-init CMD` means the same."""
+    for args in (["--rescue", "sleep", "300"], ["--rescue", "--rescue-init", "--", "sleep", "300"]):
+        r = vs.run([bbguest, "start", *args], timeout=60)
+        assert "init style rescue" in r.stdout, r.stdout
+        st = vs.state(bbguest)
+        assert open(f"/proc/{st['init']}/cmdline").read().split("\0")[:2] == ["sleep", "300"]
+        assert vs.run([bbguest, "exec", "/bin/cat", "/proc/1/cmdline"]).stdout.split("\0")[:2] == ["sleep", "300"]
+        # not the init style: the rc scripts never ran
+        assert "marker.started" not in vs.run([bbguest, "exec", "/bin/ls", "/run"]).stdout
+        vs.run([bbguest, "stop", "--timeout", "0"], timeout=60)
+        assert vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == []
+
+
+def test_rescue_guest_stops_when_its_command_exits(vs, bbguest):
+    """A rescue guest is never restarted: when the command exits, the guest
+    is stopped and cleaned up by its monitor."""
+    vs.run([bbguest, "start", "--rescue", "/bin/sh", "-c", "sleep 0.3"], timeout=60)
+    assert wait_until(lambda: vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == [], timeout=15)
+    assert vs.run([bbguest, "status"], check=3).returncode == 3
+
+
+def test_rescue_command_not_found_changes_nothing(vs, bbguest):
+    before = vs.snapshot(content=False, dir_mtime=False)
+    r = vs.run([bbguest, "start", "--rescue", "no-such-command"], check=1, timeout=60)
+    assert "cannot run the rescue command no-such-command in the guest: No such file or directory" in r.stderr, \
+        r.stderr
+    assert vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == [] and vs.cgroup_procs(bbguest) == []
+    assert vs.run([bbguest, "running"], check=False).returncode == 1
+    changed = [ln.split(": ")[0] for ln in
+               snapshot_diff(before, vs.snapshot(content=False, dir_mtime=False)).splitlines()]
+    # what any start leaves: RUNDIR/NAME with the console log and the
+    # seccomp cache (and RUNDIR itself, made by this world's first start)
+    rd = str(vs.rundir)
+    assert set(changed) <= {rd, f"{rd}/{bbguest}", f"{rd}/{bbguest}/console.log", f"{rd}/{bbguest}/seccomp.bpf"}, \
+        changed
+
+
+# ---- sysctl/ ------------------------------------------------------------------------------
+
+def test_sysctl_settings_are_the_guests_only(vs, bbguest):
+    """util-vserver's sysctl/<x>/{setting,value}: written at start into the
+    guest's own IPC and network namespaces (mode none here), seen by the
+    guest, not by the host; a setting the guest's namespaces lack fails the
+    start with the entry named, and leaves nothing."""
+    host = {k: Path(f"/proc/sys/{k}").read_text() for k in ("kernel/shmmax", "kernel/msgmnb", "net/ipv4/ip_forward")}
+    write_cfg(vs, bbguest, "sysctl/ipc/setting", "kernel.shmmax\n")
+    write_cfg(vs, bbguest, "sysctl/ipc/value", "12345678\n")
+    write_cfg(vs, bbguest, "sysctl/msg/setting", "kernel.msgmnb\n")
+    write_cfg(vs, bbguest, "sysctl/msg/value", "32768\n")
+    write_cfg(vs, bbguest, "sysctl/net/setting", "net.ipv4.ip_forward\n")
+    write_cfg(vs, bbguest, "sysctl/net/value", "1\n")
+    assert vs.config_json(bbguest)["sysctl"] == [
+        {"id": "ipc", "setting": "kernel.shmmax", "value": "12345678"},
+        {"id": "msg", "setting": "kernel.msgmnb", "value": "32768"},
+        {"id": "net", "setting": "net.ipv4.ip_forward", "value": "1"}]
+    vs.run([bbguest, "start"], timeout=60)
+    got = vs.run([bbguest, "exec", "/bin/cat", "/proc/sys/kernel/shmmax", "/proc/sys/kernel/msgmnb",
+                  "/proc/sys/net/ipv4/ip_forward"]).stdout.split()
+    assert got == ["12345678", "32768", "1"]
+    assert {k: Path(f"/proc/sys/{k}").read_text() for k in host} == host
+    # the guest itself still cannot change them (/proc/sys is read-only)
+    r = vs.run([bbguest, "exec", "/bin/sh", "-c", "echo 1 > /proc/sys/kernel/shmmax"], check=None)
+    assert r.returncode != 0 and "Read-only file system" in r.stderr, r.stderr
+    vs.run([bbguest, "stop"], timeout=60)
+    write_cfg(vs, bbguest, "sysctl/net/setting", "net.ipv4.no_such_setting\n")
+    r = vs.run([bbguest, "start"], check=1, timeout=60)
+    assert "sysctl/net: net.ipv4.no_such_setting = 1 (no such setting in the guest's namespaces)" in r.stderr, \
+        r.stderr
+    assert vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == [] and vs.cgroup_procs(bbguest) == []
+    # a host-wide setting is refused before anything happens
+    write_cfg(vs, bbguest, "sysctl/net/setting", "kernel.sysrq\n")
+    r = vs.run([bbguest, "start"], check=2, timeout=60)
+    assert f"{vs.cfg(bbguest)}/sysctl/net/setting:1: kernel.sysrq is not namespaced" in r.stderr, r.stderr

@@ -722,6 +722,90 @@ static void test_unknown_files(void **state)
 	done(&c, &d);
 }
 
+/* sysctl/<x>/{setting,value}: namespaced settings only, net.* only with a
+ * network namespace of the guest's own; entries in name order */
+static void test_sysctl(void **state)
+{
+	(void)state;
+	guest_with("s", "sysctl/b/setting", "net.ipv4.conf.eth0/100.forwarding\n");
+	put("s", "sysctl/b/value", "1\n");
+	put("s", "sysctl/a/setting", "kernel.shmmax\n");
+	put("s", "sysctl/a/value", "268435456\n");
+	static struct vs_config c;
+	static struct vs_diags d;
+	load("s", &c, &d); /* no interfaces: mode none, its own network namespace */
+	expect_no_diags(&d);
+	assert_int_equal(c.n_sysctls, 2);
+	assert_string_equal(c.sysctls[0].id, "a");
+	assert_string_equal(c.sysctls[0].setting, "kernel.shmmax");
+	assert_string_equal(c.sysctls[0].value, "268435456");
+	assert_string_equal(c.sysctls[1].setting, "net.ipv4.conf.eth0/100.forwarding");
+	done(&c, &d);
+	/* the host's network stack: net.* would be the host's */
+	put("s", "net/mode", "host\n");
+	load("s", &c, &d);
+	expect_diag(&d, "sysctl/b/setting", 1, "is the host's in this network mode");
+	done(&c, &d);
+	put("s", "net/mode", "none\n");
+	const struct {
+		const char *setting, *frag;
+	} bad[] = {
+		{ "kernel.sysrq", "is not namespaced: writing it would change the host's setting" },
+		{ "vm.overcommit_memory", "is not namespaced" },
+		{ "kernel.hostname", "is not namespaced" },
+		{ "net..ipv4", "is not a sysctl name" },
+		{ "../../etc/passwd", "is not a sysctl name" },
+		{ "net.ipv4 .x", "is not a sysctl name" },
+		{ ".net", "is not a sysctl name" },
+	};
+	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *v = vs_asprintf("%s\n", bad[i].setting);
+		put("s", "sysctl/a/setting", v);
+		load("s", &c, &d);
+		expect_diag(&d, "sysctl/a/setting", 1, bad[i].frag);
+		done(&c, &d);
+	}
+	put("s", "sysctl/a/setting", "kernel.sem\n");
+	put("s", "sysctl/a/value", "\n");
+	load("s", &c, &d);
+	expect_diag(&d, "sysctl/a/value", 1, "empty value");
+	done(&c, &d);
+	_cleanup_free_ char *value = gpath("s", "sysctl/a/value");
+	unlink(value);
+	load("s", &c, &d);
+	expect_diag(&d, "sysctl/a/setting", 0, "sysctl/a/value is missing");
+	done(&c, &d);
+	_cleanup_free_ char *setting = gpath("s", "sysctl/a/setting");
+	unlink(setting);
+	put("s", "sysctl/a/value", "1\n");
+	load("s", &c, &d);
+	expect_diag(&d, "sysctl/a/setting", 0, "needs its setting");
+	done(&c, &d);
+}
+
+/* badness: util-vserver's OOM bias, the guest's oom_score_adj */
+static void test_badness(void **state)
+{
+	(void)state;
+	guest_with("o", "badness", "-1000\n");
+	static struct vs_config c;
+	static struct vs_diags d;
+	load("o", &c, &d);
+	expect_no_diags(&d);
+	assert_true(c.limits.oom_score_adj_set);
+	assert_int_equal(c.limits.oom_score_adj, -1000);
+	done(&c, &d);
+	const char *bad[] = { "1001", "-1001", "high", "1e3", "99999999999999999999" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *v = vs_asprintf("%s\n", bad[i]);
+		put("o", "badness", v);
+		load("o", &c, &d);
+		expect_diag(&d, "badness", 1, "-1000 (never OOM-killed) .. 1000 (killed first)");
+		assert_false(c.limits.oom_score_adj_set);
+		done(&c, &d);
+	}
+}
+
 static void test_bool_files(void **state)
 {
 	(void)state;
@@ -1317,6 +1401,8 @@ int main(void)
 		T(test_crlf),
 		T(test_control_chars),
 		T(test_unknown_files),
+		T(test_sysctl),
+		T(test_badness),
 		T(test_bool_files),
 		T(test_nice),
 		T(test_bcaps_unknown),
