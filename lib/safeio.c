@@ -81,6 +81,17 @@ int vs_fsync_dir(int dirfd)
 	return fsync(dirfd);
 }
 
+bool vs_atomic_temp_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (len < 12 || n[0] != '.' || n[len - 1] != '~' || n[len - 10] != '.')
+		return false;
+	for (size_t i = len - 9; i < len - 1; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return false;
+	return true;
+}
+
 int vs_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
 			    vs_err *err)
 {

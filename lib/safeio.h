@@ -23,6 +23,11 @@ int vs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, vs
  * with errno set when the kernel refused it. */
 int vs_write_value(int fd, const char *v);
 
+/* Is n the name of the temporary file of an atomic write below
+ * (".NAME.XXXXXXXX~", 8 hex digits), which a process killed between
+ * creating and renaming it leaves behind? */
+bool vs_atomic_temp_name(const char *n);
+
 /* Atomically replace dirfd/name: temp file, write, fsync, rename, fsync
  * of the directory.  The final name is replaced even if it is a symlink,
  * FIFO or device (rename does not open it). */

@@ -952,6 +952,16 @@ static void cleanup_leftovers(const struct vs_settings *s, const char *name, con
 		_cleanup_free_ char *p = vs_asprintf("%s/%s/%s", s->rundir, name, files[i]);
 		unlink(p);
 	}
+	/* and the temporary files of an atomic write (".state.1a2b3c4d~")
+	 * that a killed vserver or monitor left behind */
+	_cleanup_free_ char *dir = vs_asprintf("%s/%s", s->rundir, name);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0)
+		close(dfd);
+	for (struct dirent *de; d && (de = readdir(d));)
+		if (vs_atomic_temp_name(de->d_name))
+			unlinkat(dirfd(d), de->d_name, 0);
 }
 
 int vs_start(const struct vs_settings *s, const char *name, const struct vs_start_opts *o, bool *already,

@@ -798,6 +798,22 @@ def test_stale_stop_marker_does_not_turn_a_reboot_into_a_halt(vs, bb):
     vs.run([bb, "running"], check=0, timeout=30)
 
 
+def test_start_removes_temporary_files_a_killed_write_left(vs, bbguest):
+    """RUNDIR/NAME's files are written through a temporary file renamed into
+    place; a vserver (or monitor) killed in between left ".stopping.XXXXXXXX~"
+    behind for good.  The next start removes such files, and nothing else."""
+    vs.run([bbguest, "start"], timeout=60)
+    vs.run([bbguest, "stop"], timeout=60)
+    d = vs.rundir / bbguest
+    for n in (".stopping.0123abcd~", ".state.deadbeef~"):
+        (d / n).write_text("1 1\n")
+    (d / "notes~").write_text("the admin's\n")
+    vs.run([bbguest, "start"], timeout=60)
+    left = sorted(p.name for p in d.iterdir())
+    assert ".stopping.0123abcd~" not in left and ".state.deadbeef~" not in left, left
+    assert "notes~" in left and "console.log" in left and "state" in left
+
+
 def test_guest_reboot_with_a_hanging_stop_command_is_timed(vs, bbguest):
     """A shutdown the guest asks for itself has the guest's stop timeout
     (apps/vshelper/sync-timeout): a stop command that hangs is given up,

@@ -506,6 +506,18 @@ static void test_write_atomic_owned_and_path(void **state)
 	free(p);
 }
 
+/* the temporary names of the atomic writes, and only those */
+static void test_atomic_temp_name(void **state)
+{
+	(void)state;
+	assert_true(vs_atomic_temp_name(".stopping.0123abcd~"));
+	assert_true(vs_atomic_temp_name(".s.ffffffff~"));
+	const char *no[] = { "stopping", ".stopping", ".stopping~", ".stopping.0123abc~", ".stopping.0123abcde~",
+			     ".stopping.0123ABCD~", "stopping.0123abcd~", ".stopping.0123abcd", "..0123abcd~", "" };
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		assert_false(vs_atomic_temp_name(no[i]));
+}
+
 /* ---- vs_rm_rf_at ------------------------------------------------------------ */
 
 static void test_rm_rf_no_follow(void **state)
@@ -577,6 +589,7 @@ int main(void)
 		T(test_read_file_refuses),
 		T(test_write_atomic_replaces_symlink),
 		T(test_write_atomic_owned_and_path),
+		T(test_atomic_temp_name),
 		T(test_rm_rf_no_follow),
 		T(test_rm_rf_deep),
 	};
