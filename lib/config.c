@@ -938,6 +938,15 @@ static void p_sync_timeout(struct ld *L, const char *v)
 		L->c->stop_timeout = (int)t;
 }
 
+static void p_boot_timeout(struct ld *L, const char *v)
+{
+	uint64_t t;
+	if (vs_parse_u64(v, &t) < 0 || t > 86400)
+		D(L, 1, "timeout '%s' is not allowed: seconds, 0..86400 (0: start does not wait for the boot)", v);
+	else
+		L->c->boot_timeout = (int)t;
+}
+
 static void p_link(struct ld *L, const char *v)
 {
 	(void)L;
@@ -1007,6 +1016,8 @@ static const struct key keys[] = {
 	{ "apps/init/cmd.stop", K_ARGV, p_cmd_stop, "stop command, one argument per line" },
 	{ "apps/init/environment", K_ARGV, p_environment, "VAR=VALUE lines: the guest's start environment" },
 	{ "apps/init/killseq", K_ARGV, p_killseq, "SIGNAL [WAIT SIGNAL]..., one token per line (default 15 5 9)" },
+	{ "apps/init/boot-timeout", K_SCALAR, p_boot_timeout,
+	  "seconds start waits for the guest's boot to finish (sysv: its rc; systemd: READY=1; default 30, 0: no wait)" },
 	{ "apps/vshelper/sync-timeout", K_SCALAR, p_sync_timeout,
 	  "seconds stop waits for a clean shutdown before killseq (default 30)" },
 	{ "bcapabilities", K_LIST, p_bcaps, "capabilities added to (or with ~ removed from) the default set" },
@@ -1749,6 +1760,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	memset(c, 0, sizeof *c);
 	c->iface_prefix = -1;
 	c->stop_timeout = -1;
+	c->boot_timeout = -1;
 	c->userns_flag = -1;
 	if (vs_name_check(name, err) < 0)
 		return -1;

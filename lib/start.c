@@ -21,6 +21,9 @@
  *       brings the network up (lib/net.c N1-N7)
  *   S6  sysv style: copy the static vserver-init into a sealed memfd
  *   S7  fork the per-guest monitor and wait for its report
+ *   S8  sysv and systemd styles: release the lock, wait for the boot (the
+ *       monitor's second report: PID 1's READY=1), at most
+ *       apps/init/boot-timeout s
  * The monitor (host side, one per guest, detached):
  *   M1  console pty (log in RUNDIR/NAME/console.log); the monitor holds its
  *       slave end too, so the master never polls as hung up (no spinning
@@ -31,7 +34,9 @@
  *   M3  record the state (monitor and init pids with start times); on a
  *       restart, a stop marker already there means the stop may have
  *       signalled the old PID 1 only: kill the new one
- *   M4  wait: console output to the log; PID 1 exit -> reboot (SIGHUP,
+ *   M4  wait: console output to the log; sysv/systemd: the readiness
+ *       socket (VS_NOTIFY_PATH), PID 1's first READY=1 to the waiting
+ *       start, then closed; PID 1 exit -> reboot (SIGHUP,
  *       i.e. reboot(2) in the guest) respawns at M2, anything else stops
  *   M5  kill what is left in the cgroup, remove it, the network
  *       (vserver-net down) and the state
@@ -54,7 +59,8 @@
  *       targets resolved inside the root; systemd style: the tmpfs of
  *       the guest's tmp.mount and vserver's runtime mount units
  *       (lib/sdguest.h), the cgroup2 view
- *   C4  pivot_root, old root detached
+ *   C4  pivot_root, old root detached; bind the monitor's readiness
+ *       socket (sysv and systemd styles)
  *   C5  host name, domain name, personality (i686)
  *   C6  session and controlling terminal (the console), fds 0-2 only
  *   C7  isolated network: the Landlock domain scoping abstract unix
@@ -153,7 +159,21 @@ struct child_args {
 	int netns_fd;            /* private network: the namespace to join */
 	int userns_fd, share_fd; /* user-namespace guest: its namespace and the shared folders' (else -1) */
 	int rundir_fd;           /* RUNDIR/NAME (the seccomp cache), -1 if unusable */
+	int notify_fd;           /* the monitor's readiness socket, bound at C4 (-1: start does not wait) */
 };
+
+/* The readiness socket inside the guest (systemd's NOTIFY_SOCKET; the
+ * path of systemd-nspawn's): PID 1 sends READY=1 there when its boot is
+ * done (systemd by itself, vserver-init after its start command). */
+#define VS_NOTIFY_PATH "/run/host/notify"
+
+/* Does `start` wait for the guest's boot (apps/init/boot-timeout)?  Only
+ * where PID 1 tells: vserver-init (sysv) and systemd.  Not plain (a
+ * sysvinit says nothing) nor rescue. */
+static bool waits_for_boot(const struct vs_config *c, int style, bool rescue)
+{
+	return !rescue && c->boot_timeout != 0 && (style == VS_INIT_SYSV || style == VS_INIT_SYSTEMD);
+}
 
 /* mode none: the new namespace's lo is down */
 static int loopback_up(vs_err *err)
@@ -206,12 +226,14 @@ static void child_fail(int fd, const vs_err *e)
 	_exit(127);
 }
 
-static char **build_env(const struct vs_config *c, int style)
+static char **build_env(const struct vs_config *c, int style, bool notify)
 {
 	vs_strv env = { 0 };
 	for (size_t i = 0; i < c->init.environment.n; i++)
 		vs_strv_push(&env, c->init.environment.v[i]);
 	vs_strv_push(&env, "container=vserver");
+	if (notify)
+		vs_strv_push(&env, "NOTIFY_SOCKET=" VS_NOTIFY_PATH);
 	if (style == VS_INIT_SYSV) {
 		vs_strv_push_take(&env, vs_asprintf("VSERVER_RUNLEVEL=%s", c->init.runlevel));
 		/* the limit of a shutdown the guest asks for itself (a stop
@@ -355,6 +377,19 @@ static void guest_child(struct child_args *a)
 	if (vs_mounts_pivot(rootfd, &e) < 0)
 		child_fail(a->err_fd, &e);
 	close(rootfd);
+	/* the monitor's readiness socket, bound in the guest's fresh /run
+	 * (nothing of the guest has run yet); only PID 1's messages count */
+	if (a->notify_fd >= 0) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX, .sun_path = VS_NOTIFY_PATH };
+		uid_t owner = a->userns_fd >= 0 ? vs_userns_base(c->context) : 0;
+		if ((mkdir("/run/host", 0755) < 0 && errno != EEXIST) ||
+		    bind(a->notify_fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
+		    chown(VS_NOTIFY_PATH, owner, owner) < 0 || chmod(VS_NOTIFY_PATH, 0600) < 0) {
+			vs_fail_errno(&e, "the readiness socket %s", VS_NOTIFY_PATH);
+			child_fail(a->err_fd, &e);
+		}
+		close(a->notify_fd);
+	}
 	/* C5 */
 	if (sethostname(c->nodename, strlen(c->nodename)) < 0) {
 		vs_fail_errno(&e, "sethostname");
@@ -403,7 +438,7 @@ static void guest_child(struct child_args *a)
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (chdir("/") < 0)
 		_exit(127);
-	char **env = build_env(c, a->style);
+	char **env = build_env(c, a->style, a->notify_fd >= 0);
 	if (a->o->rescue) {
 		char *sh[] = { "/bin/sh", NULL };
 		char **argv = a->o->rescue_argv && a->o->rescue_argv[0] ? a->o->rescue_argv : sh;
@@ -465,6 +500,9 @@ struct mon {
 	unsigned long long init_start;
 	unsigned long long my_start;
 	long long started;
+	int notify;           /* readiness socket of the current boot, -1: none */
+	int report;           /* to `vserver start`, open until the first boot is done, else -1 */
+	unsigned notify_junk; /* messages not from PID 1 */
 };
 
 /* M2: spawn PID 1.  Returns its pid, or -1 with err set. */
@@ -475,10 +513,26 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 		return vs_fail_errno(err, "pipe");
 	/* the child takes its seccomp program from there (C1) */
 	_cleanup_close_ int rundir_fd = vs_state_open_guest_dir(m->s, m->c->name);
+	if (m->notify >= 0)
+		close(m->notify);
+	m->notify = -1;
+	m->notify_junk = 0;
+	if (waits_for_boot(m->c, m->style, m->o->rescue)) {
+		int one = 1;
+		m->notify = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (m->notify < 0 || setsockopt(m->notify, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
+			vs_fail_errno(err, "readiness socket");
+			close(go[0]);
+			close(go[1]);
+			close(ep[0]);
+			close(ep[1]);
+			return -1;
+		}
+	}
 	struct child_args a = { .rundir_fd = rundir_fd, .c = m->c, .o = m->o, .style = m->style, .go_fd = go[0], .err_fd = ep[1],
 				.init_memfd = m->init_memfd, .console = m->console[0] ? m->console : NULL,
 				.has_unified = m->cg->unified != NULL, .netns_fd = m->netns_fd, .userns_fd = -1,
-				.share_fd = -1 };
+				.share_fd = -1, .notify_fd = m->notify };
 	if (m->c->userns) {
 		uint32_t base = vs_userns_base(m->c->context);
 		a.userns_fd = vs_userns_create(base, VS_USERNS_GUEST, err);
@@ -702,6 +756,76 @@ static void console_events(struct mon *m, short lrev, short crev)
  * start-up code pages it will not run again (they are clean file pages,
  * read back from the binary if ever needed).  Keeps it well under 1 MiB. */
 extern char __executable_start[], etext[];
+/* The readiness socket: PID 1's READY=1 (with its STATUS= line, if any)
+ * goes to `vserver start`, which is waiting; then the socket is closed.
+ * Messages from other guest processes are dropped, and after 64 of them
+ * the socket is closed too: a guest cannot keep the monitor busy. */
+static void notify_events(struct mon *m)
+{
+	for (;;) {
+		char buf[4096];
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(struct ucred))];
+		} cm;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cm, .msg_controllen = sizeof cm };
+		ssize_t n = recvmsg(m->notify, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			return;
+		struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+		struct ucred cr = { 0 };
+		bool creds = false;
+		for (; h; h = CMSG_NXTHDR(&mh, h))
+			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS) {
+				memcpy(&cr, CMSG_DATA(h), sizeof cr);
+				creds = true;
+			} else if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+				/* no fds are taken from a guest */
+				int *fds = (int *)CMSG_DATA(h);
+				for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+					close(fds[i]);
+			}
+		buf[n] = 0;
+		bool ready = false;
+		const char *status = "";
+		size_t slen = 0;
+		for (char *l = buf; creds && cr.pid == m->init && l && *l;) {
+			char *nl = strchr(l, '\n');
+			size_t len = nl ? (size_t)(nl - l) : strlen(l);
+			if (len == 7 && !strncmp(l, "READY=1", 7))
+				ready = true;
+			else if (len > 7 && !strncmp(l, "STATUS=", 7))
+				status = l + 7, slen = len - 7;
+			l = nl ? nl + 1 : NULL;
+		}
+		if (!creds || cr.pid != m->init) {
+			if (++m->notify_junk >= 64) {
+				mon_log(m, "readiness socket: too many messages not from PID 1: closed");
+				close(m->notify);
+				m->notify = -1;
+				return;
+			}
+			continue;
+		}
+		if (!ready)
+			continue;
+		/* closed first: once `vserver start` sees the report's end, the
+		 * monitor holds only what it keeps for the guest's life */
+		close(m->notify);
+		m->notify = -1;
+		if (m->report >= 0) {
+			char r[600];
+			int k = snprintf(r, sizeof r, "R%.*s", (int)(slen < 512 ? slen : 512), status);
+			if (write(m->report, r, (size_t)k) < 0) {
+			}
+			close(m->report);
+			m->report = -1;
+		}
+		return;
+	}
+}
+
 static void trim_working_set(void)
 {
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -737,6 +861,8 @@ static void monitor_main(struct mon *m, int report_fd)
 	if (console_peer < 0)
 		mon_log(m, "cannot hold the console open (%s): console polling may spin", strerror(errno));
 	m->client = -1;
+	m->notify = -1;
+	m->report = -1;
 	m->lsock = console_listen(m);
 	bool first = true;
 	for (;;) {
@@ -767,7 +893,12 @@ static void monitor_main(struct mon *m, int report_fd)
 		if (first) {
 			if (write(report_fd, "OK", 2) < 0) {
 			}
-			close(report_fd);
+			/* waiting for the boot: the report stays open until
+			 * PID 1's READY=1 (or the end of the guest) */
+			if (m->notify >= 0)
+				m->report = report_fd;
+			else
+				close(report_fd);
 			first = false;
 		} else if (stopping(m->s, m->c->name)) {
 			/* a stop came while the guest rebooted: it may have
@@ -778,15 +909,18 @@ static void monitor_main(struct mon *m, int report_fd)
 		trim_working_set();
 		int status = 0;
 		for (;;) {
-			struct pollfd p[4] = { { .fd = m->master, .events = POLLIN },
+			struct pollfd p[5] = { { .fd = m->master, .events = POLLIN },
 					       { .fd = sfd, .events = POLLIN },
 					       { .fd = m->lsock, .events = POLLIN },
-					       { .fd = m->client, .events = POLLIN } };
-			int n = poll(p, 4, -1);
+					       { .fd = m->client, .events = POLLIN },
+					       { .fd = m->notify, .events = POLLIN } };
+			int n = poll(p, 5, -1);
 			if (n < 0 && errno != EINTR)
 				break;
 			if (p[0].revents & POLLIN)
 				drain_console(m);
+			if (p[4].revents & POLLIN)
+				notify_events(m);
 			console_events(m, p[2].revents, p[3].revents);
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == sizeof si) {
@@ -1206,6 +1340,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	}
 	close(rp[1]);
 	waitpid(mon, NULL, 0);
+	/* the monitor's report: "OK" once PID 1 runs (else the error), then,
+	 * when start waits for the boot, "R[STATUS]" at PID 1's READY=1 */
 	char msg[2048];
 	ssize_t n = 0, rr;
 	while ((rr = read(rp[0], msg + n, sizeof msg - 1 - (size_t)n)) != 0) {
@@ -1215,20 +1351,76 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 			break;
 		}
 		n += rr;
-		if ((size_t)n >= sizeof msg - 1)
+		if ((size_t)n >= sizeof msg - 1 || (n >= 2 && !memcmp(msg, "OK", 2)))
 			break;
 	}
-	close(rp[0]);
 	msg[n > 0 ? n : 0] = 0;
-	if (strcmp(msg, "OK") != 0) {
+	if (strncmp(msg, "OK", 2) != 0) {
+		close(rp[0]);
 		vs_fail(err, VS_E_SYSTEM, 0, "guest '%s' failed to start: %s", name, n > 0 ? msg : "the monitor died");
 		goto out;
 	}
 	made_cg = false; /* the monitor owns it now */
 	made_net = false;
 	vs_lxcfs_notice(s->lxcfs, name, rep); /* no LXCFS: one line, the guest starts anyway */
-	vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context,
-	       o->rescue ? "rescue" : vs_init_style_name(style));
+	const char *sname = o->rescue ? "rescue" : vs_init_style_name(style);
+	if (!waits_for_boot(&c, style, o->rescue)) {
+		close(rp[0]);
+		vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context, sname);
+		rc = 0;
+		goto out;
+	}
+	/* S8: wait for the boot, without the lock (a stop may come meanwhile) */
+	close(lock);
+	lock = -1;
+	int limit_ms = (c.boot_timeout > 0 ? c.boot_timeout : 30) * 1000;
+	double t0 = vs_now();
+	memmove(msg, msg + 2, (size_t)n - 1);
+	n -= 2;
+	for (;;) {
+		if (n > 0)
+			break;
+		int left = limit_ms - (int)((vs_now() - t0) * 1000);
+		struct pollfd pf = { .fd = rp[0], .events = POLLIN };
+		int pr = left > 0 ? poll(&pf, 1, left) : 0;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			break;
+		rr = read(rp[0], msg, sizeof msg - 1);
+		if (rr < 0 && errno == EINTR)
+			continue;
+		if (rr <= 0) {
+			n = -1; /* the monitor ended: the guest stopped */
+			break;
+		}
+		n = rr;
+	}
+	/* after "R", the end of the report: the monitor is done with it */
+	if (n > 0) {
+		struct pollfd pf = { .fd = rp[0], .events = POLLIN };
+		char b[64];
+		while (poll(&pf, 1, 1000) > 0 && read(rp[0], b, sizeof b) > 0) {
+		}
+	}
+	close(rp[0]);
+	if (n < 0) {
+		vs_fail(err, VS_E_SYSTEM, 0,
+			"guest '%s' stopped during its boot (its console log: %s/%s/console.log)", name, s->rundir, name);
+		goto out;
+	}
+	if (n == 0) {
+		vs_say(rep, "vserver '%s' started (context %u, init style %s); its boot has not finished after %d s "
+			    "(apps/init/boot-timeout): see 'vserver %s console'",
+		       name, c.context, sname, limit_ms / 1000, name);
+		rc = 0;
+		goto out;
+	}
+	msg[n] = 0;
+	/* vserver-init's STATUS= is set only when the start command failed */
+	if (style == VS_INIT_SYSV && msg[1])
+		vs_say(rep, "warning: %s", msg + 1);
+	vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context, sname);
 	rc = 0;
 out:
 	if (m.master >= 0)

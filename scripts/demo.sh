@@ -17,13 +17,8 @@ fi
 vserver demo start
 vserver list
 vserver demo status
-# systemd answers once it listens on its socket: wait for the boot to finish
-for _ in $(seq 60); do
-	state=$(vserver demo exec -T systemctl is-system-running --wait 2>/dev/null) && break
-	# "offline": systemd has not made /run/systemd/system yet
-	[ -n "$state" ] && [ "$state" != offline ] && break
-	sleep 1
-done
+# start returned once the guest's systemd reported its boot done
+state=$(vserver demo exec -T systemctl is-system-running 2>/dev/null) || true
 echo "demo: systemctl is-system-running: ${state:-unknown}"
 vserver demo exec cat /etc/debian_version
 vserver-stat

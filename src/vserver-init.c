@@ -27,6 +27,11 @@
  * it into a halt; a second stop signal from the host (or SIGHUP) cuts the
  * wait for the stop command short.
  *
+ * When the start command has finished, it sends READY=1 to $NOTIFY_SOCKET
+ * (vserver's readiness socket, as systemd would): `vserver start` waits
+ * for it, as util-vserver's start waited for rc.  The variable is taken
+ * out of the environment of everything it runs.
+ *
  * The runlevel is recorded in the guest's utmp (BOOT_TIME and RUN_LVL
  * records, as sysvinit writes them), so that `runlevel` and `who -r`
  * answer, and sysvinit's `reboot` knows it is not in runlevel 0 or 6.
@@ -45,8 +50,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -330,6 +337,29 @@ static void kill_all_now(void)
 		;
 }
 
+/* READY=1 (and, when the start command failed, STATUS=) to the
+ * readiness socket; nothing if there is none. */
+static void notify_ready(const char *path, const char *cmd, int st)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	if (!path || path[0] != '/' || strlen(path) >= sizeof sun.sun_path)
+		return;
+	strcpy(sun.sun_path, path);
+	char msg[512];
+	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st))
+		snprintf(msg, sizeof msg, "READY=1\nSTATUS=%s exited with status %d", cmd, WEXITSTATUS(st));
+	else if (st >= 0 && WIFSIGNALED(st))
+		snprintf(msg, sizeof msg, "READY=1\nSTATUS=%s was killed by signal %d", cmd, WTERMSIG(st));
+	else
+		snprintf(msg, sizeof msg, "READY=1");
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun, sizeof sun) < 0) {
+	}
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (getpid() != 1) {
@@ -360,6 +390,8 @@ int main(int argc, char **argv)
 	 * limit); a stop from the host is timed by the host */
 	int stop_timeout = getenv("VSERVER_STOP_TIMEOUT") ? atoi(getenv("VSERVER_STOP_TIMEOUT")) : -1;
 	unsetenv("VSERVER_STOP_TIMEOUT");
+	char *notify = getenv("NOTIFY_SOCKET") ? strdup(getenv("NOTIFY_SOCKET")) : NULL;
+	unsetenv("NOTIFY_SOCKET");
 
 	struct sigaction sa = { .sa_sigaction = on_sig, .sa_flags = SA_SIGINFO };
 	/* one handler at a time: raise_action and host_stops++ are not atomic */
@@ -377,6 +409,9 @@ int main(int argc, char **argv)
 	int st = reap_until(rc, 0, requested);
 	if (st >= 0 && WIFEXITED(st) && WEXITSTATUS(st))
 		fprintf(stderr, "vserver-init: %s exited with status %d\n", start[0], WEXITSTATUS(st));
+	if (st >= 0)
+		notify_ready(notify, start[0], st);
+	free(notify);
 	/* the guest lives on: reap orphans until told otherwise (the signals
 	 * blocked between the check and the wait, as in reap_until) */
 	sigset_t old;

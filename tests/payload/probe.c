@@ -1024,6 +1024,25 @@ static int cmd_abstract_connect(CMD_ARGS)
 	return 0;
 }
 
+/* notify PATH MESSAGE: one datagram to the unix socket PATH (\n in MESSAGE
+ * is a newline), as sd_notify sends it: "OK" or the errno */
+static int cmd_notify(CMD_ARGS)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(argv[1]) >= sizeof a.sun_path)
+		usage_fail("path too long");
+	strcpy(a.sun_path, argv[1]);
+	char msg[1024];
+	size_t n = 0;
+	for (const char *p = argv[2]; *p && n < sizeof msg - 1; p++)
+		msg[n++] = p[0] == '\\' && p[1] == 'n' ? (p++, '\n') : *p;
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || sendto(s, msg, n, 0, (struct sockaddr *)&a, sizeof a) < 0)
+		return res_e(errno);
+	puts("OK");
+	return 0;
+}
+
 static void nop_handler(int sig)
 {
 	(void)sig;
@@ -1669,6 +1688,7 @@ static const struct cmd {
 	{ "udp-send", cmd_udp_send, 3, 4, "ADDR PORT TEXT [SECONDS]" },
 	{ "abstract-listen", cmd_abstract_listen, 2, 2, "NAME SECONDS" },
 	{ "abstract-connect", cmd_abstract_connect, 1, 1, "NAME" },
+	{ "notify", cmd_notify, 2, 2, "PATH MESSAGE" },
 	{ "pid1-wait", cmd_pid1_wait, 0, 64, "[CMD [ARG...]]" },
 	{ "errno-name", cmd_errno_name, 0, 64, "[N|NAME...]" },
 	{ "help", cmd_help, 0, 0, "" },

@@ -57,6 +57,22 @@ def test_systemd_boots_to_running_without_failed_units(vs, sdguest):
     assert vs.run([sdguest, "exec", "-T", "systemd-detect-virt", "--container"], check=False).stdout.strip()
 
 
+def test_start_returns_when_systemd_has_booted(vs, sdguest):
+    """`start` waits for the guest's systemd to report its boot done
+    (READY=1 on the readiness socket, as under systemd-nspawn
+    --notify-ready): right after it, systemctl answers "running" without
+    --wait (before, it failed with "Failed to connect to bus")."""
+    r = vs.run([sdguest, "start"], timeout=60)
+    assert "has not finished" not in r.stdout, r.stdout
+    now = vs.run([sdguest, "exec", "-T", "systemctl", "is-system-running"], check=False)
+    assert now.stdout.strip() == "running", (now.stdout, now.stderr)
+    # the socket is systemd's NOTIFY_SOCKET, in the guest's /run, root's only
+    env = vs.run([sdguest, "exec", "-T", "cat", "/proc/1/environ"]).stdout.split("\0")
+    assert "NOTIFY_SOCKET=/run/host/notify" in env
+    assert vs.run([sdguest, "exec", "-T", "stat", "-c", "%a %U %F", "/run/host/notify"]).stdout.strip() == \
+        "600 root socket"
+
+
 def test_rsyslog_runs_idle(vs, sdguest):
     """rsyslog (in Debian's default install) reads the kernel log from
     /proc/kmsg.  That was /dev/null in a guest, an endless end-of-file, and

@@ -1419,3 +1419,71 @@ def test_sysctl_settings_are_the_guests_only(vs, bbguest):
     write_cfg(vs, bbguest, "sysctl/net/setting", "kernel.sysrq\n")
     r = vs.run([bbguest, "start"], check=2, timeout=60)
     assert f"{vs.cfg(bbguest)}/sysctl/net/setting:1: kernel.sysrq is not namespaced" in r.stderr, r.stderr
+
+
+# ---- start waits for the boot -------------------------------------------------------------
+
+def test_start_returns_when_rc_is_done(vs, bbguest):
+    """As util-vserver's start ran rc synchronously, `start` returns once
+    the guest's start command has finished (vserver-init sends READY=1):
+    the service rc 3 starts is up when start returns, and a slow boot makes
+    a slow start (before, start returned before rc had even begun)."""
+    vs.run([bbguest, "start"], timeout=60)
+    assert vs.run([bbguest, "exec", "/bin/cat", "/run/marker.started"]).stdout == "marker started\n"
+    vs.run([bbguest, "stop"], timeout=60)
+    write_cfg(vs, bbguest, "apps/init/cmd.start",
+              "/bin/sh\n-c\nsleep 300 & sleep 1; echo done > /run/boot.done\n")
+    t0 = time.monotonic()
+    vs.run([bbguest, "start"], timeout=60)
+    assert time.monotonic() - t0 >= 1.0
+    assert vs.run([bbguest, "exec", "/bin/cat", "/run/boot.done"]).stdout == "done\n"
+    # what PID 1 starts does not inherit the readiness socket's variable
+    env = vs.run([bbguest, "exec", "/bin/sh", "-c", "cat /proc/$(pidof sleep)/environ"]).stdout.split("\0")
+    assert "container=vserver" in env and not [v for v in env if v.startswith("NOTIFY_SOCKET=")], env
+
+
+def test_start_warns_when_the_start_command_fails(vs, bbguest):
+    write_cfg(vs, bbguest, "apps/init/cmd.start", "/bin/sh\n-c\nexit 3\n")
+    r = vs.run([bbguest, "start"], timeout=60)
+    assert "warning: /bin/sh exited with status 3" in r.stdout, r.stdout
+    assert "started (context" in r.stdout
+    vs.run([bbguest, "running"], check=0)
+
+
+def test_boot_timeout_bounds_the_wait(vs, bbguest):
+    """apps/init/boot-timeout: start gives up waiting (the guest runs on,
+    and the lock is free for a stop); 0: start does not wait at all."""
+    write_cfg(vs, bbguest, "apps/init/cmd.start", "/bin/sleep\n30\n")
+    write_cfg(vs, bbguest, "apps/init/boot-timeout", "1\n")
+    t0 = time.monotonic()
+    r = vs.run([bbguest, "start"], timeout=60)
+    assert 1.0 <= time.monotonic() - t0 < 10
+    assert "its boot has not finished after 1 s (apps/init/boot-timeout)" in r.stdout, r.stdout
+    vs.run([bbguest, "running"], check=0)
+    vs.run([bbguest, "stop", "--timeout", "5"], timeout=60)
+    write_cfg(vs, bbguest, "apps/init/boot-timeout", "0\n")
+    t0 = time.monotonic()
+    r = vs.run([bbguest, "start"], timeout=60)
+    assert time.monotonic() - t0 < 1.0 and "has not finished" not in r.stdout, r.stdout
+    assert vs.config_json(bbguest)["init"]["boot_timeout"] == 0
+
+
+def test_only_pid1_ends_the_wait(vs, bbguest):
+    """Any guest process can reach the readiness socket (it is in the
+    guest's /run), but only PID 1's READY=1 counts: a READY=1 sent by the
+    start command's child does not end the wait."""
+    write_cfg(vs, bbguest, "apps/init/cmd.start", "/bin/sh\n-c\n/t notify /run/host/notify READY=1; sleep 2\n")
+    t0 = time.monotonic()
+    vs.run([bbguest, "start"], timeout=60)
+    assert time.monotonic() - t0 >= 2.0
+    log = (vs.rundir / bbguest / "console.log").read_text()
+    assert "OK" in log.split(), log[-500:]     # the datagram was delivered, and ignored
+
+
+def test_guest_that_stops_during_its_boot(vs, bbguest):
+    """A guest that halts before its boot is done: start says so (exit 1)
+    and the guest is gone, cleaned up by its monitor."""
+    write_cfg(vs, bbguest, "apps/init/cmd.start", "/bin/busybox\nhalt\n")
+    r = vs.run([bbguest, "start"], check=1, timeout=60)
+    assert f"guest '{bbguest}' stopped during its boot" in r.stderr, r.stderr
+    assert wait_until(lambda: vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == [], 15)
