@@ -215,6 +215,9 @@ static int enter_userns(const struct child_args *a, vs_err *err)
 			return vs_fail_errno(err, "network namespace of the guest's user namespace");
 		if (loopback_up(err) < 0)
 			return -1;
+		/* its net.* sysctls: this namespace is the guest's, not C1's */
+		if (vs_sysctl_apply(a->c->sysctls, a->c->n_sysctls, VS_SYSCTL_NET, err) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -282,7 +285,8 @@ static void guest_child(struct child_args *a)
 		child_fail(a->err_fd, &e);
 	/* sysctl/: in the guest's network and IPC namespaces, through the
 	 * host's /proc (writable; the guest's /proc/sys is read-only) */
-	if (vs_sysctl_apply(c->sysctls, c->n_sysctls, &e) < 0)
+	bool late_net = a->userns_fd >= 0 && c->net.mode == VS_NET_NONE; /* see enter_userns */
+	if (vs_sysctl_apply(c->sysctls, c->n_sysctls, late_net ? VS_SYSCTL_IPC : VS_SYSCTL_ALL, &e) < 0)
 		child_fail(a->err_fd, &e);
 	if (a->userns_fd >= 0 && a->netns_fd >= 0 && unprivileged_ports(&e) < 0)
 		child_fail(a->err_fd, &e);
@@ -503,6 +507,7 @@ struct mon {
 	int notify;           /* readiness socket of the current boot, -1: none */
 	int report;           /* to `vserver start`, open until the first boot is done, else -1 */
 	unsigned notify_junk; /* messages not from PID 1 */
+	unsigned notify_count; /* PID 1's messages without READY=1 */
 };
 
 /* M2: spawn PID 1.  Returns its pid, or -1 with err set. */
@@ -517,7 +522,10 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 		close(m->notify);
 	m->notify = -1;
 	m->notify_junk = 0;
-	if (waits_for_boot(m->c, m->style, m->o->rescue)) {
+	m->notify_count = 0;
+	/* the first boot, or a reboot before the first boot was done: a
+	 * start is waiting */
+	if (waits_for_boot(m->c, m->style, m->o->rescue) && (m->init == 0 || m->report >= 0)) {
 		int one = 1;
 		m->notify = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (m->notify < 0 || setsockopt(m->notify, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0) {
@@ -799,16 +807,14 @@ static void notify_events(struct mon *m)
 				status = l + 7, slen = len - 7;
 			l = nl ? nl + 1 : NULL;
 		}
-		if (!creds || cr.pid != m->init) {
-			if (++m->notify_junk >= 64) {
-				mon_log(m, "readiness socket: too many messages not from PID 1: closed");
-				close(m->notify);
-				m->notify = -1;
-				return;
-			}
-			continue;
+		bool pid1 = creds && cr.pid == m->init;
+		if ((!pid1 && ++m->notify_junk >= 64) || (!ready && ++m->notify_count >= 4096)) {
+			mon_log(m, "readiness socket: too many messages%s: closed", pid1 ? "" : " not from PID 1");
+			close(m->notify);
+			m->notify = -1;
+			return;
 		}
-		if (!ready)
+		if (!pid1 || !ready)
 			continue;
 		/* closed first: once `vserver start` sees the report's end, the
 		 * monitor holds only what it keeps for the guest's life */
@@ -930,6 +936,8 @@ static void monitor_main(struct mon *m, int report_fd)
 				break;
 		}
 		drain_console(m);
+		if (m->notify >= 0)
+			notify_events(m); /* a READY=1 sent right before PID 1 ended */
 		bool reboot = (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) ||
 			      (m->style == VS_INIT_SYSV && WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGHUP);
 		if (WIFSIGNALED(status))
@@ -1362,6 +1370,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	}
 	made_cg = false; /* the monitor owns it now */
 	made_net = false;
+	mounted_disk = false;
 	vs_lxcfs_notice(s->lxcfs, name, rep); /* no LXCFS: one line, the guest starts anyway */
 	const char *sname = o->rescue ? "rescue" : vs_init_style_name(style);
 	if (!waits_for_boot(&c, style, o->rescue)) {
@@ -1405,6 +1414,16 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	}
 	close(rp[0]);
 	if (n < 0) {
+		/* the report ended without READY=1: the guest stopped, or the
+		 * monitor does not wait (a boot-timeout of 0 written meanwhile:
+		 * the monitor reads the configuration again) */
+		struct vs_state now;
+		vs_err e2;
+		if (vs_state_get(s, name, &now, NULL, &e2) == 1) {
+			vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context, sname);
+			rc = 0;
+			goto out;
+		}
 		vs_fail(err, VS_E_SYSTEM, 0,
 			"guest '%s' stopped during its boot (its console log: %s/%s/console.log)", name, s->rundir, name);
 		goto out;

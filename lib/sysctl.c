@@ -4,7 +4,9 @@
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Settings that belong to the guest's IPC namespace (ipc/ipc_sysctl.c,
@@ -17,7 +19,9 @@ static const char *const ipc_settings[] = {
 
 static bool name_ok(const char *s)
 {
-	/* components of [A-Za-z0-9_-/], separated by single dots */
+	/* components of [A-Za-z0-9_-/], separated by single dots; a '/' is a
+	 * dot inside a file name, so a component must not be made of slashes
+	 * only ("/" and "//" would be "." and "..": net.//.kernel.x) */
 	if (!*s || *s == '.' || strlen(s) > 200)
 		return false;
 	for (const char *p = s; *p; p++) {
@@ -27,7 +31,18 @@ static bool name_ok(const char *s)
 		    !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
 			return false;
 	}
+	for (const char *c = s; *c;) {
+		size_t len = strcspn(c, "."), slashes = strspn(c, "/");
+		if (slashes >= len)
+			return false;
+		c += len + (c[len] == '.');
+	}
 	return true;
+}
+
+bool vs_sysctl_is_net(const struct vs_sysctl *s)
+{
+	return vs_str_startswith(s->setting, "net.");
 }
 
 int vs_sysctl_check(const char *setting, bool own_netns, char **why)
@@ -58,14 +73,22 @@ int vs_sysctl_check(const char *setting, bool own_netns, char **why)
 	return -1;
 }
 
-int vs_sysctl_apply(const struct vs_sysctl *s, size_t n, vs_err *err)
+int vs_sysctl_apply(const struct vs_sysctl *s, size_t n, int which, vs_err *err)
 {
+	_cleanup_close_ int dir = -1;
 	for (size_t i = 0; i < n; i++) {
-		/* net.ipv4.conf.eth0/100.forwarding -> net/ipv4/conf/eth0.100/forwarding */
-		_cleanup_free_ char *path = vs_asprintf("/proc/sys/%s", s[i].setting);
-		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (which != VS_SYSCTL_ALL && (which == VS_SYSCTL_NET) != vs_sysctl_is_net(&s[i]))
+			continue;
+		if (dir < 0 && (dir = open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return vs_fail_errno(err, "/proc/sys");
+		/* net.ipv4.conf.eth0/100.forwarding -> net/ipv4/conf/eth0.100/forwarding;
+		 * opened beneath /proc/sys whatever the name says */
+		_cleanup_free_ char *rel = vs_strdup(s[i].setting);
+		for (char *p = rel; *p; p++)
 			*p = *p == '.' ? '/' : *p == '/' ? '.' : *p;
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct open_how how = { .flags = O_WRONLY | O_CLOEXEC,
+					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+		_cleanup_close_ int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof how);
 		size_t len = strlen(s[i].value);
 		if (fd < 0 || write(fd, s[i].value, len) != (ssize_t)len)
 			return vs_fail(err, VS_E_SYSTEM, errno, "sysctl/%s: %s = %s%s", s[i].id, s[i].setting, s[i].value,

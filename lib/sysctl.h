@@ -22,9 +22,16 @@ struct vs_sysctl {
  * (malloc'd). */
 int vs_sysctl_check(const char *setting, bool own_netns, char **why);
 
-/* Write every setting, in the order of the configuration, through
- * /proc/sys of the calling process's namespaces (the guest's child, after
- * it joined the guest's network namespace, before its mounts: /proc is
- * still the host's and writable).  Stops at the first failure, naming the
- * entry. */
-int vs_sysctl_apply(const struct vs_sysctl *s, size_t n, vs_err *err);
+/* A net.* setting (the network namespace's; the others are the IPC
+ * namespace's)? */
+bool vs_sysctl_is_net(const struct vs_sysctl *s);
+
+/* Write the settings (VS_SYSCTL_ALL, or only the NET or only the IPC
+ * ones), in the order of the configuration, through /proc/sys of the
+ * calling process (the guest's child: at C1, after it joined the guest's
+ * network namespace, through the host's /proc, still writable; the net.*
+ * ones of a user-namespace guest in mode none after C7 made its network
+ * namespace, through the guest's writable /proc/sys/net).  Each is opened
+ * beneath /proc/sys.  Stops at the first failure, naming the entry. */
+enum { VS_SYSCTL_ALL, VS_SYSCTL_NET, VS_SYSCTL_IPC };
+int vs_sysctl_apply(const struct vs_sysctl *s, size_t n, int which, vs_err *err);

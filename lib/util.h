@@ -71,9 +71,11 @@ void vs_say(const vs_report *r, const char *fmt, ...) __attribute__((format(prin
 /* execve(2) of argv[0], searched like execvp(3) when it has no '/': in
  * the PATH of envp (its "PATH=" entry, else the default
  * /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin).  In the
- * guest, as its PID 1 or an exec'd command.  Returns only on failure, -1
- * with errno (ENOENT when no directory has it; EACCES when one had it
- * but none could run it). */
+ * guest, as its PID 1 or an exec'd command.  Empty PATH entries are
+ * skipped (never the current directory).  Returns only on failure, -1
+ * with errno: ENOENT when no directory has it, EACCES when one had it but
+ * none could run it, or the error of a file found that cannot run
+ * (ENOEXEC...). */
 int vs_exec_path(char *const argv[], char *const envp[]);
 
 /* Run the host program BIN (never anything from a guest tree) with

@@ -190,6 +190,22 @@ def test_network_none_own_netns(vs, ubb):
     vs.run([ubb, "stop"], timeout=60)
 
 
+def test_sysctl_settings_reach_the_guests_namespaces(vs, ubb):
+    """sysctl/ in a user-namespace guest of mode none: the net.* ones go to
+    the network namespace its user namespace owns (made after C1: written
+    there, not lost in C1's), the IPC ones to its IPC namespace."""
+    host = (open("/proc/sys/net/ipv4/ip_default_ttl").read(), open("/proc/sys/kernel/msgmnb").read())
+    write_cfg(vs, ubb, "sysctl/ttl/setting", "net.ipv4.ip_default_ttl\n")
+    write_cfg(vs, ubb, "sysctl/ttl/value", "99\n")
+    write_cfg(vs, ubb, "sysctl/msg/setting", "kernel.msgmnb\n")
+    write_cfg(vs, ubb, "sysctl/msg/value", "32768\n")
+    vs.run([ubb, "start"], timeout=60)
+    got = gx(vs, ubb, "cat", "/proc/sys/net/ipv4/ip_default_ttl", "/proc/sys/kernel/msgmnb").stdout.split()
+    assert got == ["99", "32768"]
+    assert (open("/proc/sys/net/ipv4/ip_default_ttl").read(), open("/proc/sys/kernel/msgmnb").read()) == host
+    vs.run([ubb, "stop"], timeout=60)
+
+
 def test_restart_cycles_clean(vs, ubb):
     base = base_of(vs, ubb)
     for _ in range(3):

@@ -757,6 +757,10 @@ static void test_sysctl(void **state)
 		{ "../../etc/passwd", "is not a sysctl name" },
 		{ "net.ipv4 .x", "is not a sysctl name" },
 		{ ".net", "is not a sysctl name" },
+		/* '/' is a dot inside a component: never a whole "." or ".." */
+		{ "net.//.kernel.core_pattern", "is not a sysctl name" },
+		{ "net./.ipv4.ip_forward", "is not a sysctl name" },
+		{ "net.ipv4.//", "is not a sysctl name" },
 	};
 	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
 		_cleanup_free_ char *v = vs_asprintf("%s\n", bad[i].setting);
