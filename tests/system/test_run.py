@@ -1483,7 +1483,8 @@ def test_only_pid1_ends_the_wait(vs, bbguest):
 def test_guest_that_stops_during_its_boot(vs, bbguest):
     """A guest that halts before its boot is done: start says so (exit 1)
     and the guest is gone, cleaned up by its monitor."""
-    write_cfg(vs, bbguest, "apps/init/cmd.start", "/bin/busybox\nhalt\n")
+    # (the start command is still running when PID 1 gets the halt)
+    write_cfg(vs, bbguest, "apps/init/cmd.start", "/bin/sh\n-c\n/bin/busybox halt; sleep 5\n")
     r = vs.run([bbguest, "start"], check=1, timeout=60)
     assert f"guest '{bbguest}' stopped during its boot" in r.stderr, r.stderr
     assert wait_until(lambda: vs.state(bbguest) is None and vs.cgroup_dirs(bbguest) == [], 15)
