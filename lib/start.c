@@ -764,6 +764,8 @@ static void console_events(struct mon *m, short lrev, short crev)
  * start-up code pages it will not run again (they are clean file pages,
  * read back from the binary if ever needed).  Keeps it well under 1 MiB. */
 extern char __executable_start[], etext[];
+static void trim_working_set(void);
+
 /* The readiness socket: PID 1's READY=1 (with its STATUS= line, if any)
  * goes to `vserver start`, which is waiting; then the socket is closed.
  * Messages from other guest processes are dropped, and after 64 of them
@@ -828,6 +830,9 @@ static void notify_events(struct mon *m)
 			close(m->report);
 			m->report = -1;
 		}
+		/* the boot's work is done: drop again the code pages it paged
+		 * in (the monitor stays small, see trim_working_set) */
+		trim_working_set();
 		return;
 	}
 }
