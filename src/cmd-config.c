@@ -76,6 +76,12 @@ int cmd_check(const struct vs_settings *s, const char *name, int argc, char **ar
 		if (gap)
 			printf("warning: %s\n", gap);
 	}
+	if (c.limits.oom_score_adj_set && c.limits.oom_score_adj == -1000 &&
+	    (!c.limits.memory.set || c.limits.memory.v == VS_LIMIT_MAX))
+		printf("warning: %s/badness: -1000 exempts the guest's processes from the OOM killer; without "
+		       "limits/memory, a guest that takes the host's memory makes the kernel kill host processes "
+		       "instead\n",
+		       c.cfgdir);
 	int rc = d.n ? EXIT_USAGE : EXIT_OK;
 	if (!d.n)
 		printf("%s: configuration OK\n", name);

@@ -430,6 +430,13 @@ def test_badness_is_the_guests_oom_score_adj(vs, bbguest):
     assert vs.run([bbguest, "exec", "/bin/cat", "/proc/self/oom_score_adj"]).stdout.strip() == "500"
     assert vs.config_json(bbguest)["limits"]["badness"] == 500
     vs.run([bbguest, "stop"], timeout=60)
+    # -1000 (never OOM-killed) without a memory limit: check warns
+    set_limit(vs, bbguest, "badness", "-1000")
+    out = vs.run([bbguest, "check"]).stdout
+    assert "warning: " in out and "badness: -1000 exempts the guest's processes from the OOM killer" in out, out
+    set_limit(vs, bbguest, "limits/memory", "256M")
+    assert "badness" not in vs.run([bbguest, "check"]).stdout
+    (vs.cfg(bbguest) / "limits" / "memory").unlink()
     set_limit(vs, bbguest, "badness", "-300")
     can_lower = subprocess.run(["choom", "-n", "-300", "--", "true"], capture_output=True).returncode == 0
     r = vs.run([bbguest, "start"], check=None, timeout=60)
