@@ -233,7 +233,7 @@ json_object *vs_config_to_json(const struct vs_config *c)
 	json_object_object_add(init, "cmd_stop", strv_json(&c->init.cmd_stop));
 	json_object_object_add(init, "environment", strv_json(&c->init.environment));
 	json_object_object_add(init, "killseq", strv_json(&c->init.killseq));
-	json_object_object_add(init, "boot_timeout", json_object_new_int(c->boot_timeout >= 0 ? c->boot_timeout : 30));
+	json_object_object_add(init, "boot_timeout", json_object_new_int(c->boot_timeout));
 	json_object_object_add(o, "init", init);
 	uint64_t eff = vs_config_bounding_set(c);
 	json_object *caps = json_object_new_object();

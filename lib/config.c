@@ -203,44 +203,48 @@ struct key {
 	const char *doc;
 };
 
-static struct vs_iface *cur_iface(struct ld *L)
+/* The entry of a per-directory key (interfaces/<id>/..., sysctl/<id>/...)
+ * in *arr: found by the <id> after `prefix` in the file being read, or
+ * appended zeroed with a copy of <id> in its `char *` at id_off (*made). */
+static void *entry_of(struct ld *L, const char *prefix, void **arr, size_t *n, size_t size, size_t id_off, bool *made)
 {
-	const char *id = L->rel + strlen("interfaces/");
+	const char *id = L->rel + strlen(prefix);
 	size_t idlen = strcspn(id, "/");
-	for (size_t i = 0; i < L->c->n_ifaces; i++)
-		if (strlen(L->c->ifaces[i].id) == idlen && !strncmp(L->c->ifaces[i].id, id, idlen))
-			return &L->c->ifaces[i];
-	L->c->ifaces = realloc(L->c->ifaces, (L->c->n_ifaces + 1) * sizeof *L->c->ifaces);
-	if (!L->c->ifaces)
+	*made = false;
+	for (size_t i = 0; i < *n; i++) {
+		const char *have = *(char **)((char *)*arr + i * size + id_off);
+		if (strlen(have) == idlen && !strncmp(have, id, idlen))
+			return (char *)*arr + i * size;
+	}
+	char *grown = realloc(*arr, (*n + 1) * size);
+	if (!grown)
 		abort();
-	struct vs_iface *f = &L->c->ifaces[L->c->n_ifaces++];
-	memset(f, 0, sizeof *f);
-	f->id = strndup(id, idlen);
-	f->ip.prefix = -1;
-	return f;
+	*arr = grown;
+	char *e = grown + (*n)++ * size;
+	memset(e, 0, size);
+	char *copy = strndup(id, idlen);
+	if (!copy)
+		abort();
+	memcpy(e + id_off, &copy, sizeof copy);
+	*made = true;
+	return e;
 }
 
-static struct vs_sysctl *cur_sysctl(struct ld *L)
+static struct vs_iface *cur_iface(struct ld *L)
 {
-	const char *id = L->rel + strlen("sysctl/");
-	size_t idlen = strcspn(id, "/");
-	for (size_t i = 0; i < L->c->n_sysctls; i++)
-		if (strlen(L->c->sysctls[i].id) == idlen && !strncmp(L->c->sysctls[i].id, id, idlen))
-			return &L->c->sysctls[i];
-	L->c->sysctls = realloc(L->c->sysctls, (L->c->n_sysctls + 1) * sizeof *L->c->sysctls);
-	if (!L->c->sysctls)
-		abort();
-	struct vs_sysctl *x = &L->c->sysctls[L->c->n_sysctls++];
-	memset(x, 0, sizeof *x);
-	x->id = strndup(id, idlen);
-	if (!x->id)
-		abort();
-	return x;
+	bool made;
+	struct vs_iface *f = entry_of(L, "interfaces/", (void **)&L->c->ifaces, &L->c->n_ifaces, sizeof *f,
+				      offsetof(struct vs_iface, id), &made);
+	if (made)
+		f->ip.prefix = -1;
+	return f;
 }
 
 static void p_sysctl(struct ld *L, const char *v)
 {
-	struct vs_sysctl *x = cur_sysctl(L);
+	bool made;
+	struct vs_sysctl *x = entry_of(L, "sysctl/", (void **)&L->c->sysctls, &L->c->n_sysctls, sizeof *x,
+				       offsetof(struct vs_sysctl, id), &made);
 	*(vs_str_endswith(L->rel, "/setting") ? &x->setting : &x->value) = vs_strdup(v);
 }
 
@@ -929,22 +933,16 @@ static void p_nice(struct ld *L, const char *v)
 	}
 }
 
-static void p_sync_timeout(struct ld *L, const char *v)
+/* apps/vshelper/sync-timeout and apps/init/boot-timeout: seconds */
+static void p_timeout(struct ld *L, const char *v)
 {
+	bool boot = !strcmp(L->rel, "apps/init/boot-timeout");
 	uint64_t t;
 	if (vs_parse_u64(v, &t) < 0 || t > 86400)
-		D(L, 1, "timeout '%s' is not allowed: seconds, 0..86400", v);
+		D(L, 1, "timeout '%s' is not allowed: seconds, 0..86400%s", v,
+		  boot ? " (0: start does not wait for the boot)" : "");
 	else
-		L->c->stop_timeout = (int)t;
-}
-
-static void p_boot_timeout(struct ld *L, const char *v)
-{
-	uint64_t t;
-	if (vs_parse_u64(v, &t) < 0 || t > 86400)
-		D(L, 1, "timeout '%s' is not allowed: seconds, 0..86400 (0: start does not wait for the boot)", v);
-	else
-		L->c->boot_timeout = (int)t;
+		*(boot ? &L->c->boot_timeout : &L->c->stop_timeout) = (int)t;
 }
 
 static void p_link(struct ld *L, const char *v)
@@ -1016,9 +1014,9 @@ static const struct key keys[] = {
 	{ "apps/init/cmd.stop", K_ARGV, p_cmd_stop, "stop command, one argument per line" },
 	{ "apps/init/environment", K_ARGV, p_environment, "VAR=VALUE lines: the guest's start environment" },
 	{ "apps/init/killseq", K_ARGV, p_killseq, "SIGNAL [WAIT SIGNAL]..., one token per line (default 15 5 9)" },
-	{ "apps/init/boot-timeout", K_SCALAR, p_boot_timeout,
+	{ "apps/init/boot-timeout", K_SCALAR, p_timeout,
 	  "seconds start waits for the guest's boot to finish (sysv: its rc; systemd: READY=1; default 30, 0: no wait)" },
-	{ "apps/vshelper/sync-timeout", K_SCALAR, p_sync_timeout,
+	{ "apps/vshelper/sync-timeout", K_SCALAR, p_timeout,
 	  "seconds stop waits for a clean shutdown before killseq (default 30)" },
 	{ "bcapabilities", K_LIST, p_bcaps, "capabilities added to (or with ~ removed from) the default set" },
 	{ "fstab", K_FSTAB, p_fstab, "mounts, targets relative to the guest root" },
@@ -1760,7 +1758,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	memset(c, 0, sizeof *c);
 	c->iface_prefix = -1;
 	c->stop_timeout = -1;
-	c->boot_timeout = -1;
+	c->boot_timeout = 30;
 	c->userns_flag = -1;
 	if (vs_name_check(name, err) < 0)
 		return -1;
@@ -1813,7 +1811,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 		vs_strv_push(&c->init.killseq, "9");
 	}
 	if (!c->init.environment.n)
-		vs_strv_push(&c->init.environment, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		vs_strv_push(&c->init.environment, "PATH=" VS_DEFAULT_PATH);
 	if (L.strict.n) {
 		/* an untrusted configuration is not used at all (HS-09): the
 		 * first problem in full, the other files by name */

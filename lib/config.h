@@ -130,7 +130,7 @@ struct vs_config {
 		size_t n_host_ports;
 	} net;
 	int stop_timeout;      /* apps/vshelper/sync-timeout; -1: default 30 s */
-	int boot_timeout;      /* apps/init/boot-timeout: how long start waits for the boot; -1: default 30 s */
+	int boot_timeout;      /* apps/init/boot-timeout: how long start waits for the boot (default 30 s; 0: not) */
 	char *shell;
 	char *disk_image;       /* disk/image: the guest root's own file system (lib/disk.h), NULL: none */
 	bool disabled;

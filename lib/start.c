@@ -1387,7 +1387,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	/* S8: wait for the boot, without the lock (a stop may come meanwhile) */
 	close(lock);
 	lock = -1;
-	int limit_ms = (c.boot_timeout > 0 ? c.boot_timeout : 30) * 1000;
+	int limit_ms = c.boot_timeout * 1000;
 	double t0 = vs_now();
 	memmove(msg, msg + 2, (size_t)n - 1);
 	n -= 2;

@@ -201,7 +201,7 @@ int vs_exec_path(char *const argv[], char *const envp[])
 	}
 	if (strchr(argv[0], '/'))
 		return execve(argv[0], argv, envp);
-	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	const char *path = VS_DEFAULT_PATH;
 	for (size_t i = 0; envp[i]; i++)
 		if (vs_str_startswith(envp[i], "PATH="))
 			path = envp[i] + 5;

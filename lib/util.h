@@ -68,9 +68,11 @@ typedef struct vs_report {
 } vs_report;
 void vs_say(const vs_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The PATH a guest gets without apps/init/environment. */
+#define VS_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 /* execve(2) of argv[0], searched like execvp(3) when it has no '/': in
- * the PATH of envp (its "PATH=" entry, else the default
- * /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin).  In the
+ * the PATH of envp (its "PATH=" entry, else VS_DEFAULT_PATH).  In the
  * guest, as its PID 1 or an exec'd command.  Empty PATH entries are
  * skipped (never the current directory).  Returns only on failure, -1
  * with errno: ENOENT when no directory has it, EACCES when one had it but

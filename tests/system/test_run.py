@@ -1466,6 +1466,10 @@ def test_boot_timeout_bounds_the_wait(vs, bbguest):
     r = vs.run([bbguest, "start"], timeout=60)
     assert time.monotonic() - t0 < 1.0 and "has not finished" not in r.stdout, r.stdout
     assert vs.config_json(bbguest)["init"]["boot_timeout"] == 0
+    write_cfg(vs, bbguest, "apps/init/boot-timeout", "soon\n")
+    r = vs.run([bbguest, "check"], check=2)
+    assert (f"{vs.cfg(bbguest)}/apps/init/boot-timeout:1: timeout 'soon' is not allowed: seconds, 0..86400 "
+            "(0: start does not wait for the boot)") in r.stdout, r.stdout
 
 
 def test_only_pid1_ends_the_wait(vs, bbguest):
