@@ -295,6 +295,26 @@ json_object *vs_config_to_json(const struct vs_config *c)
 		json_object_array_add(sy, x);
 	}
 	json_object_object_add(o, "sysctl", sy);
+	/* the scriptlets each phase runs: the guest's own, else (or also,
+	 * with DONT_SKIP_DEFAULTS) .defaults' */
+	json_object *sc = json_object_new_object();
+	for (int ph = 0; ph < VS_SCRIPT_NPHASES; ph++) {
+		if (!vs_scripts_any(c, ph))
+			continue;
+		json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < c->n_scripts; i++) {
+			const struct vs_scriptlet *x = &c->scripts[i];
+			if (x->phase != ph)
+				continue;
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "path", json_object_new_string(x->path));
+			json_object_object_add(e, "run", json_object_new_string(x->exec ? "executed" : "sourced"));
+			json_object_object_add(e, "default", json_object_new_boolean(x->is_default));
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(sc, vs_script_phase_name(ph), arr);
+	}
+	json_object_object_add(o, "scripts", sc);
 	json_object_object_add(o, "limits", limits_json(&c->limits));
 	json_object_object_add(o, "seccomp", seccomp_json(c));
 	return o;

@@ -1147,7 +1147,6 @@ static const struct {
 	{ "netns", "util-vserver's netns/ is not read; use net/mode private (vserver(8) NETWORKING)" },
 	{ "nonetns", "util-vserver's netns/ is not read; use net/mode" },
 	{ "fstab.local", "deprecated util-vserver key; merge it into fstab" },
-	{ "scripts", "host-side scriptlets run as host root; not provided" },
 	{ "keepfds", "a guest always starts with only fds 0-2" },
 	{ "legacy", "2.4-era configuration is not supported" },
 	{ "noisy", "not needed" },
@@ -1390,6 +1389,137 @@ static void check_link(struct ld *L, int dirfd, const char *fname, const char *r
 	}
 }
 
+/* ---- scripts/ (lib/scripts.h) ---------------------------------------------- */
+
+/* Names in a directory, sorted, without ".", "..", hidden files (a shell
+ * glob skips them, as util-vserver's did) and backup files. */
+static void sorted_names(int dirfd, vs_strv *out)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.' && !ignored_file(de->d_name))
+			vs_strv_push(out, de->d_name);
+	closedir(d);
+	if (out->n)
+		qsort(out->v, out->n, sizeof *out->v, vs_strv_cmp);
+}
+
+/* A scriptlet runs as host root: it and, for a link, every directory on
+ * the way to its target must be root's alone (HS-09, as for the rest of
+ * the configuration).  L->rel names it in messages. */
+static void add_scriptlet(struct ld *L, int dirfd, const char *nm, const char *abs, int phase, bool is_default)
+{
+	struct stat st;
+	if (fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		D(L, 0, "%s", strerror(errno));
+		return;
+	}
+	_cleanup_free_ char *real = NULL;
+	if (S_ISLNK(st.st_mode)) {
+		real = realpath(abs, NULL);
+		if (!real || stat(real, &st) < 0) {
+			D(L, 0, "scriptlet link: cannot resolve it: %s", strerror(errno));
+			return;
+		}
+		/* the directories from / down to the target; a sticky one of
+		 * root's (/tmp) is fine: only root can replace what root has
+		 * in it, and the next step is checked too */
+		for (char *sl = real;; sl = strchr(sl + 1, '/')) {
+			_cleanup_free_ char *dir = sl == real ? vs_strdup("/") : strndup(real, (size_t)(sl - real));
+			struct stat ds;
+			if (dir && stat(dir, &ds) == 0 && !(ds.st_uid == 0 && (ds.st_mode & S_ISVTX)))
+				strict_check(L, dir, &ds);
+			if (!strchr(sl + 1, '/'))
+				break;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			D(L, 0, "scriptlet link to %s: not a regular file", real);
+			return;
+		}
+		strict_check(L, real, &st);
+	} else if (!S_ISREG(st.st_mode)) {
+		D(L, 0, "is not a regular file; a scriptlet is a program or a bash script to source");
+		return;
+	} else
+		strict_check(L, L->rel, &st);
+	struct vs_scriptlet *n = realloc(L->c->scripts, (L->c->n_scripts + 1) * sizeof *n);
+	if (!n)
+		abort();
+	L->c->scripts = n;
+	n[L->c->n_scripts++] = (struct vs_scriptlet){ .phase = phase, .path = vs_strdup(abs),
+						      .exec = (st.st_mode & S_IXUSR) != 0, .is_default = is_default };
+}
+
+/* BASE/scripts/PHASE and BASE/scripts/PHASE.d/ *, in running order.
+ * base: the configuration directory (messages name scripts/...
+ * relative to it) or .defaults (messages name the absolute path). */
+static void load_scripts(struct ld *L, int basefd, const char *base, bool is_default)
+{
+	const char *saved = L->rel;
+	_cleanup_free_ char *sabs = vs_asprintf("%s/scripts", base);
+	struct stat st;
+	if (fstatat(basefd, "scripts", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	L->rel = is_default ? sabs : "scripts";
+	if (!S_ISDIR(st.st_mode)) {
+		D(L, 0, "must be a directory of scriptlets (PHASE files and PHASE.d directories)");
+		L->rel = saved;
+		return;
+	}
+	_cleanup_close_ int sfd = openat(basefd, "scripts", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0 || fstat(sfd, &st) < 0) {
+		D(L, 0, "cannot open directory: %s", strerror(errno));
+		L->rel = saved;
+		return;
+	}
+	strict_check(L, L->rel, &st);
+	_cleanup_strv_ vs_strv names = { 0 };
+	sorted_names(sfd, &names);
+	for (size_t i = 0; i < names.n; i++) {
+		const char *nm = names.v[i];
+		size_t len = strlen(nm);
+		bool dotd = vs_str_endswith(nm, ".d");
+		int phase = vs_script_phase_of(nm, dotd ? len - 2 : len);
+		_cleanup_free_ char *abs = vs_asprintf("%s/%s", sabs, nm);
+		_cleanup_free_ char *rel = vs_asprintf("scripts/%s", nm);
+		L->rel = is_default ? abs : rel;
+		if (phase < 0) {
+			D(L, 0, "unknown scriptlet phase '%.*s'; the phases are %s (a file, or a directory PHASE.d)",
+			  (int)(dotd ? len - 2 : len), nm, vs_script_phase_list());
+			continue;
+		}
+		if (!dotd) {
+			add_scriptlet(L, sfd, nm, abs, phase, is_default);
+			continue;
+		}
+		if (fstatat(sfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+			D(L, 0, "must be a directory of scriptlets");
+			continue;
+		}
+		_cleanup_close_ int dfd = openat(sfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0 || fstat(dfd, &st) < 0) {
+			D(L, 0, "cannot open directory: %s", strerror(errno));
+			continue;
+		}
+		strict_check(L, L->rel, &st);
+		_cleanup_strv_ vs_strv subs = { 0 };
+		sorted_names(dfd, &subs);
+		for (size_t j = 0; j < subs.n; j++) {
+			_cleanup_free_ char *sa = vs_asprintf("%s/%s", abs, subs.v[j]);
+			_cleanup_free_ char *sr = vs_asprintf("%s/%s", rel, subs.v[j]);
+			L->rel = is_default ? sa : sr;
+			add_scriptlet(L, dfd, subs.v[j], sa, phase, is_default);
+		}
+	}
+	L->rel = saved;
+}
+
 static void walk(struct ld *L, int dirfd, const char *prefix, int depth)
 {
 	int fd = dup(dirfd);
@@ -1413,6 +1543,10 @@ static void walk(struct ld *L, int dirfd, const char *prefix, int depth)
 		L->rel = rel;
 		if (ignored_file(nm))
 			continue;
+		if (depth == 0 && !strcmp(nm, "scripts")) {
+			load_scripts(L, dirfd, L->c->cfgdir, false);
+			continue;
+		}
 		struct stat st;
 		if (fstatat(dirfd, nm, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
@@ -1743,6 +1877,7 @@ static void load_defaults(struct ld *L)
 		strict_check(L, rel, &st);
 		parse_file(L, dfd, rels[i], find_key(rels[i]));
 	}
+	load_scripts(L, dfd, dd, true);
 	close(dfd);
 }
 
@@ -1871,6 +2006,9 @@ void vs_config_free(struct vs_config *c)
 		free(c->sysctls[i].value);
 	}
 	free(c->sysctls);
+	for (size_t i = 0; i < c->n_scripts; i++)
+		free(c->scripts[i].path);
+	free(c->scripts);
 	free(c->iface_dev);
 	free(c->net.bridge);
 	free(c->net.fwd);

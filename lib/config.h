@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "dlimits.h"
 #include "reslimits.h"
+#include "scripts.h"
 #include "sysctl.h"
 #include "error.h"
 #include "fstab.h"
@@ -113,6 +114,8 @@ struct vs_config {
 	size_t n_ifaces;
 	struct vs_sysctl *sysctls; /* sysctl/<x>/{setting,value} (lib/sysctl.h), in name order */
 	size_t n_sysctls;
+	struct vs_scriptlet *scripts; /* scripts/ and .defaults/scripts/ (lib/scripts.h), in running order per phase */
+	size_t n_scripts;
 	char *iface_dev;       /* interfaces/dev */
 	int iface_prefix;      /* interfaces/prefix or mask; -1 */
 	struct vs_ipaddr lback;/* interfaces/lback; family 0 if unset */

@@ -79,6 +79,7 @@
 #include "lxcfs.h"
 #include "net.h"
 #include "mounts.h"
+#include "scripts.h"
 #include "sdguest.h"
 #include "postinstall.h"
 #include "safeio.h"
@@ -955,12 +956,33 @@ static void monitor_main(struct mon *m, int report_fd)
 		mon_log(m, "reboot requested inside the guest: restarting");
 	}
 	vs_cgroup_kill(m->cg, 10000, &err);
-	if (vs_cgroup_destroy(m->cg, &err) < 0)
-		mon_log(m, "%s", err.msg);
 	if (m->netns_fd >= 0)
 		close(m->netns_fd);
+	/* M5.  A stop is waiting: it removes the rest itself, between its
+	 * post-stop and postpost-stop scriptlets (vs_stop).  Else the guest
+	 * ended by itself (halt, poweroff, a failed reboot) and the
+	 * scriptlets run from here, their output in the console log. */
+	if (stopping(m->s, m->c->name))
+		_exit(0);
+	struct vs_config now;
+	struct vs_diags d = { 0 };
+	bool scripts = vs_config_load(m->s, m->c->name, &now, &d, &err) == 0;
+	vs_diags_free(&d);
+	if (!scripts)
+		mon_log(m, "the stop scriptlets are not run: %s", err.msg);
+	_cleanup_free_ char *nsp = m->c->net.mode == VS_NET_PRIVATE ? vs_net_netns_path(m->s, m->c->name) : NULL;
+	struct vs_script_run sr = { .netns = nsp, .out_fd = m->log, .keep_going = true };
+	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POST_STOP, &sr, &err) < 0)
+		mon_log(m, "%s", err.msg);
+	if (vs_cgroup_destroy(m->cg, &err) < 0)
+		mon_log(m, "%s", err.msg);
 	if (vs_net_needs_helper(m->c) && vs_net_helper("down", m->c->name, NULL, &err) < 0)
 		mon_log(m, "network: %s", err.msg);
+	sr.netns = NULL;
+	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POSTPOST_STOP, &sr, &err) < 0)
+		mon_log(m, "%s", err.msg);
+	if (scripts)
+		vs_config_free(&now);
 	/* remove the state only if it is still ours */
 	struct vs_state st;
 	vs_err e2;
@@ -1137,6 +1159,10 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	_cleanup_free_ char *logp = vs_asprintf("%s/%s/console.log", s->rundir, name);
 	struct mon m = { .s = s, .c = &c, .o = o, .cg = &cg, .init_memfd = -1, .master = -1, .log = -1, .netns_fd = -1 };
 	bool made_net = false, mounted_disk = false;
+	/* the administrator's scriptlets (lib/scripts.h) run as the start
+	 * goes on; a failing one fails the start, which is rolled back */
+	_cleanup_free_ char *nsp = NULL, *started = NULL;
+	struct vs_script_run sr = { .out_fd = -1 };
 	/* S2 */
 	lock = vs_lock(s, name, LOCK_EX, err);
 	if (lock < 0)
@@ -1154,6 +1180,10 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		goto out;
 	}
 	cleanup_leftovers(s, name, cgroot, rep);
+	if (c.net.mode == VS_NET_PRIVATE)
+		nsp = vs_net_netns_path(s, name);
+	if (vs_scripts_run(&c, VS_SCRIPT_INITIALIZE, &sr, err) < 0)
+		goto out;
 	/* S4 */
 	{
 		/* HS-10: the directory holding the root (the vdirbase, or a build
@@ -1191,6 +1221,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 				vs_say(rep, "warning: %s", gap);
 		}
 	}
+	if (vs_scripts_run(&c, VS_SCRIPT_PREPRE_START, &sr, err) < 0)
+		goto out;
 	/* PR-04: shared folders that host users could run guest root's
 	 * setuid programs from (checked again on the opened source at each
 	 * mount, C3: this is for the early, complete message) */
@@ -1245,6 +1277,10 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		if (memfd < 0)
 			goto out;
 	}
+	/* cgroup and network made, PID 1 not yet */
+	sr.netns = nsp;
+	if (vs_scripts_run(&c, VS_SCRIPT_PRE_START, &sr, err) < 0)
+		goto out;
 	/* run state directory and console */
 	{
 		_cleanup_close_ int run = vs_settings_open_rundir(s, err);
@@ -1378,11 +1414,10 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	mounted_disk = false;
 	vs_lxcfs_notice(s->lxcfs, name, rep); /* no LXCFS: one line, the guest starts anyway */
 	const char *sname = o->rescue ? "rescue" : vs_init_style_name(style);
+	started = vs_asprintf("vserver '%s' started (context %u, init style %s)", name, c.context, sname);
 	if (!waits_for_boot(&c, style, o->rescue)) {
 		close(rp[0]);
-		vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context, sname);
-		rc = 0;
-		goto out;
+		goto post_start;
 	}
 	/* S8: wait for the boot, without the lock (a stop may come meanwhile) */
 	close(lock);
@@ -1424,27 +1459,46 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 		 * the monitor reads the configuration again) */
 		struct vs_state now;
 		vs_err e2;
-		if (vs_state_get(s, name, &now, NULL, &e2) == 1) {
-			vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context, sname);
-			rc = 0;
-			goto out;
-		}
+		if (vs_state_get(s, name, &now, NULL, &e2) == 1)
+			goto post_start;
 		vs_fail(err, VS_E_SYSTEM, 0,
 			"guest '%s' stopped during its boot (its console log: %s/%s/console.log)", name, s->rundir, name);
 		goto out;
 	}
 	if (n == 0) {
-		vs_say(rep, "vserver '%s' started (context %u, init style %s); its boot has not finished after %d s "
-			    "(apps/init/boot-timeout): see 'vserver %s console'",
-		       name, c.context, sname, limit_ms / 1000, name);
-		rc = 0;
-		goto out;
+		free(started);
+		started = vs_asprintf("vserver '%s' started (context %u, init style %s); its boot has not finished after "
+				      "%d s (apps/init/boot-timeout): see 'vserver %s console'",
+				      name, c.context, sname, limit_ms / 1000, name);
+		goto post_start;
 	}
 	msg[n] = 0;
 	/* vserver-init's STATUS= is set only when the start command failed */
 	if (style == VS_INIT_SYSV && msg[1])
 		vs_say(rep, "warning: %s", msg + 1);
-	vs_say(rep, "vserver '%s' started (context %u, init style %s)", name, c.context, sname);
+post_start:
+	/* under the lock again (S8 let it go), and only for the guest
+	 * started here: a stop may have come meanwhile */
+	if (vs_scripts_any(&c, VS_SCRIPT_POST_START)) {
+		struct vs_state now;
+		vs_err e2;
+		if (lock < 0 && (lock = vs_lock(s, name, LOCK_EX, err)) < 0)
+			goto out;
+		if (vs_state_get(s, name, &now, NULL, &e2) == 1) {
+			sr.init = now.init;
+			if (vs_scripts_run(&c, VS_SCRIPT_POST_START, &sr, err) < 0) {
+				/* rolled back like any failed start: the guest
+				 * is stopped (with its stop scriptlets) */
+				close(lock);
+				lock = -1;
+				if (vs_stop(s, name, -1, o->cgroot, rep, &e2) < 0)
+					vs_say(rep, "warning: %s", e2.msg);
+				vs_err_prefix(err, "guest '%s' stopped again", name);
+				goto out;
+			}
+		}
+	}
+	vs_say(rep, "%s", started);
 	rc = 0;
 out:
 	if (m.master >= 0)
@@ -1610,6 +1664,14 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	double t0 = vs_now();
 	_cleanup_free_ char *rescue = vs_asprintf("%s/%s/rescue", s->rundir, name);
 	bool is_rescue = access(rescue, F_OK) == 0;
+	/* the administrator's stop scriptlets (lib/scripts.h); never those of
+	 * a configuration that is not trusted.  A failing one is reported,
+	 * the stop goes on. */
+	_cleanup_free_ char *nsp = c.net.mode == VS_NET_PRIVATE ? vs_net_netns_path(s, name) : NULL;
+	struct vs_script_run sr = { .init = st.init, .netns = nsp, .out_fd = -1, .keep_going = true };
+	vs_err se;
+	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_PRE_STOP, &sr, &se) < 0)
+		vs_say(rep, "warning: %s", se.msg);
 	/* 1. the style's graceful shutdown (a rescue command has none) */
 	int sig = untrusted ? 0 : stop_signal(style);
 	if (is_rescue || untrusted) {
@@ -1685,7 +1747,15 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 			wait_gone(st.monitor, st.monitor_start, 5000);
 		}
 	}
+	/* the monitor left the clean-up to this stop (it saw the marker):
+	 * post-stop before it, postpost-stop after */
+	sr.init = 0;
+	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_POST_STOP, &sr, &se) < 0)
+		vs_say(rep, "warning: %s", se.msg);
 	cleanup_leftovers(s, name, cgroot, rep);
+	sr.netns = NULL;
+	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_POSTPOST_STOP, &sr, &se) < 0)
+		vs_say(rep, "warning: %s", se.msg);
 	unlink(mk);
 	vs_say(rep, "vserver '%s' stopped in %.1f s", name, vs_now() - t0);
 	vs_config_free(&c);

@@ -251,8 +251,8 @@ CASES = [
     Case("unknown-directory", "bogus", make=directory, expect="unknown configuration directory"),
     Case("unsupported-key", "spaces", make=lambda p: (p.mkdir(), (p / "net").write_text("")),
          expect="not supported"),
-    Case("unsupported-scripts", "scripts", make=lambda p: (p.mkdir(), (p / "pre-start").write_text("#!/bin/sh\n")),
-         expect="not supported"),
+    Case("scripts-unknown-phase", "scripts/pre-strat", "#!/bin/sh\n", None, "unknown scriptlet phase 'pre-strat'"),
+    Case("scripts-not-a-dir", "scripts", "#!/bin/sh\n", None, "must be a directory of scriptlets"),
 ]
 
 

@@ -787,6 +787,79 @@ static void test_sysctl(void **state)
 	done(&c, &d);
 }
 
+/* scripts/PHASE and scripts/PHASE.d/ *: in running order, executable or
+ * sourced, .defaults' kept apart; bad entries named */
+static void test_scripts(void **state)
+{
+	(void)state;
+	guest_with("s", "scripts/pre-start.d/20-b", "#!/bin/sh\n");
+	put("s", "scripts/pre-start.d/10-a", "echo sourced\n");
+	put("s", "scripts/pre-start.d/.hidden", "x\n");  /* skipped, as a shell glob would */
+	put("s", "scripts/pre-start.d/30-c~", "x\n");    /* a backup: skipped */
+	put("s", "scripts/pre-start", "#!/bin/sh\n");
+	put("s", "scripts/postpost-stop", "#!/bin/sh\n");
+	_cleanup_free_ char *b = gpath("s", "scripts/pre-start.d/20-b"), *f = gpath("s", "scripts/pre-start"),
+			    *pp = gpath("s", "scripts/postpost-stop"), *a = gpath("s", "scripts/pre-start.d/10-a");
+	chmod(b, 0755);
+	chmod(f, 0700);
+	chmod(pp, 0755);
+	_cleanup_free_ char *dd = vs_asprintf("%s/.defaults/scripts/pre-stop", S.confdir);
+	mkdirs_for(dd);
+	FILE *df = fopen(dd, "w");
+	assert_non_null(df);
+	fclose(df);
+	chmod(dd, 0755);
+	static struct vs_config c;
+	static struct vs_diags d;
+	load("s", &c, &d);
+	expect_no_diags(&d);
+	assert_int_equal(c.n_scripts, 5);
+	/* .defaults first (loaded first), then the guest's in running order */
+	assert_int_equal(c.scripts[0].phase, VS_SCRIPT_PRE_STOP);
+	assert_true(c.scripts[0].is_default && c.scripts[0].exec);
+	assert_string_equal(c.scripts[0].path, dd);
+	const struct {
+		int phase;
+		const char *path;
+		bool exec;
+	} want[] = { { VS_SCRIPT_POSTPOST_STOP, pp, true }, { VS_SCRIPT_PRE_START, f, true },
+		     { VS_SCRIPT_PRE_START, a, false }, { VS_SCRIPT_PRE_START, b, true } };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(want); i++) {
+		assert_int_equal(c.scripts[i + 1].phase, want[i].phase);
+		assert_string_equal(c.scripts[i + 1].path, want[i].path);
+		assert_int_equal(c.scripts[i + 1].exec, want[i].exec);
+		assert_false(c.scripts[i + 1].is_default);
+	}
+	assert_true(vs_scripts_any(&c, VS_SCRIPT_PRE_STOP));
+	assert_false(vs_scripts_any(&c, VS_SCRIPT_POST_START));
+	done(&c, &d);
+	/* bad entries: the file and what is allowed */
+	put("s", "scripts/prestart", "#!/bin/sh\n");
+	put("s", "scripts/post-stop.d", "x\n");
+	load("s", &c, &d);
+	expect_diag(&d, "scripts/prestart", 0, "unknown scriptlet phase 'prestart'; the phases are initialize, "
+					      "prepre-start, pre-start, post-start, pre-stop, post-stop, postpost-stop");
+	expect_diag(&d, "scripts/post-stop.d", 0, "must be a directory of scriptlets");
+	done(&c, &d);
+	_cleanup_free_ char *bad = gpath("s", "scripts/prestart"), *bad2 = gpath("s", "scripts/post-stop.d");
+	unlink(bad);
+	unlink(bad2);
+	/* a FIFO would hang whoever runs it: refused, never opened */
+	_cleanup_free_ char *fifo = gpath("s", "scripts/pre-start.d/40-fifo");
+	assert_int_equal(mkfifo(fifo, 0700), 0);
+	load("s", &c, &d);
+	expect_diag(&d, "scripts/pre-start.d/40-fifo", 0, "is not a regular file");
+	done(&c, &d);
+	unlink(fifo);
+	/* group-writable: untrusted, the load fails (HS-09) */
+	chmod(b, 0775);
+	struct vs_config c2;
+	vs_err err;
+	assert_int_equal(vs_config_load(&S, "s", &c2, NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "scripts/pre-start.d/20-b: owner uid"));
+	assert_non_null(strstr(err.msg, "not trusted"));
+}
+
 /* badness: util-vserver's OOM bias, the guest's oom_score_adj */
 static void test_badness(void **state)
 {
@@ -1406,6 +1479,7 @@ int main(void)
 		T(test_control_chars),
 		T(test_unknown_files),
 		T(test_sysctl),
+		T(test_scripts),
 		T(test_badness),
 		T(test_bool_files),
 		T(test_nice),
