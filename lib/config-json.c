@@ -68,6 +68,7 @@ struct json_object *vs_config_net_json(const struct vs_config *c)
 		json_object_object_add(n, "gateway", b[0] ? json_object_new_string(b) : NULL);
 		json_object_object_add(n, "routed", json_object_new_boolean(c->net.routed));
 		json_object_object_add(n, "masquerade", json_object_new_boolean(!c->net.nomasquerade));
+		json_object_object_add(n, "tun", json_object_new_boolean(c->net.tun));
 		json_object_object_add(n, "mtu", c->net.mtu ? json_object_new_int((int)c->net.mtu) : NULL);
 		json_object *fw = json_object_new_array();
 		for (size_t i = 0; i < c->net.n_fwd; i++) {

@@ -751,6 +751,12 @@ static void p_net_nomasq(struct ld *L, const char *v)
 	L->c->net.nomasquerade = true;
 }
 
+static void p_net_tun(struct ld *L, const char *v)
+{
+	(void)v;
+	L->c->net.tun = true;
+}
+
 /* "tcp" or "udp" of net/forward and net/host-ports */
 static int parse_proto(struct ld *L, int line, const char *s, int *out)
 {
@@ -1045,6 +1051,7 @@ static const struct key keys[] = {
 	{ "net/mtu", K_SCALAR, p_net_mtu,
 	  "private: the MTU of the guest's default route (default: the host's default route's device, else 1500)" },
 	{ "net/nomasquerade", K_BOOL, p_net_nomasq, "private: no source NAT of the guest's outgoing traffic" },
+	{ "net/tun", K_BOOL, p_net_tun, "private: /dev/net/tun in the guest, for its own tun and tap devices" },
 	{ "net/forward", K_LIST, p_net_forward, "private: port forwards, PROTO [HOSTADDR:]HOSTPORT GUESTPORT per line" },
 	{ "net/host-ports", K_LIST, p_net_host_ports,
 	  "private: host services the guest may reach, PROTO PORT per line (default: none)" },
@@ -1176,8 +1183,10 @@ static const struct {
 	{ "interfaces/*/mac", "indirect interfaces are not provided" },
 	{ "interfaces/*/extip", "indirect interfaces are not provided" },
 	{ "interfaces/*/indirect", "indirect interfaces need the dummy module; not provided" },
-	{ "interfaces/*/tun", "tun/tap interfaces are not provided yet" },
-	{ "interfaces/*/tap", "tun/tap interfaces are not provided yet" },
+	{ "interfaces/*/tun", "host-side tun/tap interfaces are not provided; a guest in mode private with net/tun "
+			      "makes its own" },
+	{ "interfaces/*/tap", "host-side tun/tap interfaces are not provided; a guest in mode private with net/tun "
+			      "makes its own" },
 	{ "interfaces/*/only_ip", "deprecated util-vserver key; use nodev" },
 	{ "interfaces/*/vlandev", "VLAN creation is not provided" },
 	{ "interfaces/*/novlandev", "VLAN creation is not provided" },
@@ -1688,10 +1697,10 @@ static void finish_net(struct ld *L)
 		break;
 	}
 	if (!priv) {
-		static const char *const only_private[] = { "net/bridge", "net/gateway", "net/routed",
-							    "net/nomasquerade", "net/forward", "net/host-ports", "net/mtu" };
+		static const char *const only_private[] = { "net/bridge",	"net/gateway",	  "net/routed", "net/nomasquerade",
+							    "net/forward",	"net/host-ports", "net/mtu",	"net/tun" };
 		bool set[] = { c->net.bridge != NULL, c->net.gateway.family != 0, c->net.routed, c->net.nomasquerade,
-			       c->net.n_fwd != 0, c->net.n_host_ports != 0, c->net.mtu != 0 };
+			       c->net.n_fwd != 0, c->net.n_host_ports != 0, c->net.mtu != 0, c->net.tun };
 		for (size_t i = 0; i < VS_ARRAY_SIZE(only_private); i++)
 			if (set[i]) {
 				L->rel = only_private[i];
@@ -1929,6 +1938,10 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 		vs_strv_free(&defenv);
 	finish(&L);
 	c->userns = c->userns_flag >= 0 ? c->userns_flag == 1 : s->userns[0] == '1';
+	if (c->userns && c->net.tun && c->net.mode == VS_NET_PRIVATE)
+		vs_diags_add(L.diags, "net/tun", 0,
+			     "a user-namespace guest cannot make tun devices: its network namespace is the host's "
+			     "user namespace's (remove net/tun, or the guest's userns)");
 	vs_dlimits_validate(&c->dlimits, c->vdir, L.diags);
 	if (c->disk_image && vs_dlimits_active(&c->dlimits))
 		vs_diags_add(L.diags, "disk/image", 0,

@@ -126,6 +126,7 @@ struct vs_config {
 		struct vs_ipaddr gateway; /* net/gateway: the bridge's address; family 0 if unset */
 		bool routed;           /* net/routed: no bridge, /32 routes to the veth */
 		bool nomasquerade;     /* net/nomasquerade */
+		bool tun;              /* net/tun: /dev/net/tun in the guest (private) */
 		unsigned mtu;          /* net/mtu: the MTU of the way out; 0: the host's (lib/net.c) */
 		struct vs_net_forward *fwd; /* net/forward */
 		size_t n_fwd;

@@ -353,7 +353,7 @@ void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags)
 	check_binds(&c->fstab_remote, "fstab.remote", mknod, diags);
 }
 
-static int setup_dev(int rootfd, const char *console_path, vs_err *err)
+static int setup_dev(int rootfd, const struct vs_config *c, const char *console_path, vs_err *err)
 {
 	_cleanup_close_ int dfd = vs_openat_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY, 0, err);
 	if (dfd < 0)
@@ -362,6 +362,16 @@ static int setup_dev(int rootfd, const char *console_path, vs_err *err)
 		if (mknodat(dfd, dev_nodes[i].name, S_IFCHR | 0666, makedev(dev_nodes[i].maj, dev_nodes[i].min)) < 0)
 			return vs_fail_errno(err, "guest /dev/%s", dev_nodes[i].name);
 		fchmodat(dfd, dev_nodes[i].name, 0666, 0);
+	}
+	/* net/tun: the guest makes its own tun and tap devices, in its own
+	 * network namespace (the device policy allows 10:200 then) */
+	if (c->net.tun) {
+		if (mkdirat(dfd, "net", 0755) < 0)
+			return vs_fail_errno(err, "guest /dev/net");
+		_cleanup_close_ int nfd = openat(dfd, "net", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 || mknodat(nfd, "tun", S_IFCHR | 0666, makedev(10, 200)) < 0 ||
+		    fchmodat(nfd, "tun", 0666, 0) < 0)
+			return vs_fail_errno(err, "guest /dev/net/tun");
 	}
 	for (size_t i = 0; i < VS_ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i][1], dfd, dev_links[i][0]) < 0)
@@ -533,7 +543,7 @@ int vs_mounts_setup(int rootfd, const struct vs_config *c, const char *console_p
 			return -1;
 		if (!strcmp(m->target, "sys") && mask_paths(rootfd, "sys/", own_netns, err) < 0)
 			return -1;
-		if (!strcmp(m->target, "dev") && (setup_dev(rootfd, console_path, err) < 0 || boot_id(rootfd, err) < 0))
+		if (!strcmp(m->target, "dev") && (setup_dev(rootfd, c, console_path, err) < 0 || boot_id(rootfd, err) < 0))
 			return -1;
 	}
 	/* 3. LXCFS's figures of this guest over /proc/meminfo etc. and

@@ -1239,8 +1239,16 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	if (vs_cgroup_create(s, cgroot, name, &cg, err) < 0)
 		goto out;
 	made_cg = true;
-	if (vs_cgroup_set_devices(&cg, dev_rules, VS_ARRAY_SIZE(dev_rules), err) < 0)
-		goto out;
+	{
+		/* net/tun: /dev/net/tun too */
+		struct vs_dev_rule rules[VS_ARRAY_SIZE(dev_rules) + 1];
+		size_t nr = VS_ARRAY_SIZE(dev_rules);
+		memcpy(rules, dev_rules, sizeof dev_rules);
+		if (c.net.tun)
+			rules[nr++] = (struct vs_dev_rule){ 'c', 10, 200, "rwm" };
+		if (vs_cgroup_set_devices(&cg, rules, nr, err) < 0)
+			goto out;
+	}
 	/* the guest's processes live in its payload sub-cgroup, out of reach
 	 * of the limits on the guest dir (lib/cgroup.h) */
 	if (vs_cgroup_make_payload(&cg, err) < 0)

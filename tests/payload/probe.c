@@ -39,6 +39,9 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
+#include <sys/ioctl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1024,6 +1027,28 @@ static int cmd_abstract_connect(CMD_ARGS)
 	return 0;
 }
 
+/* tun NAME [persist]: open /dev/net/tun and make the tun device NAME
+ * (TUNSETIFF, IFF_TUN | IFF_NO_PI), as OpenVPN does, kept after the probe
+ * with persist (TUNSETPERSIST): "OK" or the errno of the open or of the
+ * ioctl ("open: EPERM") */
+static int cmd_tun(CMD_ARGS)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("open: %s\n", errno_name(errno));
+		return 0;
+	}
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", argv[1]);
+	int r = ioctl(fd, TUNSETIFF, &ifr);
+	if (r == 0 && argc > 2 && !strcmp(argv[2], "persist"))
+		r = ioctl(fd, TUNSETPERSIST, 1);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return result(r);
+}
+
 /* notify PATH MESSAGE: one datagram to the unix socket PATH (\n in MESSAGE
  * is a newline), as sd_notify sends it: "OK" or the errno */
 static int cmd_notify(CMD_ARGS)
@@ -1689,6 +1714,7 @@ static const struct cmd {
 	{ "abstract-listen", cmd_abstract_listen, 2, 2, "NAME SECONDS" },
 	{ "abstract-connect", cmd_abstract_connect, 1, 1, "NAME" },
 	{ "notify", cmd_notify, 2, 2, "PATH MESSAGE" },
+	{ "tun", cmd_tun, 1, 2, "NAME [persist]" },
 	{ "pid1-wait", cmd_pid1_wait, 0, 64, "[CMD [ARG...]]" },
 	{ "errno-name", cmd_errno_name, 0, 64, "[N|NAME...]" },
 	{ "help", cmd_help, 0, 0, "" },

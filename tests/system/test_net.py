@@ -439,6 +439,38 @@ def test_private_guest_has_its_own_stack(private):
     assert int(caps["CapBnd"], 16) & (1 << 12), caps          # NET_ADMIN, in its own namespace
 
 
+def test_private_net_tun_gives_the_guest_its_own_tun_devices(nvs, busybox_rootfs_tarball):
+    """net/tun: /dev/net/tun in a private guest, which makes its own tun
+    device (OpenVPN's TUNSETIFF) in its own namespace; without it, no node,
+    and one made by a guest with MKNOD is refused by the device policy."""
+    vs, net = nvs, nvs.net
+    t = build(vs, busybox_rootfs_tarball, "t", net__mode="private", net__gateway="10.66.0.1/24", net__tun="",
+              bcapabilities="MKNOD")
+    iface(vs, t, 0, "10.66.0.2")
+    vs.run([t, "start"])
+    assert gprobe(vs, t, "tun", "vpn0", "persist") == "OK"
+    assert "vpn0" in gip(vs, t, "-o", "link")
+    assert "vpn0" not in [l["ifname"] for l in links(net)]          # not on the host
+    assert vs.config_json(t)["network"]["tun"] is True
+    vs.run([t, "stop"])
+    (vs.cfg(t) / "net/tun").unlink()
+    vs.run([t, "start"])
+    assert gprobe(vs, t, "tun", "vpn0") == "open: ENOENT"
+    # with MKNOD, a guest can make the nodes the device policy allows, not this one
+    assert gprobe(vs, t, "mknod", "/dev/null2", "c", "1", "3") == "OK"
+    assert gprobe(vs, t, "mknod", "/dev/tun", "c", "10", "200") == "EPERM"
+    vs.run([t, "stop"])
+    # only in mode private (the guest needs NET_ADMIN in a namespace of its own)
+    (vs.cfg(t) / "net/tun").write_text("")
+    (vs.cfg(t) / "net/mode").write_text("none\n")
+    r = vs.run([t, "check"], check=2)
+    assert "net/tun: only used in mode private (the mode is none)" in r.stdout, r.stdout
+    (vs.cfg(t) / "net/mode").write_text("private\n")
+    (vs.cfg(t) / "userns").write_text("")
+    r = vs.run([t, "check"], check=2)
+    assert "net/tun: a user-namespace guest cannot make tun devices" in r.stdout, r.stdout
+
+
 def gip(vs, name, *args):
     """The host's ip(8) in a private guest's network namespace (busybox ip
     does not show MTU metrics)."""
