@@ -6,6 +6,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "lock.h"
+#include "scripts.h"
 #include "safeio.h"
 #include "sysfilter.h"
 #include "state.h"
@@ -474,7 +475,8 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	int io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }, child_stdio[3] = { -1, -1, -1 };
 	struct vs_cgroup cg = { 0 };
 	struct vs_seccomp_prog filter = { 0 };
-	if (!o->no_lock) {
+	/* (a scriptlet of the start or stop that holds the lock: scripts.h) */
+	if (!o->no_lock && !vs_lock_held_by_caller(name)) {
 		lock = vs_lock(s, name, LOCK_SH, err);
 		if (lock < 0)
 			goto out;

@@ -1419,9 +1419,9 @@ static void sorted_names(int dirfd, vs_strv *out)
 		qsort(out->v, out->n, sizeof *out->v, vs_strv_cmp);
 }
 
-/* A scriptlet runs as host root: it and, for a link, every directory on
- * the way to its target must be root's alone (HS-09, as for the rest of
- * the configuration).  L->rel names it in messages. */
+/* A scriptlet: a regular file or a link, recorded here; whether root
+ * alone can change it (it, every directory and link on the way to it:
+ * HS-09) is decided by check_scriptlets once the guest root is known. */
 static void add_scriptlet(struct ld *L, int dirfd, const char *nm, const char *abs, int phase, bool is_default)
 {
 	struct stat st;
@@ -1429,40 +1429,34 @@ static void add_scriptlet(struct ld *L, int dirfd, const char *nm, const char *a
 		D(L, 0, "%s", strerror(errno));
 		return;
 	}
-	_cleanup_free_ char *real = NULL;
-	if (S_ISLNK(st.st_mode)) {
-		real = realpath(abs, NULL);
-		if (!real || stat(real, &st) < 0) {
-			D(L, 0, "scriptlet link: cannot resolve it: %s", strerror(errno));
-			return;
-		}
-		/* the directories from / down to the target; a sticky one of
-		 * root's (/tmp) is fine: only root can replace what root has
-		 * in it, and the next step is checked too */
-		for (char *sl = real;; sl = strchr(sl + 1, '/')) {
-			_cleanup_free_ char *dir = sl == real ? vs_strdup("/") : strndup(real, (size_t)(sl - real));
-			struct stat ds;
-			if (dir && stat(dir, &ds) == 0 && !(ds.st_uid == 0 && (ds.st_mode & S_ISVTX)))
-				strict_check(L, dir, &ds);
-			if (!strchr(sl + 1, '/'))
-				break;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			D(L, 0, "scriptlet link to %s: not a regular file", real);
-			return;
-		}
-		strict_check(L, real, &st);
-	} else if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 		D(L, 0, "is not a regular file; a scriptlet is a program or a bash script to source");
 		return;
-	} else
-		strict_check(L, L->rel, &st);
+	}
 	struct vs_scriptlet *n = realloc(L->c->scripts, (L->c->n_scripts + 1) * sizeof *n);
 	if (!n)
 		abort();
 	L->c->scripts = n;
-	n[L->c->n_scripts++] = (struct vs_scriptlet){ .phase = phase, .path = vs_strdup(abs),
-						      .exec = (st.st_mode & S_IXUSR) != 0, .is_default = is_default };
+	n[L->c->n_scripts++] = (struct vs_scriptlet){ .phase = phase, .path = vs_strdup(abs), .rel = vs_strdup(L->rel),
+						      .is_default = is_default };
+}
+
+static void check_scriptlets(struct ld *L)
+{
+	const char *roots[3] = { 0 }, **rp = roots;
+	if (L->c->vdir)
+		*rp++ = L->c->vdir;
+	*rp = L->s->vdirbase;
+	for (size_t i = 0; i < L->c->n_scripts; i++) {
+		struct vs_scriptlet *x = &L->c->scripts[i];
+		_cleanup_free_ char *why = NULL;
+		int r = vs_script_trusted(x->path, roots, &x->exec, &why);
+		if (r == 0)
+			continue;
+		vs_diags_add(L->diags, x->rel, 0, "%s", why);
+		if (r == -1) /* not trusted: the configuration is not used at all */
+			vs_diags_add(&L->strict, x->rel, 0, "%s", why);
+	}
 }
 
 /* BASE/scripts/PHASE and BASE/scripts/PHASE.d/ *, in running order.
@@ -1938,6 +1932,7 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 		vs_strv_free(&defenv);
 	finish(&L);
 	c->userns = c->userns_flag >= 0 ? c->userns_flag == 1 : s->userns[0] == '1';
+	check_scriptlets(&L);
 	if (c->userns && c->net.tun && c->net.mode == VS_NET_PRIVATE)
 		vs_diags_add(L.diags, "net/tun", 0,
 			     "a user-namespace guest cannot make tun devices: its network namespace is the host's "
@@ -2019,8 +2014,10 @@ void vs_config_free(struct vs_config *c)
 		free(c->sysctls[i].value);
 	}
 	free(c->sysctls);
-	for (size_t i = 0; i < c->n_scripts; i++)
+	for (size_t i = 0; i < c->n_scripts; i++) {
 		free(c->scripts[i].path);
+		free(c->scripts[i].rel);
+	}
 	free(c->scripts);
 	free(c->iface_dev);
 	free(c->net.bridge);

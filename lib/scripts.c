@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <linux/close_range.h>
 #include "config.h"
 #include "scripts.h"
+#include "state.h"
 #include "util.h"
 
 static const struct {
@@ -43,6 +45,138 @@ const char *vs_script_phase_list(void)
 	return "initialize, prepre-start, pre-start, post-start, pre-stop, post-stop, postpost-stop";
 }
 
+static bool owner_ok(const struct stat *st)
+{
+	return st->st_uid == 0 || st->st_uid == geteuid();
+}
+
+static char *untrusted(const char *path, const struct stat *st)
+{
+	return vs_asprintf("%s: owner uid %u, mode %04o: not trusted (a scriptlet runs as root: it and the way to it "
+			   "must be root's alone; fix: chown root %s; chmod go-w %s)",
+			   path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), path, path);
+}
+
+static const char *in_root(const char *p, const char *const *roots)
+{
+	for (; roots && *roots; roots++) {
+		size_t n = strlen(*roots);
+		if (n > 1 && !strncmp(p, *roots, n) && (p[n] == '/' || !p[n]))
+			return *roots;
+	}
+	return NULL;
+}
+
+int vs_script_trusted(const char *path, const char *const *roots, bool *exec, char **why)
+{
+	*why = NULL;
+	if (path[0] != '/') {
+		*why = vs_asprintf("%s: not an absolute path", path);
+		return -2;
+	}
+	struct stat st;
+	if (stat("/", &st) < 0 || !owner_ok(&st) || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
+		*why = untrusted("/", &st);
+		return -1;
+	}
+	/* cur: the directory reached (checked), "" for /; rest: what is
+	 * left to walk, links expanded in front of it */
+	char cur[PATH_MAX] = "";
+	_cleanup_free_ char *rest = vs_strdup(path);
+	int links = 0;
+	for (;;) {
+		char *p = rest;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		bool last = !*end || !end[strspn(end, "/")];
+		if (len == 1 && p[0] == '.') {
+			memmove(rest, end, strlen(end) + 1);
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			/* every prefix of cur was checked on the way down */
+			char *sl = strrchr(cur, '/');
+			if (sl)
+				*sl = 0;
+			memmove(rest, end, strlen(end) + 1);
+			continue;
+		}
+		char next[PATH_MAX];
+		if ((size_t)snprintf(next, sizeof next, "%s/%.*s", cur, (int)len, p) >= sizeof next) {
+			*why = vs_asprintf("%s: path too long", path);
+			return -2;
+		}
+		const char *root = in_root(next, roots);
+		if (root) {
+			*why = vs_asprintf("%s: in %s, which guests can change (a scriptlet runs as host root)", next, root);
+			return -1;
+		}
+		if (lstat(next, &st) < 0) {
+			*why = vs_asprintf("%s: %s", next, strerror(errno));
+			return -2;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > 40) {
+				*why = vs_asprintf("%s: too many levels of symbolic links", path);
+				return -2;
+			}
+			if (!owner_ok(&st)) {
+				*why = untrusted(next, &st);
+				return -1;
+			}
+			char target[PATH_MAX];
+			ssize_t n = readlink(next, target, sizeof target - 1);
+			if (n <= 0) {
+				*why = vs_asprintf("%s: %s", next, n < 0 ? strerror(errno) : "empty link");
+				return -2;
+			}
+			target[n] = 0;
+			if (target[0] == '/')
+				cur[0] = 0;
+			char *nr = vs_asprintf("%s/%s", target, end);
+			free(rest);
+			rest = nr;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (!owner_ok(&st) || ((st.st_mode & 022) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
+				*why = untrusted(next, &st);
+				return -1;
+			}
+			snprintf(cur, sizeof cur, "%s", next);
+			memmove(rest, end, strlen(end) + 1);
+			continue;
+		}
+		if (!last || !S_ISREG(st.st_mode)) {
+			*why = vs_asprintf("%s: not a regular file", next);
+			return -2;
+		}
+		if (!owner_ok(&st) || (st.st_mode & 022)) {
+			*why = untrusted(next, &st);
+			return -1;
+		}
+		*exec = (st.st_mode & S_IXUSR) != 0;
+		return 0;
+	}
+	*why = vs_asprintf("%s: a directory, not a file", path);
+	return -2;
+}
+
+bool vs_lock_held_by_caller(const char *name)
+{
+	const char *v = getenv("VSERVER_LOCK_HOLDER");
+	char n[64];
+	int pid;
+	unsigned long long st;
+	if (!v || sscanf(v, "%63s %d %llu", n, &pid, &st) != 3 || strcmp(n, name) || pid <= 0)
+		return false;
+	return vs_proc_starttime(pid) == st;
+}
+
 bool vs_scripts_any(const struct vs_config *c, int phase)
 {
 	for (size_t i = 0; i < c->n_scripts; i++)
@@ -53,17 +187,18 @@ bool vs_scripts_any(const struct vs_config *c, int phase)
 
 /* A sourced scriptlet runs in bash as util-vserver's did (in its own
  * bash, with the arguments PHASE NAME); what it leaves in
- * DONT_SKIP_DEFAULTS is reported on fd 3, which the scriptlet itself
- * does not see (bash moves it to a free fd of 10 or above first). */
-static const char source_wrapper[] = "exec {vs_status}>&3 3>&-; . \"$0\"; vs_rc=$?; "
-				     "[ -z \"${DONT_SKIP_DEFAULTS-}\" ] || echo 1 >&$vs_status; exit $vs_rc";
+ * DONT_SKIP_DEFAULTS is reported on fd 3, which is closed while the file
+ * is sourced (bash keeps a close-on-exec copy: no program the scriptlet
+ * runs gets it). */
+static const char source_wrapper[] = "{ . \"$0\"; } 3>&-; vs_rc=$?; "
+				     "[ -z \"${DONT_SKIP_DEFAULTS-}\" ] || echo 1 >&3; exit $vs_rc";
 
 static char **script_env(const struct vs_config *c, int phase, const struct vs_script_run *r, vs_strv *env)
 {
 	extern char **environ;
-	static const char *const own[] = { "VSERVER_NAME=",    "VSERVER_PHASE=",    "VSERVER_CFGDIR=",
-					   "VSERVER_DIR=",     "VSERVER_CONTEXT=",  "VSERVER_NET_MODE=",
-					   "VSERVER_INIT_PID=", "VSERVER_NETNS=" };
+	static const char *const own[] = { "VSERVER_NAME=",	"VSERVER_PHASE=",    "VSERVER_CFGDIR=",
+					   "VSERVER_DIR=",	"VSERVER_CONTEXT=",  "VSERVER_NET_MODE=",
+					   "VSERVER_INIT_PID=", "VSERVER_NETNS=",    "VSERVER_LOCK_HOLDER=" };
 	vs_strv_push(env, "PATH=" VS_DEFAULT_PATH);
 	/* the caller's settings (VSERVER_CONFDIR, VSERVER_RUNDIR ...): a
 	 * scriptlet that calls vserver must see the same guests */
@@ -86,6 +221,9 @@ static char **script_env(const struct vs_config *c, int phase, const struct vs_s
 		vs_strv_push_take(env, vs_asprintf("VSERVER_INIT_PID=%d", (int)r->init));
 	if (r->netns)
 		vs_strv_push_take(env, vs_asprintf("VSERVER_NETNS=%s", r->netns));
+	if (r->locked)
+		vs_strv_push_take(env, vs_asprintf("VSERVER_LOCK_HOLDER=%s %d %llu", c->name, (int)getpid(),
+						   vs_proc_starttime(getpid())));
 	return env->v;
 }
 
@@ -93,6 +231,19 @@ static char **script_env(const struct vs_config *c, int phase, const struct vs_s
 static int run_one(const struct vs_config *c, const struct vs_scriptlet *sc, const struct vs_script_run *r,
 		   char **envp, bool *dont_skip, vs_err *err)
 {
+	/* checked again now, not only when the configuration was read:
+	 * nobody but root may have changed the way to it since */
+	_cleanup_free_ char *why = NULL;
+	const char *roots[3] = { 0 }, **rp = roots;
+	if (c->vdir)
+		*rp++ = c->vdir;
+	*rp = r->vdirbase;
+	bool exec = false;
+	if (vs_script_trusted(sc->path, roots, &exec, &why) < 0)
+		return vs_fail(err, VS_E_INVALID, 0, "%s scriptlet %s not run: %s", phases[sc->phase].name, sc->path, why);
+	if (exec != sc->exec)
+		return vs_fail(err, VS_E_INVALID, 0, "%s scriptlet %s not run: its mode changed since the configuration "
+						     "was read", phases[sc->phase].name, sc->path);
 	int sp[2] = { -1, -1 };
 	if (!sc->exec && pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
 		return vs_fail_errno(err, "pipe");
@@ -116,6 +267,9 @@ static int run_one(const struct vs_config *c, const struct vs_scriptlet *sc, con
 		for (int sig = 1; sig < _NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP)
 				signal(sig, SIG_DFL);
+		/* a monitor killed by a stop that ran out of time takes its
+		 * scriptlet along */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		umask(022);
 		if (r->out_fd >= 0 && (dup2(r->out_fd, 1) < 0 || dup2(r->out_fd, 2) < 0))
 			_exit(127);

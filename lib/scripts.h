@@ -30,6 +30,7 @@ enum vs_script_phase {
 struct vs_scriptlet {
 	int phase;        /* enum vs_script_phase */
 	char *path;       /* absolute path, run by this name (a link: by the link's) */
+	char *rel;        /* for messages: scripts/... in the guest's directory, else the path */
 	bool exec;        /* executable (run), else sourced by bash */
 	bool is_default;  /* from .defaults/scripts */
 };
@@ -41,6 +42,17 @@ int vs_script_phase_of(const char *s, size_t len);
 /* "initialize, prepre-start, ...": for messages. */
 const char *vs_script_phase_list(void);
 
+/* Is the file a scriptlet may be, followed as execve(2) follows it, root's
+ * alone?  Every directory from / on (a sticky one of root's apart), every
+ * link on the way and the final regular file must be owned by root (or
+ * the caller) and not writable by group or others, and nothing on the
+ * way may lie in a guest root (`roots`, NULL-terminated: the guest can
+ * change what is there).  Returns 0 with *exec (the owner may execute
+ * it); -1 when something is not trusted, -2 when the file is unusable
+ * (missing, not a regular file, a link loop); *why gets the reason
+ * (malloc'd). */
+int vs_script_trusted(const char *path, const char *const *roots, bool *exec, char **why);
+
 /* Does the guest have scriptlets for this phase (its own or defaults)? */
 bool vs_scripts_any(const struct vs_config *c, int phase);
 
@@ -49,7 +61,16 @@ struct vs_script_run {
 	const char *netns; /* the guest's network namespace file (VSERVER_NETNS), NULL: none */
 	int out_fd;        /* stdout and stderr of the scriptlets; -1: the caller's */
 	bool keep_going;   /* after a failure, run the others (stop phases) */
+	bool locked;       /* the caller holds the guest's lock: `vserver NAME exec` from a
+			    * scriptlet skips it (VSERVER_LOCK_HOLDER, see vs_lock_held_by_caller) */
+	const char *vdirbase; /* no scriptlet may lie below it (nor below the guest root) */
 };
+
+/* VSERVER_LOCK_HOLDER="NAME PID STARTTIME": a scriptlet's `vserver NAME
+ * exec` (enter, suexec) runs while the start or stop that runs the
+ * scriptlet holds the guest's lock.  True when the variable names this
+ * guest and a process that still lives: the lock is held for us. */
+bool vs_lock_held_by_caller(const char *name);
 
 /* Run the phase's scriptlets, one after the other, each waited for.
  * Each gets stdin from /dev/null, umask 022, no fd above 2, the cwd of

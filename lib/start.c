@@ -846,6 +846,63 @@ static void trim_working_set(void)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+/* M5: the guest's processes are gone.  post-stop scriptlets, the cgroup
+ * and the network removed, postpost-stop scriptlets (their output in the
+ * console log), the state.  A waiting stop gets the scriptlets' failures
+ * in RUNDIR/NAME/scripts.failed. */
+static void mon_teardown(struct mon *m, bool stop_waits)
+{
+	vs_err err;
+	struct vs_config now;
+	struct vs_diags d = { 0 };
+	/* the configuration as it is now: the scriptlets of a guest that
+	 * ran for months are those of today */
+	bool scripts = vs_config_load(m->s, m->c->name, &now, &d, &err) == 0;
+	for (size_t i = 0; scripts && i < d.n; i++)
+		if (vs_str_startswith(d.d[i].file, "scripts") || strstr(d.d[i].file, "/scripts/"))
+			mon_log(m, "warning: %s: %s", d.d[i].file, d.d[i].msg);
+	vs_diags_free(&d);
+	if (!scripts)
+		mon_log(m, "the stop scriptlets are not run: %s", err.msg);
+	vs_strv failed = { 0 };
+	_cleanup_free_ char *nsp = m->c->net.mode == VS_NET_PRIVATE ? vs_net_netns_path(m->s, m->c->name) : NULL;
+	struct vs_script_run sr = { .netns = nsp, .out_fd = m->log, .keep_going = true, .vdirbase = m->s->vdirbase };
+	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POST_STOP, &sr, &err) < 0) {
+		mon_log(m, "%s", err.msg);
+		vs_strv_push(&failed, err.msg);
+	}
+	if (vs_cgroup_destroy(m->cg, &err) < 0)
+		mon_log(m, "%s", err.msg);
+	if (vs_net_needs_helper(m->c) && vs_net_helper("down", m->c->name, NULL, &err) < 0)
+		mon_log(m, "network: %s", err.msg);
+	sr.netns = NULL;
+	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POSTPOST_STOP, &sr, &err) < 0) {
+		mon_log(m, "%s", err.msg);
+		vs_strv_push(&failed, err.msg);
+	}
+	if (scripts)
+		vs_config_free(&now);
+	if (stop_waits && failed.n) {
+		_cleanup_free_ char *text = NULL;
+		for (size_t i = 0; i < failed.n; i++) {
+			char *t = vs_asprintf("%s%s\n", text ? text : "", failed.v[i]);
+			free(text);
+			text = t;
+		}
+		vs_err e;
+		_cleanup_close_ int gd = vs_state_open_guest_dir(m->s, m->c->name);
+		if (gd >= 0)
+			vs_write_runtime_file_at(gd, "scripts.failed", text, strlen(text), 0600, &e);
+	}
+	vs_strv_free(&failed);
+	/* remove the state only if it is still ours */
+	struct vs_state st;
+	if (vs_state_get(m->s, m->c->name, &st, NULL, &err) >= 0 && (st.monitor == 0 || st.monitor == getpid())) {
+		_cleanup_free_ char *sp = vs_asprintf("%s/%s/state", m->s->rundir, m->c->name);
+		unlink(sp);
+	}
+}
+
 /* The monitor's life.  report_fd gets "OK" or the error of the first
  * start.  Never returns. */
 static void monitor_main(struct mon *m, int report_fd)
@@ -958,38 +1015,18 @@ static void monitor_main(struct mon *m, int report_fd)
 	vs_cgroup_kill(m->cg, 10000, &err);
 	if (m->netns_fd >= 0)
 		close(m->netns_fd);
-	/* M5.  A stop is waiting: it removes the rest itself, between its
-	 * post-stop and postpost-stop scriptlets (vs_stop).  Else the guest
-	 * ended by itself (halt, poweroff, a failed reboot) and the
-	 * scriptlets run from here, their output in the console log. */
-	if (stopping(m->s, m->c->name))
-		_exit(0);
-	struct vs_config now;
-	struct vs_diags d = { 0 };
-	bool scripts = vs_config_load(m->s, m->c->name, &now, &d, &err) == 0;
-	vs_diags_free(&d);
-	if (!scripts)
-		mon_log(m, "the stop scriptlets are not run: %s", err.msg);
-	_cleanup_free_ char *nsp = m->c->net.mode == VS_NET_PRIVATE ? vs_net_netns_path(m->s, m->c->name) : NULL;
-	struct vs_script_run sr = { .netns = nsp, .out_fd = m->log, .keep_going = true };
-	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POST_STOP, &sr, &err) < 0)
-		mon_log(m, "%s", err.msg);
-	if (vs_cgroup_destroy(m->cg, &err) < 0)
-		mon_log(m, "%s", err.msg);
-	if (vs_net_needs_helper(m->c) && vs_net_helper("down", m->c->name, NULL, &err) < 0)
-		mon_log(m, "network: %s", err.msg);
-	sr.netns = NULL;
-	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POSTPOST_STOP, &sr, &err) < 0)
-		mon_log(m, "%s", err.msg);
-	if (scripts)
-		vs_config_free(&now);
-	/* remove the state only if it is still ours */
-	struct vs_state st;
-	vs_err e2;
-	if (vs_state_get(m->s, m->c->name, &st, NULL, &e2) >= 0 && (st.monitor == 0 || st.monitor == getpid())) {
-		_cleanup_free_ char *sp = vs_asprintf("%s/%s/state", m->s->rundir, m->c->name);
-		unlink(sp);
-	}
+	/* M5, under the guest's lock: either a stop holds it and waits for
+	 * this monitor, or the guest ended by itself (halt, poweroff, a
+	 * failed reboot) and a stop or start that comes now waits until the
+	 * guest is gone, scriptlets included */
+	int lk = -1;
+	bool stop_waits;
+	while (!(stop_waits = stopping(m->s, m->c->name)) &&
+	       (lk = vs_lock(m->s, m->c->name, LOCK_EX | LOCK_NB, &err)) < 0 && err.kind == VS_E_BUSY)
+		usleep(10000);
+	mon_teardown(m, stop_waits);
+	if (lk >= 0)
+		close(lk);
 	_exit(0);
 }
 
@@ -1116,7 +1153,7 @@ static void cleanup_leftovers(const struct vs_settings *s, const char *name, con
 	if (access(np, F_OK) == 0 && vs_net_helper("down", name, cgroot, &e) < 0)
 		vs_say(rep, "warning: network of '%s': %s", name, e.msg);
 	/* the console log stays for the admin; state, marker and socket go */
-	static const char *const files[] = { "state", "stopping", "console.sock", "rescue" };
+	static const char *const files[] = { "state", "stopping", "console.sock", "rescue", "scripts.failed" };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(files); i++) {
 		_cleanup_free_ char *p = vs_asprintf("%s/%s/%s", s->rundir, name, files[i]);
 		unlink(p);
@@ -1162,7 +1199,8 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	/* the administrator's scriptlets (lib/scripts.h) run as the start
 	 * goes on; a failing one fails the start, which is rolled back */
 	_cleanup_free_ char *nsp = NULL, *started = NULL;
-	struct vs_script_run sr = { .out_fd = -1 };
+	struct vs_script_run sr = { .out_fd = -1, .locked = true, .vdirbase = s->vdirbase };
+	struct vs_state mine = { 0 }; /* the guest this start made (post-start) */
 	/* S2 */
 	lock = vs_lock(s, name, LOCK_EX, err);
 	if (lock < 0)
@@ -1420,6 +1458,10 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	made_cg = false; /* the monitor owns it now */
 	made_net = false;
 	mounted_disk = false;
+	{
+		vs_err e2;
+		vs_state_get(s, name, &mine, NULL, &e2);
+	}
 	vs_lxcfs_notice(s->lxcfs, name, rep); /* no LXCFS: one line, the guest starts anyway */
 	const char *sname = o->rescue ? "rescue" : vs_init_style_name(style);
 	started = vs_asprintf("vserver '%s' started (context %u, init style %s)", name, c.context, sname);
@@ -1492,7 +1534,8 @@ post_start:
 		vs_err e2;
 		if (lock < 0 && (lock = vs_lock(s, name, LOCK_EX, err)) < 0)
 			goto out;
-		if (vs_state_get(s, name, &now, NULL, &e2) == 1) {
+		if (vs_state_get(s, name, &now, NULL, &e2) == 1 && now.monitor == mine.monitor &&
+		    now.monitor_start == mine.monitor_start) {
 			sr.init = now.init;
 			if (vs_scripts_run(&c, VS_SCRIPT_POST_START, &sr, err) < 0) {
 				/* rolled back like any failed start: the guest
@@ -1634,7 +1677,12 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		vs_err_clear(err);
 		untrusted = true;
 	}
-	vs_diags_free(&d); /* a broken configuration must not prevent a stop */
+	/* a broken configuration must not prevent a stop; what makes a stop
+	 * scriptlet unusable is said, though */
+	for (size_t i = 0; i < d.n; i++)
+		if (vs_str_startswith(d.d[i].file, "scripts") || strstr(d.d[i].file, "/scripts/"))
+			vs_say(rep, "warning: %s: %s", d.d[i].file, d.d[i].msg);
+	vs_diags_free(&d);
 	if (timeout < 0)
 		timeout = c.stop_timeout >= 0 ? c.stop_timeout : 30;
 	_cleanup_close_ int lock = vs_lock(s, name, LOCK_EX, err);
@@ -1676,8 +1724,10 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	 * a configuration that is not trusted.  A failing one is reported,
 	 * the stop goes on. */
 	_cleanup_free_ char *nsp = c.net.mode == VS_NET_PRIVATE ? vs_net_netns_path(s, name) : NULL;
-	struct vs_script_run sr = { .init = st.init, .netns = nsp, .out_fd = -1, .keep_going = true };
+	struct vs_script_run sr = { .init = st.init, .netns = nsp, .out_fd = -1, .keep_going = true, .locked = true,
+				    .vdirbase = s->vdirbase };
 	vs_err se;
+	/* (post-stop and postpost-stop: the monitor, M5) */
 	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_PRE_STOP, &sr, &se) < 0)
 		vs_say(rep, "warning: %s", se.msg);
 	/* 1. the style's graceful shutdown (a rescue command has none) */
@@ -1730,6 +1780,14 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		}
 		down = wait_gone(st.monitor, st.monitor_start, 10000);
 	}
+	if (!down && !untrusted &&
+	    (vs_scripts_any(&c, VS_SCRIPT_POST_STOP) || vs_scripts_any(&c, VS_SCRIPT_POSTPOST_STOP)) &&
+	    vs_guest_nprocs(s, name, cgroot) == 0) {
+		/* the guest is down; its monitor runs the post-stop and
+		 * postpost-stop scriptlets, which have no time limit */
+		vs_say(rep, "vserver '%s': its processes are gone; waiting for its stop scriptlets", name);
+		down = wait_gone(st.monitor, st.monitor_start, -1);
+	}
 	if (!down) {
 		vs_say(rep, "vserver '%s' did not stop within %d s; killing its processes", name, timeout);
 		struct vs_cgroup cg;
@@ -1755,15 +1813,16 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 			wait_gone(st.monitor, st.monitor_start, 5000);
 		}
 	}
-	/* the monitor left the clean-up to this stop (it saw the marker):
-	 * post-stop before it, postpost-stop after */
-	sr.init = 0;
-	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_POST_STOP, &sr, &se) < 0)
-		vs_say(rep, "warning: %s", se.msg);
+	/* what the monitor's post-stop and postpost-stop scriptlets reported */
+	{
+		_cleanup_free_ char *fp = vs_asprintf("%s/%s/scripts.failed", s->rundir, name);
+		_cleanup_free_ char *text = NULL;
+		vs_err e2;
+		if (vs_read_file_at(AT_FDCWD, fp, 1 << 16, &text, NULL, &e2) == 0)
+			for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+				vs_say(rep, "warning: %s", l);
+	}
 	cleanup_leftovers(s, name, cgroot, rep);
-	sr.netns = NULL;
-	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_POSTPOST_STOP, &sr, &se) < 0)
-		vs_say(rep, "warning: %s", se.msg);
 	unlink(mk);
 	vs_say(rep, "vserver '%s' stopped in %.1f s", name, vs_now() - t0);
 	vs_config_free(&c);

@@ -231,7 +231,7 @@ def test_scriptlets_that_others_could_change_are_refused(vs, bbguest, tmp_path):
     script.unlink()
     script.symlink_to(open_dir / "pre-start")
     r = vs.run([name, "start"], check=2, timeout=60)
-    assert str(open_dir) in r.stderr and "not trusted" in r.stderr, r.stderr
+    assert str(open_dir) in r.stderr and "not trusted" in r.stderr and "scripts/pre-start" in r.stderr, r.stderr
     assert not log.exists()
     assert vs.state(name) is None and vs.cgroup_dirs(name) == []
     # a link into root's own directory is fine (the sticky /tmp on the way too)
@@ -265,21 +265,128 @@ def test_check_names_bad_scriptlet_entries(vs, bbguest, entry, kind, message):
     assert_guest_gone(vs, name)
 
 
-def test_a_mount_made_by_pre_start_is_the_guests_and_post_stop_undoes_it(vs, bbguest):
-    """The classic use: pre-start mounts something under the guest root on
-    the host, the guest sees it, post-stop unmounts it."""
+def test_pre_start_prepares_a_host_folder_that_fstab_shares(vs, bbguest, tmp_path):
+    """The safe way to give a guest something from the host: pre-start
+    prepares a host folder, the guest's fstab binds it (resolved inside the
+    guest root, C3), post-stop removes what pre-start made.  (A scriptlet
+    must not mount or write below $VSERVER_DIR itself: that tree is the
+    guest's, and a link planted there would redirect host root.)"""
     name = bbguest
-    mnt = vs.root(name) / "srv-data"
-    mnt.mkdir()
-    put_script(vs.cfg(name) / "scripts/pre-start",
-               "#!/bin/sh\nset -e\nmount -t tmpfs -o size=1m vstest-data \"$VSERVER_DIR/srv-data\"\n"
-               "echo hello > \"$VSERVER_DIR/srv-data/greeting\"\n")
-    put_script(vs.cfg(name) / "scripts/post-stop", "#!/bin/sh\numount \"$VSERVER_DIR/srv-data\"\n")
+    share = tmp_path / "share"
+    share.mkdir(mode=0o755)
+    (vs.root(name) / "srv/data").mkdir(parents=True)
+    (vs.cfg(name) / "fstab").write_text(f"{share} /srv/data none bind,ro 0 0\n")
+    put_script(vs.cfg(name) / "scripts/pre-start", f"#!/bin/sh\necho \"hello $2\" > '{share}/greeting'\n")
+    put_script(vs.cfg(name) / "scripts/post-stop", f"#!/bin/sh\nrm '{share}/greeting'\n")
+    start(vs, name)
+    assert gx(vs, name, "/t", "cat", "/srv/data/greeting").stdout == f"hello {name}\n"
+    vs.run([name, "stop"], timeout=60)
+    assert not (share / "greeting").exists()
+
+
+def test_exec_from_post_start_and_pre_stop_is_not_blocked_by_the_lock(vs, bbguest, tmp_path):
+    """util-vserver's classic pre-stop: `vserver $2 exec` a dump before the
+    guest goes down.  The start or stop holds the guest's lock meanwhile; its
+    scriptlets' exec must not wait for it."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    for ph in ("post-start", "pre-stop"):
+        put_script(vs.cfg(name) / "scripts" / ph,
+                   f"#!/bin/sh\ntimeout 20 '{vs.bin}' \"$2\" exec /t pid >> '{log}'; echo \"$1 rc=$?\" >> '{log}'\n")
+    t0 = time.monotonic()
+    start(vs, name)
+    vs.run([name, "stop"], timeout=60)
+    lines = log_lines(log)
+    assert [ln for ln in lines if "rc=" in ln] == ["post-start rc=0", "pre-stop rc=0"], lines
+    assert lines[0].isdigit() and lines[2].isdigit(), lines   # the probe's pid in the guest
+    assert time.monotonic() - t0 < 15
+
+
+def test_links_that_anyone_but_root_could_redirect_are_refused(vs, bbguest, tmp_path):
+    """Every step of a scriptlet link is checked as execve would follow it:
+    a directory of another user on the way (even behind '..'), or a target
+    inside a guest root (the guest's root can change it), is refused."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    good_dir = tmp_path / "rootbin"
+    good_dir.mkdir(mode=0o755)
+    put_script(good_dir / "good", f"#!/bin/sh\necho good >> '{log}'\n")
+    alice = tmp_path / "alice"
+    (alice / "sub").mkdir(parents=True)
+    os.chown(alice, 65534, 65534)
+    (alice / "hook").symlink_to(good_dir / "good")
+    script = vs.cfg(name) / "scripts/pre-start"
+    script.parent.mkdir()
+    for target in (alice / "hook", f"{alice}/sub/../../rootbin/good"):
+        if script.is_symlink():
+            script.unlink()
+        script.symlink_to(target)
+        r = vs.run([name, "start"], check=2, timeout=60)
+        assert f"{alice}: owner uid 65534" in r.stderr and "scripts/pre-start" in r.stderr, r.stderr
+        assert not log.exists() and vs.state(name) is None
+    # a target in the guest's own tree
+    put_script(vs.root(name) / "usr/local/sbin/hook", "#!/bin/sh\n")
+    script.unlink()
+    script.symlink_to(vs.root(name) / "usr/local/sbin/hook")
+    r = vs.run([name, "start"], check=2, timeout=60)
+    assert f"in {vs.vdirbase}, which guests can change" in r.stderr, r.stderr
+    # the same chain, root's alone, is fine
+    script.unlink()
+    script.symlink_to(f"{tmp_path}/rootbin/../rootbin/good")
+    start(vs, name)
+    assert log_lines(log) == ["good"]
+
+
+def test_a_stop_during_the_monitors_stop_scriptlets_waits_for_them(vs, bbguest, tmp_path):
+    """The guest powers off; while its monitor runs post-stop, a host stop
+    comes: it waits, and no scriptlet runs twice or out of order."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    cg = cg2_dir(vs, name)
+    for ph in ("pre-stop", "postpost-stop"):
+        put_script(vs.cfg(name) / "scripts" / ph, recorder(log, cg))
+    put_script(vs.cfg(name) / "scripts/post-stop", recorder(log, cg, extra="sleep 2"))
+    st = start(vs, name)
+    wait_guest_up(vs, name)
+    gx(vs, name, "/sbin/poweroff", "-f", check=None, timeout=30)
+    assert wait_until(lambda: phases_of(log) == ["post-stop"], 10)
+    r = vs.run([name, "stop"], timeout=60)
+    assert "is not running" in r.stdout, r.stdout
+    assert phases_of(log) == ["post-stop", "postpost-stop"], log_lines(log)
+    assert_guest_gone(vs, name, st)
+
+
+def test_a_killed_stop_still_gets_the_guest_torn_down(vs, bbguest, tmp_path):
+    """The monitor, not the stop command, runs post-stop, removes the cgroup
+    and the network and runs postpost-stop: killing `vserver stop` midway
+    loses none of it."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    cg = cg2_dir(vs, name)
+    put_script(vs.cfg(name) / "scripts/post-stop", recorder(log, cg, extra="sleep 1"))
+    put_script(vs.cfg(name) / "scripts/postpost-stop", recorder(log, cg))
+    st = start(vs, name)
+    wait_guest_up(vs, name)
+    p = vs.popen([name, "stop"])
     try:
-        start(vs, name)
-        assert gx(vs, name, "/t", "cat", "/srv-data/greeting").stdout == "hello\n"
-        vs.run([name, "stop"], timeout=60)
-        assert not os.path.ismount(mnt) and not (mnt / "greeting").exists()
+        assert wait_until(lambda: phases_of(log) == ["post-stop"], 15)
     finally:
-        if os.path.ismount(mnt):
-            subprocess.run(["umount", str(mnt)], timeout=30)
+        p.kill()
+        p.wait(timeout=30)
+    assert wait_until(lambda: phases_of(log) == ["post-stop", "postpost-stop"], 15), log_lines(log)
+    assert wait_until(lambda: vs.state(name) is None, 10)
+    assert_guest_gone(vs, name, st)
+
+
+def test_a_stop_waits_for_slow_stop_scriptlets_beyond_its_timeout(vs, bbguest, tmp_path):
+    """The timeout is the guest's: post-stop scriptlets (no time limit) are
+    not killed with it."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    put_script(vs.cfg(name) / "scripts/post-stop", f"#!/bin/sh\nsleep 3\necho slow-done >> '{log}'\n")
+    st = start(vs, name)
+    wait_guest_up(vs, name)
+    r = vs.run([name, "stop", "--timeout", "1"], timeout=60)
+    assert "waiting for its stop scriptlets" in r.stdout, r.stdout
+    assert log_lines(log) == ["slow-done"]
+    assert_guest_gone(vs, name, st)

@@ -22,6 +22,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "state.h"
 #include "util.h"
 #include "testutil.h"
 
@@ -851,6 +852,16 @@ static void test_scripts(void **state)
 	expect_diag(&d, "scripts/pre-start.d/40-fifo", 0, "is not a regular file");
 	done(&c, &d);
 	unlink(fifo);
+	/* VSERVER_LOCK_HOLDER: only a live holder of this guest counts */
+	_cleanup_free_ char *tok = vs_asprintf("s %d %llu", (int)getpid(), vs_proc_starttime(getpid()));
+	setenv("VSERVER_LOCK_HOLDER", tok, 1);
+	assert_true(vs_lock_held_by_caller("s"));
+	assert_false(vs_lock_held_by_caller("t"));
+	_cleanup_free_ char *stale = vs_asprintf("s %d %llu", (int)getpid(), vs_proc_starttime(getpid()) + 1);
+	setenv("VSERVER_LOCK_HOLDER", stale, 1);
+	assert_false(vs_lock_held_by_caller("s"));
+	unsetenv("VSERVER_LOCK_HOLDER");
+	assert_false(vs_lock_held_by_caller("s"));
 	/* group-writable: untrusted, the load fails (HS-09) */
 	chmod(b, 0775);
 	struct vs_config c2;
