@@ -17,9 +17,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
 
 const struct vs_build_method vs_build_methods[] = {
 	{ "debootstrap", "-- [-d SUITE] [-m MIRROR] [-a ARCH] [-s SCRIPT] [-- DEBOOTSTRAP-OPTIONS]" },
@@ -27,6 +31,7 @@ const struct vs_build_method vs_build_methods[] = {
 	{ "skeleton", "" },
 	{ "template", "-- -t TARBALL (.tar, .tar.gz, .tar.xz, .tar.zst)" },
 	{ "clone", "-- --source GUEST" },
+	{ "rsync", "-- --source DIR|HOST:DIR [-o RSYNC-OPTION]... [-- RSYNC-ARGS]" },
 	{ NULL, NULL },
 };
 
@@ -51,6 +56,7 @@ struct bctx {
 	char *suite, *mirror, *arch, *script, *tarball, *source;
 	char **extra;
 	int n_extra;
+	vs_strv rsync_opts; /* rsync: -o OPTION..., replacing the default options */
 };
 
 /* ---- method arguments ------------------------------------------------- */
@@ -59,11 +65,19 @@ static int parse_margs(struct bctx *b, vs_err *err)
 {
 	const char *m = b->o->method;
 	bool boot = !strcmp(m, "debootstrap") || !strcmp(m, "mmdebstrap");
+	bool rsync = !strcmp(m, "rsync");
 	for (int i = 0; i < b->o->n_margs;) {
 		const char *a = b->o->margs[i];
 		const char *v = i + 1 < b->o->n_margs ? b->o->margs[i + 1] : NULL;
 		char **dst = NULL;
-		if (!strcmp(a, "--") && boot) {
+		if (rsync && !strcmp(a, "-o")) {
+			if (!v || !*v)
+				return vs_fail(err, VS_E_INVALID, 0, "build method rsync: '-o' needs an rsync option");
+			vs_strv_push(&b->rsync_opts, v);
+			i += 2;
+			continue;
+		}
+		if (!strcmp(a, "--") && (boot || rsync)) {
 			b->extra = b->o->margs + i + 1;
 			b->n_extra = b->o->n_margs - i - 1;
 			break;
@@ -78,7 +92,7 @@ static int parse_margs(struct bctx *b, vs_err *err)
 			dst = &b->script;
 		else if (!strcmp(m, "template") && (!strcmp(a, "-t") || !strcmp(a, "--template")))
 			dst = &b->tarball;
-		else if (!strcmp(m, "clone") && !strcmp(a, "--source"))
+		else if ((!strcmp(m, "clone") || rsync) && !strcmp(a, "--source"))
 			dst = &b->source;
 		else
 			return vs_fail(err, VS_E_INVALID, 0, "build method %s: unknown argument '%s' (usage: -m %s %s)", m,
@@ -99,6 +113,8 @@ static int parse_margs(struct bctx *b, vs_err *err)
 		return vs_fail(err, VS_E_INVALID, 0, "build method template needs -- -t TARBALL");
 	if (!strcmp(m, "clone") && !b->source)
 		return vs_fail(err, VS_E_INVALID, 0, "build method clone needs -- --source GUEST");
+	if (rsync && !b->source)
+		return vs_fail(err, VS_E_INVALID, 0, "build method rsync needs -- --source DIR (or HOST:DIR)");
 	if (boot) {
 		if (!b->arch && getenv("ARCH") && *getenv("ARCH"))
 			b->arch = vs_strdup(getenv("ARCH"));
@@ -342,7 +358,9 @@ static int wait_child(pid_t pid, vs_err *err)
 /* Run argv with stdout/stderr inherited, in new mount, PID, IPC and UTS
  * namespaces so that whatever the package scripts start dies with it
  * and the mounts it makes (proc, sys in the target) vanish. */
-static int run_confined(char *const argv[], vs_err *err)
+/* rw_only: every mount but that directory (and what is mounted below it)
+ * read-only for the program */
+static int run_confined(char *const argv[], const char *rw_only, int *exit_code, vs_err *err)
 {
 	pid_t pid = fork_child();
 	if (pid < 0)
@@ -355,6 +373,17 @@ static int run_confined(char *const argv[], vs_err *err)
 		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
 			perror("vserver: mount --make-rslave /");
 			_exit(127);
+		}
+		if (rw_only) {
+			struct {
+				uint64_t attr_set, attr_clr, propagation, userns_fd;
+			} ro = { .attr_set = 0x1 /* MOUNT_ATTR_RDONLY */ }, rw = { .attr_clr = 0x1 };
+			if (mount(rw_only, rw_only, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+			    syscall(SYS_mount_setattr, AT_FDCWD, "/", 0x8000 /* AT_RECURSIVE */, &ro, sizeof ro) < 0 ||
+			    syscall(SYS_mount_setattr, AT_FDCWD, rw_only, 0x8000, &rw, sizeof rw) < 0) {
+				fprintf(stderr, "vserver: making the host read-only for %s: %s\n", argv[0], strerror(errno));
+				_exit(127);
+			}
 		}
 		pid_t c = fork();
 		if (c < 0)
@@ -376,6 +405,8 @@ static int run_confined(char *const argv[], vs_err *err)
 	int code = wait_child(pid, err);
 	if (code < 0)
 		return -1;
+	if (exit_code)
+		*exit_code = code;
 	if (code == 127)
 		return vs_fail(err, VS_E_SYSTEM, 0, "%s could not be run (is it installed?)", argv[0]);
 	if (code)
@@ -404,8 +435,81 @@ static int method_bootstrap(struct bctx *b, vs_err *err)
 		/* mmdebstrap wants an empty or absent target */
 		rmdir(b->stage_root);
 	}
-	int r = run_confined(argv.v, err);
+	int r = run_confined(argv.v, NULL, NULL, err);
 	vs_strv_free(&argv);
+	return r;
+}
+
+static bool rsync_remote(const char *src)
+{
+	/* HOST:DIR, USER@HOST:DIR, rsync://...: a ':' before any '/' */
+	size_t c = strcspn(src, ":/");
+	return src[c] == ':';
+}
+
+/* util-vserver's rsync method: rsync SRC/ ROOT/ (a physical server or a
+ * directory becomes a guest).  Options: util-vserver's -Hazx
+ * --numeric-ids plus ACLs and xattrs (file capabilities), or the -o ones.
+ * rsync runs with the whole host read-only but the new root: a hostile
+ * source (a compromised server being migrated) cannot make it write
+ * anywhere else. */
+static int method_rsync(struct bctx *b, vs_err *err)
+{
+	vs_strv argv = { 0 };
+	vs_strv_push(&argv, "rsync");
+	if (b->rsync_opts.n)
+		for (size_t i = 0; i < b->rsync_opts.n; i++)
+			vs_strv_push(&argv, b->rsync_opts.v[i]);
+	else {
+		vs_strv_push(&argv, "-aHAXx");
+		vs_strv_push(&argv, "--numeric-ids");
+	}
+	_cleanup_free_ char *src = NULL;
+	if (rsync_remote(b->source))
+		src = vs_asprintf("%s/", b->source);
+	else {
+		_cleanup_free_ char *real = realpath(b->source, NULL);
+		struct stat st;
+		if (b->source[0] != '/' || !real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			vs_strv_free(&argv);
+			return vs_fail(err, VS_E_INVALID, real ? 0 : errno,
+				       "rsync source '%s' must be an absolute path to a directory (or HOST:DIR)", b->source);
+		}
+		/* the source holds the guest roots (a copy of this host
+		 * itself): they stay out, or the copy would copy itself */
+		const char *bases[] = { b->rootbase, b->s->vdirbase };
+		size_t n = strlen(real);
+		for (size_t k = 0; k < VS_ARRAY_SIZE(bases); k++) {
+			_cleanup_free_ char *base = realpath(bases[k], NULL);
+			if (!base || (k == 1 && !strcmp(bases[0], bases[1])))
+				continue;
+			if (!strcmp(real, "/"))
+				vs_strv_push_take(&argv, vs_asprintf("--exclude=%s", base));
+			else if (!strncmp(base, real, n) && (base[n] == '/' || !base[n])) {
+				if (!base[n]) {
+					vs_strv_free(&argv);
+					return vs_fail(err, VS_E_INVALID, 0, "rsync source '%s' is the guest roots' directory",
+						       b->source);
+				}
+				vs_strv_push_take(&argv, vs_asprintf("--exclude=%s", base + n));
+			}
+		}
+		src = vs_asprintf("%s/", real);
+	}
+	for (int i = 0; i < b->n_extra; i++)
+		vs_strv_push(&argv, b->extra[i]);
+	vs_strv_push(&argv, "--");
+	vs_strv_push(&argv, src);
+	vs_strv_push_take(&argv, vs_asprintf("%s/", b->stage_root));
+	vs_say(b->rep, "[2/4] copying %s to %s with rsync", b->source, b->final_root);
+	int code = 0;
+	int r = run_confined(argv.v, b->stage_root, &code, err);
+	vs_strv_free(&argv);
+	if (r < 0 && code == 24) {
+		/* files that vanished while a live system was copied */
+		vs_say(b->rep, "  warning: some source files vanished during the copy (rsync exit status 24)");
+		return 0;
+	}
 	return r;
 }
 
@@ -685,6 +789,7 @@ static void bctx_free(struct bctx *b)
 	free(b->script);
 	free(b->tarball);
 	free(b->source);
+	vs_strv_free(&b->rsync_opts);
 }
 
 int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const vs_report *rep, vs_err *err)
@@ -698,7 +803,7 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 			break;
 	if (!o->method || !vs_build_methods[m].name)
 		return vs_fail(err, VS_E_INVALID, 0,
-			       "unknown build method '%s' (allowed: debootstrap, mmdebstrap, skeleton, template, clone)",
+			       "unknown build method '%s' (allowed: debootstrap, mmdebstrap, skeleton, template, clone, rsync)",
 			       o->method ? o->method : "");
 	if (o->context) {
 		unsigned ctx;
@@ -857,6 +962,8 @@ int vs_build(const struct vs_settings *s, const struct vs_build_opts *o, const v
 		rc = method_skeleton(&b, err);
 	else if (!strcmp(o->method, "template"))
 		rc = method_template(&b, err);
+	else if (!strcmp(o->method, "rsync"))
+		rc = method_rsync(&b, err);
 	else
 		rc = method_clone(&b, err);
 	if (rc < 0)

@@ -5,7 +5,7 @@
 set -euo pipefail
 build=(meson ninja-build pkg-config gcc clang llvm bpftool libc6-dev libjson-c-dev libarchive-dev libcap-dev
        libseccomp-dev libmnl-dev libnftables-dev libbpf-dev debootstrap mmdebstrap
-       ca-certificates xz-utils zstd
+       ca-certificates xz-utils zstd rsync
        lxcfs) # the guests' own /proc/meminfo, uptime ... (lib/lxcfs.h); its service mounts /var/lib/lxcfs
 test=(libclang-rt-14-dev libcmocka-dev nftables iproute2 python3 python3-pytest busybox-static acl
       attr tmux groff-base man-db xfsprogs e2fsprogs

@@ -71,7 +71,7 @@ int cmd_build(const struct vs_settings *s, const char *name, int argc, char **ar
 #undef NEEDV
 	}
 	if (!o.method) {
-		rc = vs_usage_error("build: missing -m METHOD (debootstrap, mmdebstrap, skeleton, template, clone)");
+		rc = vs_usage_error("build: missing -m METHOD (debootstrap, mmdebstrap, skeleton, template, clone, rsync)");
 		goto out;
 	}
 	o.host_resolv = getenv("VSERVER_HOST_RESOLV_CONF");

@@ -44,6 +44,8 @@ static const char usage[] =
 	"  -m skeleton                  configuration and an empty root\n"
 	"  -m template -- -t TARBALL    unpack a root filesystem archive (.tar, .gz, .xz, .zst)\n"
 	"  -m clone -- --source GUEST   copy a stopped guest\n"
+	"  -m rsync -- --source DIR|HOST:DIR [-o RSYNC-OPTION]... [-- RSYNC-ARGS]\n"
+	"                               copy a server's tree (rsync -aHAXx --numeric-ids)\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help                   show this help\n"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""vserver NAME build: skeleton, template, clone, debootstrap; contexts,
+"""vserver NAME build: skeleton, template, clone, rsync, debootstrap; contexts,
 --force, --keep, post-install, init style detection, concurrency."""
 import errno
 import os
@@ -358,6 +358,75 @@ def test_clone_errors(vs):
         r = vs.build("dst", method="clone", margs=["--source", "src"], check=1)
         assert "running" in r.stderr
     assert_no_guest(vs, "dst")
+
+
+# ---- rsync ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("opts", [(), ("--disk-size", "32M")], ids=["dir", "disk-image"])
+def test_rsync_from_a_directory(vs, tmp_path, opts):
+    """util-vserver's rsync method (a server's tree becomes a guest): hard
+    links, owners, modes, ACLs, xattrs, devices, FIFOs, sparse files kept;
+    then the same post-install as every method.  Also onto a disk image
+    (mounted on the new root while rsync writes it)."""
+    src = tmp_path / "server"
+    make_tree(src)
+    set_acl(src / "var" / "lib" / "x" / "owned")
+    before = snapshot(src)
+    r = vs.build("moved", *opts, method="rsync", margs=["--source", str(src)])
+    assert_built(vs, "moved", "rsync", r)
+    assert snapshot(src) == before, "the rsync source changed"
+    check_tree_copy(src, vs.root("moved"), acl=True)
+    check_postinstall(vs.root("moved"), "moved")
+
+
+def test_rsync_options_and_source_holding_the_roots(vs, tmp_path):
+    """-o replaces the default options; a source that holds the guest roots
+    (a copy of the host itself) leaves them out instead of copying itself."""
+    src = tmp_path / "host"
+    (src / "etc").mkdir(parents=True)
+    (src / "etc" / "hostname").write_text("oldhost\n")
+    (src / "data").write_text("x" * 100)
+    roots = src / "srv" / "roots"
+    roots.mkdir(parents=True, mode=0o700)
+    vs.build("other", "--rootdir", str(roots))           # a guest root inside the source
+    r = vs.build("copy", "--rootdir", str(roots), method="rsync",
+                 margs=["--source", str(src), "-o", "-rlt", "--", "--exclude=/data"])
+    assert re.search(r"built guest 'copy' with rsync in \d+\.\d s", r.stdout), r.stdout
+    croot = roots / "copy"
+    assert os.readlink(vs.cfg("copy") / "vdir") == str(croot)
+    assert read(croot / "etc" / "hostname") == "copy\n"
+    assert not (croot / "data").exists()                    # the rsync argument after --
+    assert not (croot / "srv" / "roots").exists() or not any((croot / "srv" / "roots").iterdir())
+
+
+def test_rsync_runs_with_the_host_read_only(vs, tmp_path):
+    """rsync (fed by a source that may be hostile) can write the new root
+    only: a log file it is told to write elsewhere is refused."""
+    src = tmp_path / "server"
+    (src / "etc").mkdir(parents=True)
+    (src / "etc" / "motd").write_text("hello\n")
+    log, tmp = tmp_path / "rsync.log", tmp_path / "rsync-tmp"
+    tmp.mkdir()
+    r = vs.build("g", method="rsync", margs=["--source", str(src), "--", f"--log-file={log}", f"--temp-dir={tmp}"],
+                 check=1)
+    assert "rsync failed" in r.stderr and "Read-only file system" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    assert not log.exists() and list(tmp.iterdir()) == []
+    assert_no_guest(vs, "g")
+
+
+def test_rsync_errors(vs, tmp_path):
+    vs.build("other")
+    before = vs.snapshot(dir_mtime=False)
+    r = vs.build("g", method="rsync", margs=[], check=2)
+    assert "build method rsync needs -- --source DIR" in r.stderr
+    r = vs.build("g", method="rsync", margs=["--source", str(tmp_path / "nosuch")], check=2)
+    assert "must be an absolute path to a directory" in r.stderr
+    r = vs.build("g", method="rsync", margs=["--source", "relative/dir"], check=2)
+    assert "must be an absolute path to a directory" in r.stderr
+    r = vs.build("g", method="rsync", margs=["--source", str(tmp_path), "-o"], check=2)
+    assert "'-o' needs an rsync option" in r.stderr
+    assert vs.snapshot(dir_mtime=False) == before
+    assert_no_guest(vs, "g")
 
 
 # ---- contexts ----------------------------------------------------------------------
