@@ -253,6 +253,31 @@ fail:
 	return -1;
 }
 
+/* a field of an fstab line: blanks, newlines and backslashes escaped */
+static char *escape_field(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p; p++)
+		n += (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\\') ? 4 : 1;
+	char *o = vs_xmalloc0(n + 1), *q = o;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\\')
+			q += sprintf(q, "\\%03o", (unsigned char)*p);
+		else
+			*q++ = *p;
+	}
+	return o;
+}
+
+int vs_fstab_bind_entry(const char *source, const char *target, bool ro, bool rec, struct vs_fstab_entry *out,
+			vs_err *err)
+{
+	_cleanup_free_ char *s = escape_field(source), *t = escape_field(target);
+	_cleanup_free_ char *line = vs_asprintf("%s %s none %s%s 0 0", s, t, rec ? "rbind" : "bind", ro ? ",ro" : "");
+	int r = vs_fstab_parse_line(line, out, err);
+	return r < 0 ? -1 : 0;
+}
+
 void vs_fstab_entry_free(struct vs_fstab_entry *e)
 {
 	free(e->source);

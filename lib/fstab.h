@@ -24,6 +24,10 @@ struct vs_fstab {
  * error (err->msg says what is wrong with the value; the caller adds
  * file and line). */
 int vs_fstab_parse_line(const char *line, struct vs_fstab_entry *out, vs_err *err);
+/* The entry of a bind of host path `source` on guest path `target`
+ * (options bind or rbind, plus ro), checked as an fstab line is. */
+int vs_fstab_bind_entry(const char *source, const char *target, bool ro, bool rec, struct vs_fstab_entry *out,
+			vs_err *err);
 void vs_fstab_entry_free(struct vs_fstab_entry *e);
 void vs_fstab_free(struct vs_fstab *f);
 

@@ -342,6 +342,16 @@ static void check_binds(const struct vs_fstab *f, const char *file, bool mknod, 
 	}
 }
 
+bool vs_mounts_base_target(const char *target)
+{
+	return base_target(target);
+}
+
+int vs_mounts_bind_safe(const struct vs_fstab_entry *e, int sfd, bool mknod, char **why, vs_err *err)
+{
+	return bind_source_safe(e, sfd, mknod, why, err);
+}
+
 void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags)
 {
 	/* user-namespace guests: guest root is host uid BASE, its setuid

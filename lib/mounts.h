@@ -41,5 +41,11 @@ int vs_mounts_extra(int rootfd, const struct vs_fstab *f, const struct vs_config
  * Problems go to `diags`, by file and line. */
 void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags);
 
+/* A mount target vserver makes itself (/proc, /dev, /run ...). */
+bool vs_mounts_base_target(const char *target);
+/* PR-04 for one bind of a privileged guest (see vs_mounts_check_host):
+ * 1 safe, 0 not (*why, malloc'd), -1 err. */
+int vs_mounts_bind_safe(const struct vs_fstab_entry *e, int sfd, bool mknod, char **why, vs_err *err);
+
 /* pivot_root into the guest root and detach the old root. */
 int vs_mounts_pivot(int rootfd, vs_err *err);

@@ -38,6 +38,8 @@ int cmd_enter(const struct vs_settings *s, const char *name, int argc, char **ar
 int cmd_exec(const struct vs_settings *s, const char *name, int argc, char **argv);
 int cmd_suexec(const struct vs_settings *s, const char *name, int argc, char **argv);
 int cmd_console(const struct vs_settings *s, const char *name, int argc, char **argv);
+int cmd_mount(const struct vs_settings *s, const char *name, int argc, char **argv);
+int cmd_umount(const struct vs_settings *s, const char *name, int argc, char **argv);
 int cmd_running(const struct vs_settings *s, const char *name, int argc, char **argv);
 int main_vserver_stat(int argc, char **argv);
 int main_vps(int argc, char **argv);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* start, stop, restart, enter, exec, suexec */
+/* start, stop, restart, enter, exec, suexec, console, mount, umount */
 #include "attach.h"
 #include "cli.h"
+#include "livemount.h"
 #include "start.h"
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,42 @@ int cmd_console(const struct vs_settings *s, const char *name, int argc, char **
 		return vs_usage_error("console takes no arguments");
 	vs_err err = { 0 };
 	if (vs_console(s, name, &vs_stdout_report, &err) < 0)
+		return vs_report_error(&err);
+	return 0;
+}
+
+/* vserver NAME mount [--ro] [--rbind] SOURCE TARGET: util-vserver's vmount */
+int cmd_mount(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	struct vs_live_mount m = { 0 };
+	int i = 0;
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--ro"))
+			m.readonly = true;
+		else if (!strcmp(argv[i], "--rbind"))
+			m.recursive = true;
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else
+			return vs_usage_error("mount: unknown option '%s' (allowed: --ro, --rbind)", argv[i]);
+	}
+	if (argc - i != 2)
+		return vs_usage_error("mount: usage: vserver NAME mount [--ro] [--rbind] SOURCE TARGET");
+	m.source = argv[i];
+	m.target = argv[i + 1];
+	vs_err err = { 0 };
+	if (vs_live_mount(s, name, &m, &vs_stdout_report, &err) < 0)
+		return vs_report_error(&err);
+	return 0;
+}
+
+int cmd_umount(const struct vs_settings *s, const char *name, int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-')
+		return vs_usage_error("umount: usage: vserver NAME umount TARGET");
+	vs_err err = { 0 };
+	if (vs_live_umount(s, name, argv[0], &vs_stdout_report, &err) < 0)
 		return vs_report_error(&err);
 	return 0;
 }

@@ -24,6 +24,8 @@ static const char usage[] =
 	"  exec [-t|-T] CMD [ARGS...]   run a command in the guest (-t: with a terminal)\n"
 	"  suexec USER CMD [ARGS...]    run a command as a guest user\n"
 	"  console                      attach to the guest's console (detach: Ctrl-])\n"
+	"  mount [--ro] [--rbind] SRC TARGET   bind host path SRC on TARGET in the running guest\n"
+	"  umount TARGET                unmount TARGET in the running guest\n"
 	"  status [--json]              running (exit 0: processes, memory, CPU, uptime) or stopped (exit 3)\n"
 	"  running                      exit 0 if running, 1 if not\n"
 	"  rename NEWNAME               rename a stopped guest (root, configuration, identity)\n"
@@ -98,6 +100,7 @@ static int main_vserver(int argc, char **argv)
 		{ "running", cmd_running }, { "start", cmd_start }, { "stop", cmd_stop },
 		{ "restart", cmd_restart }, { "enter", cmd_enter }, { "exec", cmd_exec },
 		{ "suexec", cmd_suexec }, { "console", cmd_console }, { "limit", cmd_limit },
+		{ "mount", cmd_mount },	    { "umount", cmd_umount },
 	};
 	for (size_t k = 0; k < VS_ARRAY_SIZE(cmds); k++)
 		if (!strcmp(cmds[k].name, cmd))

@@ -157,6 +157,24 @@ def test_shared_folder_setuid_is_not_host_root(vs, ubb, host_dir):
     assert r.stdout.strip() == f"uid=65534 euid={base} gid=65534 egid=65534", r.stdout
 
 
+def test_live_mount_is_idmapped_like_a_shared_folder(vs, ubb, host_dir):
+    """vserver NAME mount in a user-namespace guest: the same id-mapped bind
+    as an fstab share (guest root's files are host uid BASE)."""
+    base = base_of(vs, ubb)
+    os.chown(host_dir, 1000, 1000)
+    (host_dir / "host1000").write_text("host user's\n")
+    os.chown(host_dir / "host1000", 1000, 1000)
+    vs.run([ubb, "start"], timeout=60)
+    gx(vs, ubb, "mkdir", "-p", "/mnt/live")
+    vs.run([ubb, "mount", host_dir, "/mnt/live"])
+    r = gx(vs, ubb, "stat", "-c", "%u", "/mnt/live/host1000")
+    assert r.stdout.split() == ["1000"], r.stdout
+    gx(vs, ubb, "sh", "-c", "echo x > /mnt/live/by-root && chown 0:0 /mnt/live/by-root")
+    assert os.stat(host_dir / "by-root").st_uid == base
+    vs.run([ubb, "umount", "/mnt/live"])
+    vs.run([ubb, "stop"], timeout=60)
+
+
 def test_exec_enter_suexec(vs, ubb):
     vs.run([ubb, "start"], timeout=60)
     assert gx(vs, ubb, "/t", "id").stdout.strip() == "uid=0 euid=0 gid=0 egid=0"

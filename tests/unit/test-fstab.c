@@ -411,6 +411,25 @@ static void test_barrier(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* vserver NAME mount: a bind entry from two paths, checked as a line is */
+static void test_bind_entry(void **state)
+{
+	(void)state;
+	struct vs_fstab_entry e;
+	vs_err err;
+	assert_int_equal(vs_fstab_bind_entry("/srv/my data\\x", "/mnt//in guest/", true, true, &e, &err), 0);
+	assert_string_equal(e.source, "/srv/my data\\x");
+	assert_string_equal(e.target, "/mnt/in guest");
+	assert_true(e.bind && e.readonly);
+	assert_string_equal(e.options, "rbind,ro");
+	vs_fstab_entry_free(&e);
+	assert_int_equal(vs_fstab_bind_entry("/srv", "/proc/x", false, false, &e, &err), -1);
+	assert_non_null(strstr(err.msg, "which vserver sets up itself"));
+	assert_int_equal(vs_fstab_bind_entry("/", "/mnt", false, false, &e, &err), -1);
+	assert_int_equal(vs_fstab_bind_entry("/srv/../etc", "/mnt", false, false, &e, &err), -1);
+	assert_non_null(strstr(err.msg, "must not contain '..'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_ro_rw),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_barrier),
+		cmocka_unit_test(test_bind_entry),
 	};
 	return cmocka_run_group_tests_name("fstab", tests, NULL, NULL);
 }
