@@ -4,6 +4,7 @@
 #include "config.h"
 #include "hostinfo.h"
 #include "lock.h"
+#include "mountapi.h"
 #include "postinstall.h"
 #include "safeio.h"
 #include "state.h"
@@ -21,9 +22,6 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 
 const struct vs_build_method vs_build_methods[] = {
 	{ "debootstrap", "-- [-d SUITE] [-m MIRROR] [-a ARCH] [-s SCRIPT] [-- DEBOOTSTRAP-OPTIONS]" },
@@ -375,12 +373,10 @@ static int run_confined(char *const argv[], const char *rw_only, int *exit_code,
 			_exit(127);
 		}
 		if (rw_only) {
-			struct {
-				uint64_t attr_set, attr_clr, propagation, userns_fd;
-			} ro = { .attr_set = 0x1 /* MOUNT_ATTR_RDONLY */ }, rw = { .attr_clr = 0x1 };
+			struct vs_mount_attr ro = { .attr_set = VS_MOUNT_ATTR_RDONLY }, rw = { .attr_clr = VS_MOUNT_ATTR_RDONLY };
 			if (mount(rw_only, rw_only, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-			    syscall(SYS_mount_setattr, AT_FDCWD, "/", 0x8000 /* AT_RECURSIVE */, &ro, sizeof ro) < 0 ||
-			    syscall(SYS_mount_setattr, AT_FDCWD, rw_only, 0x8000, &rw, sizeof rw) < 0) {
+			    syscall(SYS_mount_setattr, AT_FDCWD, "/", VS_AT_RECURSIVE, &ro, sizeof ro) < 0 ||
+			    syscall(SYS_mount_setattr, AT_FDCWD, rw_only, VS_AT_RECURSIVE, &rw, sizeof rw) < 0) {
 				fprintf(stderr, "vserver: making the host read-only for %s: %s\n", argv[0], strerror(errno));
 				_exit(127);
 			}

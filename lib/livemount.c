@@ -16,28 +16,13 @@
 #include "fstab.h"
 #include "livemount.h"
 #include "lock.h"
+#include "mountapi.h"
 #include "mounts.h"
 #include "safeio.h"
 #include "scripts.h"
 #include "state.h"
 #include "userns.h"
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#define LM_OPEN_TREE_CLONE 1U
-#define LM_AT_RECURSIVE 0x8000
-#define LM_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define LM_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#define LM_MOUNT_ATTR_RDONLY 0x1ULL
-#define LM_MOUNT_ATTR_NOSUID 0x2ULL
-#define LM_MOUNT_ATTR_NODEV 0x4ULL
 
 struct guest {
 	struct vs_config c;
@@ -128,6 +113,14 @@ static int in_guest_ns(struct guest *g, int (*fn)(void *arg, vs_err *e), void *a
 	return vs_fail(err, msg[0] - '0', 0, "%s", msg + 1);
 }
 
+/* In the guest's mount namespace: its root (the namespace's, after the
+ * guest's pivot_root), where targets are resolved. */
+static int guest_root(vs_err *err)
+{
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? vs_fail_errno(err, "the guest root") : fd;
+}
+
 struct attach_arg {
 	int tree;
 	const char *target;
@@ -137,9 +130,9 @@ struct attach_arg {
 static int attach_in_guest(void *arg, vs_err *err)
 {
 	struct attach_arg *a = arg;
-	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = guest_root(err);
 	if (root < 0)
-		return vs_fail_errno(err, "the guest root");
+		return -1;
 	_cleanup_close_ int t = vs_openat_in_root(root, a->target, O_PATH | O_NOFOLLOW, 0, err);
 	if (t < 0) {
 		if (err->errnum == ENOENT)
@@ -154,7 +147,7 @@ static int attach_in_guest(void *arg, vs_err *err)
 		return vs_fail(err, VS_E_INVALID, 0, "%s in the guest is %s; the source is a %s", a->target,
 			       S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" : "not a regular file",
 			       a->dir ? "directory" : "file");
-	if (syscall(SYS_move_mount, a->tree, "", t, "", LM_MOVE_MOUNT_F_EMPTY_PATH | LM_MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (syscall(SYS_move_mount, a->tree, "", t, "", VS_MOVE_MOUNT_F_EMPTY_PATH | VS_MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return vs_fail_errno(err, "mounting on %s in the guest", a->target);
 	return 0;
 }
@@ -184,7 +177,7 @@ int vs_live_mount(const struct vs_settings *s, const char *name, const struct vs
 		vs_fail(err, VS_E_INVALID, 0, "source %s is neither a directory nor a regular file", e.source);
 		goto out;
 	}
-	unsigned rec = m->recursive ? LM_AT_RECURSIVE : 0;
+	unsigned rec = m->recursive ? VS_AT_RECURSIVE : 0;
 	if (g.c.userns) {
 		/* as for the guest's fstab binds (lib/userns.h) */
 		share = vs_userns_create(vs_userns_base(g.c.context), VS_USERNS_SHARE, err);
@@ -205,16 +198,14 @@ int vs_live_mount(const struct vs_settings *s, const char *name, const struct vs
 				vs_fail(err, VS_E_INVALID, 0, "%s", why);
 			goto out;
 		}
-		tree = (int)syscall(SYS_open_tree, sfd, "", LM_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | rec);
+		tree = (int)syscall(SYS_open_tree, sfd, "", VS_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | rec);
 		if (tree < 0) {
 			vs_fail_errno(err, "%s: cloning the mount", e.source);
 			goto out;
 		}
 	}
-	struct {
-		uint64_t attr_set, attr_clr, propagation, userns_fd;
-	} attr = { .attr_set = LM_MOUNT_ATTR_NOSUID | LM_MOUNT_ATTR_NODEV | (m->readonly ? LM_MOUNT_ATTR_RDONLY : 0) };
-	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | LM_AT_RECURSIVE, &attr, sizeof attr) < 0) {
+	struct vs_mount_attr attr = { .attr_set = VS_MOUNT_ATTR_NOSUID | VS_MOUNT_ATTR_NODEV | (m->readonly ? VS_MOUNT_ATTR_RDONLY : 0) };
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | VS_AT_RECURSIVE, &attr, sizeof attr) < 0) {
 		vs_fail_errno(err, "%s: setting nosuid, nodev%s", e.source, m->readonly ? ", ro" : "");
 		goto out;
 	}
@@ -233,9 +224,9 @@ out:
 static int detach_in_guest(void *arg, vs_err *err)
 {
 	const char *target = arg;
-	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int root = guest_root(err);
 	if (root < 0)
-		return vs_fail_errno(err, "the guest root");
+		return -1;
 	const char *base;
 	_cleanup_close_ int dir = vs_open_parent_in_root(root, target, false, &base, err);
 	if (dir < 0)

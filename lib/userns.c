@@ -16,27 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The mount API, by number: the static helpers may be built against a C
- * library without the wrappers, and <linux/mount.h> clashes with
- * <sys/mount.h> on older glibc. */
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#define VS_OPEN_TREE_CLONE 1U
-#define VS_AT_RECURSIVE 0x8000
-#define VS_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#define VS_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#define VS_MOUNT_ATTR_IDMAP 0x00100000ULL
-
-struct vs_mount_attr {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
+#include "mountapi.h"
 
 /* The maps, as written to uid_map and gid_map. */
 static char *map_text(uint32_t base, enum vs_userns_map kind)
