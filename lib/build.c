@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "build.h"
+#include "caps.h"
 #include "disk.h"
 #include "config.h"
 #include "hostinfo.h"
@@ -17,11 +18,13 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/capability.h>
 
 const struct vs_build_method vs_build_methods[] = {
 	{ "debootstrap", "-- [-d SUITE] [-m MIRROR] [-a ARCH] [-s SCRIPT] [-- DEBOOTSTRAP-OPTIONS]" },
@@ -356,9 +359,67 @@ static int wait_child(pid_t pid, vs_err *err)
 /* Run argv with stdout/stderr inherited, in new mount, PID, IPC and UTS
  * namespaces so that whatever the package scripts start dies with it
  * and the mounts it makes (proc, sys in the target) vanish. */
-/* rw_only: every mount but that directory (and what is mounted below it)
- * read-only for the program */
-static int run_confined(char *const argv[], const char *rw_only, int *exit_code, vs_err *err)
+/* What a copy from a source that may be hostile (rsync) is confined to. */
+struct confine {
+	const char *rw_only; /* the only writable place: every other mount read-only */
+	bool own_net;        /* a network namespace of its own (a local source) */
+	const char *keep_run; /* hide /run (sockets of host daemons) unless this path is below it */
+};
+
+#define CONFINE_FAILED 125 /* the child's exit status when the confinement could not be made */
+
+/* In the child, before the program: a mount namespace where every mount
+ * is read-only, nosuid and nodev but c->rw_only (nosuid, nodev), a /dev of
+ * its own with the harmless nodes, /run hidden, the host's /proc (read-only
+ * too), maybe a network namespace of its own; then only the capabilities a
+ * copy as root needs, and no new privileges. */
+static int confine_copy(const struct confine *c, vs_err *err)
+{
+	struct vs_mount_attr ro = { .attr_set = VS_MOUNT_ATTR_RDONLY | VS_MOUNT_ATTR_NOSUID | VS_MOUNT_ATTR_NODEV },
+			     rw = { .attr_clr = VS_MOUNT_ATTR_RDONLY };
+	if (mount(c->rw_only, c->rw_only, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    syscall(SYS_mount_setattr, AT_FDCWD, "/", VS_AT_RECURSIVE, &ro, sizeof ro) < 0 ||
+	    syscall(SYS_mount_setattr, AT_FDCWD, c->rw_only, VS_AT_RECURSIVE, &rw, sizeof rw) < 0)
+		return vs_fail_errno(err, "making the host read-only");
+	if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k") < 0)
+		return vs_fail_errno(err, "a /dev of its own");
+	static const struct {
+		const char *name;
+		unsigned maj, min;
+	} nodes[] = { { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+		      { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 } };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(nodes); i++)
+		if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)) < 0 ||
+		    chmod(nodes[i].name, 0666) < 0)
+			return vs_fail_errno(err, "%s", nodes[i].name);
+	if (symlink("/proc/self/fd", "/dev/fd") < 0 || syscall(SYS_mount_setattr, AT_FDCWD, "/dev", 0, &ro, sizeof ro) < 0)
+		return vs_fail_errno(err, "/dev");
+	/* (its nodes work: nodev is cleared for this one mount) */
+	struct vs_mount_attr devok = { .attr_clr = VS_MOUNT_ATTR_NODEV };
+	if (syscall(SYS_mount_setattr, AT_FDCWD, "/dev", 0, &devok, sizeof devok) < 0)
+		return vs_fail_errno(err, "/dev");
+	bool run_used = false;
+	const char *used[] = { c->keep_run, c->rw_only };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(used); i++)
+		run_used |= used[i] && (vs_str_startswith(used[i], "/run/") || !strcmp(used[i], "/run"));
+	if (!run_used)
+		if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=755,size=4k") < 0)
+			return vs_fail_errno(err, "hiding /run");
+	if (c->own_net && unshare(CLONE_NEWNET) < 0)
+		return vs_fail_errno(err, "a network namespace of its own");
+	/* CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID (owners, modes,
+	 * ACLs), MKNOD (devices, FIFOs), SETFCAP (file capabilities) */
+	uint64_t keep = (UINT64_C(1) << CAP_CHOWN) | (UINT64_C(1) << CAP_DAC_OVERRIDE) |
+			(UINT64_C(1) << CAP_DAC_READ_SEARCH) | (UINT64_C(1) << CAP_FOWNER) | (UINT64_C(1) << CAP_FSETID) |
+			(UINT64_C(1) << CAP_MKNOD) | (UINT64_C(1) << CAP_SETFCAP);
+	if (vs_caps_apply(keep, err) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return vs_fail_errno(err, "no_new_privs");
+	return 0;
+}
+
+static int run_confined(char *const argv[], const struct confine *cf, int *exit_code, vs_err *err)
 {
 	pid_t pid = fork_child();
 	if (pid < 0)
@@ -366,29 +427,27 @@ static int run_confined(char *const argv[], const char *rw_only, int *exit_code,
 	if (pid == 0) {
 		if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
 			perror("vserver: unshare");
-			_exit(127);
+			_exit(CONFINE_FAILED);
 		}
 		if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
 			perror("vserver: mount --make-rslave /");
-			_exit(127);
-		}
-		if (rw_only) {
-			struct vs_mount_attr ro = { .attr_set = VS_MOUNT_ATTR_RDONLY }, rw = { .attr_clr = VS_MOUNT_ATTR_RDONLY };
-			if (mount(rw_only, rw_only, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-			    syscall(SYS_mount_setattr, AT_FDCWD, "/", VS_AT_RECURSIVE, &ro, sizeof ro) < 0 ||
-			    syscall(SYS_mount_setattr, AT_FDCWD, rw_only, VS_AT_RECURSIVE, &rw, sizeof rw) < 0) {
-				fprintf(stderr, "vserver: making the host read-only for %s: %s\n", argv[0], strerror(errno));
-				_exit(127);
-			}
+			_exit(CONFINE_FAILED);
 		}
 		pid_t c = fork();
 		if (c < 0)
-			_exit(127);
+			_exit(CONFINE_FAILED);
 		if (c == 0) {
 			/* PID 1 of the new namespace: everything the package
 			 * scripts start dies with it */
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+			vs_err e;
+			if (cf && confine_copy(cf, &e) < 0) {
+				fprintf(stderr, "vserver: confining %s: %s\n", argv[0], e.msg);
+				_exit(CONFINE_FAILED);
+			}
+			/* (a confined copy keeps the host's /proc, read-only) */
+			if (!cf)
+				mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 			execvp(argv[0], argv);
 			fprintf(stderr, "vserver: cannot run %s: %s\n", argv[0], strerror(errno));
 			_exit(127);
@@ -403,6 +462,8 @@ static int run_confined(char *const argv[], const char *rw_only, int *exit_code,
 		return -1;
 	if (exit_code)
 		*exit_code = code;
+	if (code == CONFINE_FAILED)
+		return vs_fail(err, VS_E_SYSTEM, 0, "%s: its namespaces could not be set up (see the message above)", argv[0]);
 	if (code == 127)
 		return vs_fail(err, VS_E_SYSTEM, 0, "%s could not be run (is it installed?)", argv[0]);
 	if (code)
@@ -434,6 +495,73 @@ static int method_bootstrap(struct bctx *b, vs_err *err)
 	int r = run_confined(argv.v, NULL, NULL, err);
 	vs_strv_free(&argv);
 	return r;
+}
+
+/* Where path p lies in its file system: *dev, and the path from that
+ * file system's root (mountinfo: the mount's root field, plus p past its
+ * mount point).  NULL if unknown. */
+static char *fs_path(const char *p, dev_t *dev)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return NULL;
+	char *line = NULL, *best = NULL;
+	size_t cap = 0, best_len = 0;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned maj, min;
+		char root[PATH_MAX], mp[PATH_MAX];
+		if (sscanf(line, "%*d %*d %u:%u %4095s %4095s", &maj, &min, root, mp) != 4)
+			continue;
+		size_t n = strlen(mp);
+		bool under = !strcmp(mp, "/") || (!strncmp(p, mp, n) && (p[n] == '/' || !p[n]));
+		if (!under || (best && n < best_len))
+			continue;
+		/* (octal escapes of blanks in these fields are not undone:
+		 * such a path simply does not match) */
+		const char *rest = !strcmp(mp, "/") ? p : p + n;
+		free(best);
+		best = vs_asprintf("%s%s", strcmp(root, "/") ? root : "", *rest ? rest : (strcmp(root, "/") ? "" : "/"));
+		best_len = n;
+		*dev = makedev(maj, min);
+	}
+	free(line);
+	return best;
+}
+
+/* base below (or equal to) the rsync source src, also when src reaches
+ * it through another mount of the same file system (a bind of /): its
+ * path from src as an --exclude pattern ("" when it is src itself), or
+ * NULL.  Wildcards are escaped. */
+static char *rsync_inside(const char *src, const char *base)
+{
+	_cleanup_free_ char *rel = NULL;
+	size_t n = strlen(src);
+	if (!strcmp(src, "/"))
+		rel = vs_strdup(base);
+	else if (!strncmp(base, src, n) && (base[n] == '/' || !base[n]))
+		rel = vs_strdup(base + n);
+	else {
+		dev_t sd = 0, bd = 0;
+		_cleanup_free_ char *sp = fs_path(src, &sd), *bp = fs_path(base, &bd);
+		size_t m = sp ? strlen(sp) : 0;
+		if (!sp || !bp || sd != bd)
+			return NULL;
+		if (!strcmp(sp, "/"))
+			rel = vs_strdup(bp);
+		else if (!strncmp(bp, sp, m) && (bp[m] == '/' || !bp[m]))
+			rel = vs_strdup(bp + m);
+		else
+			return NULL;
+	}
+	if (!strpbrk(rel, "*?["))
+		return vs_steal(rel);
+	char *o = vs_xmalloc0(2 * strlen(rel) + 1), *q = o;
+	for (const char *c = rel; *c; c++) {
+		if (strchr("*?[\\", *c))
+			*q++ = '\\';
+		*q++ = *c;
+	}
+	return o;
 }
 
 static bool rsync_remote(const char *src)
@@ -471,24 +599,22 @@ static int method_rsync(struct bctx *b, vs_err *err)
 			return vs_fail(err, VS_E_INVALID, real ? 0 : errno,
 				       "rsync source '%s' must be an absolute path to a directory (or HOST:DIR)", b->source);
 		}
-		/* the source holds the guest roots (a copy of this host
-		 * itself): they stay out, or the copy would copy itself */
-		const char *bases[] = { b->rootbase, b->s->vdirbase };
-		size_t n = strlen(real);
+		/* the source holds the guest roots or vserver's configuration
+		 * (a copy of this host itself, also through a bind mount of
+		 * its root): they stay out, or the copy would copy itself
+		 * and hand every guest's files to the new one */
+		const char *bases[] = { b->rootbase, b->s->vdirbase, b->s->confdir };
 		for (size_t k = 0; k < VS_ARRAY_SIZE(bases); k++) {
 			_cleanup_free_ char *base = realpath(bases[k], NULL);
-			if (!base || (k == 1 && !strcmp(bases[0], bases[1])))
+			_cleanup_free_ char *rel = base ? rsync_inside(real, base) : NULL;
+			if (!rel)
 				continue;
-			if (!strcmp(real, "/"))
-				vs_strv_push_take(&argv, vs_asprintf("--exclude=%s", base));
-			else if (!strncmp(base, real, n) && (base[n] == '/' || !base[n])) {
-				if (!base[n]) {
-					vs_strv_free(&argv);
-					return vs_fail(err, VS_E_INVALID, 0, "rsync source '%s' is the guest roots' directory",
-						       b->source);
-				}
-				vs_strv_push_take(&argv, vs_asprintf("--exclude=%s", base + n));
+			if (!*rel) {
+				vs_strv_free(&argv);
+				return vs_fail(err, VS_E_INVALID, 0, "rsync source '%s' is %s", b->source,
+					       k == 2 ? "vserver's configuration directory" : "the guest roots' directory");
 			}
+			vs_strv_push_take(&argv, vs_asprintf("--exclude=%s", rel));
 		}
 		src = vs_asprintf("%s/", real);
 	}
@@ -499,7 +625,9 @@ static int method_rsync(struct bctx *b, vs_err *err)
 	vs_strv_push_take(&argv, vs_asprintf("%s/", b->stage_root));
 	vs_say(b->rep, "[2/4] copying %s to %s with rsync", b->source, b->final_root);
 	int code = 0;
-	int r = run_confined(argv.v, b->stage_root, &code, err);
+	struct confine cf = { .rw_only = b->stage_root, .own_net = !rsync_remote(b->source),
+			      .keep_run = rsync_remote(b->source) ? "/run" : src };
+	int r = run_confined(argv.v, &cf, &code, err);
 	vs_strv_free(&argv);
 	if (r < 0 && code == 24) {
 		/* files that vanished while a live system was copied */

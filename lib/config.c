@@ -1441,12 +1441,43 @@ static void add_scriptlet(struct ld *L, int dirfd, const char *nm, const char *a
 						      .is_default = is_default };
 }
 
+/* The directories no scriptlet may lead through: the vdirbase, this
+ * guest's root and every other guest's (its vdir link, else
+ * VDIRBASE/NAME), wherever a --rootdir put them. */
+static void script_roots(struct ld *L, vs_strv *out)
+{
+	vs_strv_push(out, L->s->vdirbase);
+	if (L->c->vdir)
+		vs_strv_push(out, L->c->vdir);
+	int dfd = open(L->s->confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		vs_err e;
+		if (de->d_name[0] == '.' || vs_name_check(de->d_name, &e) < 0)
+			continue;
+		char link[PATH_MAX];
+		_cleanup_free_ char *lp = vs_asprintf("%s/vdir", de->d_name);
+		ssize_t n = readlinkat(dirfd(d), lp, link, sizeof link - 1);
+		if (n > 0 && link[0] == '/') {
+			link[n] = 0;
+			vs_strv_push(out, link);
+		}
+		vs_strv_push_take(out, vs_asprintf("%s/%s", L->s->vdirbase, de->d_name));
+	}
+	closedir(d);
+}
+
 static void check_scriptlets(struct ld *L)
 {
-	const char *roots[3] = { 0 }, **rp = roots;
-	if (L->c->vdir)
-		*rp++ = L->c->vdir;
-	*rp = L->s->vdirbase;
+	if (!L->c->n_scripts)
+		return;
+	script_roots(L, &L->c->script_roots);
+	const char *const *roots = (const char *const *)L->c->script_roots.v;
 	for (size_t i = 0; i < L->c->n_scripts; i++) {
 		struct vs_scriptlet *x = &L->c->scripts[i];
 		_cleanup_free_ char *why = NULL;
@@ -2018,6 +2049,7 @@ void vs_config_free(struct vs_config *c)
 		free(c->scripts[i].path);
 		free(c->scripts[i].rel);
 	}
+	vs_strv_free(&c->script_roots);
 	free(c->scripts);
 	free(c->iface_dev);
 	free(c->net.bridge);

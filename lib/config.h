@@ -116,6 +116,7 @@ struct vs_config {
 	size_t n_sysctls;
 	struct vs_scriptlet *scripts; /* scripts/ and .defaults/scripts/ (lib/scripts.h), in running order per phase */
 	size_t n_scripts;
+	vs_strv script_roots; /* where no scriptlet may lead: the vdirbase and every guest's root */
 	char *iface_dev;       /* interfaces/dev */
 	int iface_prefix;      /* interfaces/prefix or mask; -1 */
 	struct vs_ipaddr lback;/* interfaces/lback; family 0 if unset */

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
@@ -57,11 +58,12 @@ static char *untrusted(const char *path, const struct stat *st)
 			   path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), path, path);
 }
 
-static const char *in_root(const char *p, const char *const *roots)
+/* Is directory st one of the roots?  Its name, else NULL. */
+static const char *is_root(const struct stat *st, const char *const *roots)
 {
 	for (; roots && *roots; roots++) {
-		size_t n = strlen(*roots);
-		if (n > 1 && !strncmp(p, *roots, n) && (p[n] == '/' || !p[n]))
+		struct stat rs;
+		if (stat(*roots, &rs) == 0 && rs.st_dev == st->st_dev && rs.st_ino == st->st_ino)
 			return *roots;
 	}
 	return NULL;
@@ -110,9 +112,11 @@ int vs_script_trusted(const char *path, const char *const *roots, bool *exec, ch
 			*why = vs_asprintf("%s: path too long", path);
 			return -2;
 		}
-		const char *root = in_root(next, roots);
-		if (root) {
-			*why = vs_asprintf("%s: in %s, which guests can change (a scriptlet runs as host root)", next, root);
+		/* procfs: its links (/proc/PID/root ...) lead where readlink
+		 * does not say */
+		struct statfs sf;
+		if (statfs(*cur ? cur : "/", &sf) == 0 && sf.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */) {
+			*why = vs_asprintf("%s: on /proc, which a scriptlet may not go through", next);
 			return -1;
 		}
 		if (lstat(next, &st) < 0) {
@@ -143,6 +147,12 @@ int vs_script_trusted(const char *path, const char *const *roots, bool *exec, ch
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
+			const char *root = is_root(&st, roots);
+			if (root) {
+				*why = vs_asprintf("%s: is %s, whose files guests can change (a scriptlet runs as host root)",
+						   next, root);
+				return -1;
+			}
 			if (!owner_ok(&st) || ((st.st_mode & 022) && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)))) {
 				*why = untrusted(next, &st);
 				return -1;
@@ -166,15 +176,42 @@ int vs_script_trusted(const char *path, const char *const *roots, bool *exec, ch
 	return -2;
 }
 
+/* The parent of `pid` (its /proc/PID/stat field 4), 0 if unknown. */
+static pid_t parent_of(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *rp = strrchr(buf, ')'); /* the name may hold anything */
+	int ppid = 0;
+	if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
 bool vs_lock_held_by_caller(const char *name)
 {
 	const char *v = getenv("VSERVER_LOCK_HOLDER");
 	char n[64];
 	int pid;
 	unsigned long long st;
-	if (!v || sscanf(v, "%63s %d %llu", n, &pid, &st) != 3 || strcmp(n, name) || pid <= 0)
+	if (!v || sscanf(v, "%63s %d %llu", n, &pid, &st) != 3 || strcmp(n, name) || pid <= 1 || st == 0 ||
+	    vs_proc_starttime(pid) != st)
 		return false;
-	return vs_proc_starttime(pid) == st;
+	/* only for a descendant of the holder (a scriptlet, what it runs):
+	 * a variable copied elsewhere, or a daemon a scriptlet left behind
+	 * (reparented), does not count */
+	for (pid_t p = getppid(), hops = 0; p > 1 && hops < 64; p = parent_of(p), hops++)
+		if (p == pid)
+			return true;
+	return false;
 }
 
 bool vs_scripts_any(const struct vs_config *c, int phase)
@@ -234,12 +271,8 @@ static int run_one(const struct vs_config *c, const struct vs_scriptlet *sc, con
 	/* checked again now, not only when the configuration was read:
 	 * nobody but root may have changed the way to it since */
 	_cleanup_free_ char *why = NULL;
-	const char *roots[3] = { 0 }, **rp = roots;
-	if (c->vdir)
-		*rp++ = c->vdir;
-	*rp = r->vdirbase;
 	bool exec = false;
-	if (vs_script_trusted(sc->path, roots, &exec, &why) < 0)
+	if (vs_script_trusted(sc->path, (const char *const *)c->script_roots.v, &exec, &why) < 0)
 		return vs_fail(err, VS_E_INVALID, 0, "%s scriptlet %s not run: %s", phases[sc->phase].name, sc->path, why);
 	if (exec != sc->exec)
 		return vs_fail(err, VS_E_INVALID, 0, "%s scriptlet %s not run: its mode changed since the configuration "

@@ -45,9 +45,11 @@ const char *vs_script_phase_list(void);
 /* Is the file a scriptlet may be, followed as execve(2) follows it, root's
  * alone?  Every directory from / on (a sticky one of root's apart), every
  * link on the way and the final regular file must be owned by root (or
- * the caller) and not writable by group or others, and nothing on the
- * way may lie in a guest root (`roots`, NULL-terminated: the guest can
- * change what is there).  Returns 0 with *exec (the owner may execute
+ * the caller) and not writable by group or others; nothing on the way
+ * may be on procfs (its links lead where readlink does not say) nor be
+ * one of the directories `roots` (NULL-terminated: the guest roots and
+ * the vdirbase, compared by device and inode, so also through another
+ * path: the guests can change what is below them).  Returns 0 with *exec (the owner may execute
  * it); -1 when something is not trusted, -2 when the file is unusable
  * (missing, not a regular file, a link loop); *why gets the reason
  * (malloc'd). */
@@ -63,7 +65,6 @@ struct vs_script_run {
 	bool keep_going;   /* after a failure, run the others (stop phases) */
 	bool locked;       /* the caller holds the guest's lock: `vserver NAME exec` from a
 			    * scriptlet skips it (VSERVER_LOCK_HOLDER, see vs_lock_held_by_caller) */
-	const char *vdirbase; /* no scriptlet may lie below it (nor below the guest root) */
 };
 
 /* VSERVER_LOCK_HOLDER="NAME PID STARTTIME": a scriptlet's `vserver NAME

@@ -866,7 +866,8 @@ static void mon_teardown(struct mon *m, bool stop_waits)
 		mon_log(m, "the stop scriptlets are not run: %s", err.msg);
 	vs_strv failed = { 0 };
 	_cleanup_free_ char *nsp = m->c->net.mode == VS_NET_PRIVATE ? vs_net_netns_path(m->s, m->c->name) : NULL;
-	struct vs_script_run sr = { .netns = nsp, .out_fd = m->log, .keep_going = true, .vdirbase = m->s->vdirbase };
+	/* locked: this monitor or the stop waiting for it holds the lock */
+	struct vs_script_run sr = { .netns = nsp, .out_fd = m->log, .keep_going = true, .locked = true };
 	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POST_STOP, &sr, &err) < 0) {
 		mon_log(m, "%s", err.msg);
 		vs_strv_push(&failed, err.msg);
@@ -1199,7 +1200,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	/* the administrator's scriptlets (lib/scripts.h) run as the start
 	 * goes on; a failing one fails the start, which is rolled back */
 	_cleanup_free_ char *nsp = NULL, *started = NULL;
-	struct vs_script_run sr = { .out_fd = -1, .locked = true, .vdirbase = s->vdirbase };
+	struct vs_script_run sr = { .out_fd = -1, .locked = true };
 	struct vs_state mine = { 0 }; /* the guest this start made (post-start) */
 	/* S2 */
 	lock = vs_lock(s, name, LOCK_EX, err);
@@ -1655,6 +1656,20 @@ static bool pid1_alive(const struct vs_state *st)
 	return vs_proc_starttime(st->init) == st->init_start;
 }
 
+/* The guest's processes are gone and its monitor is in M5, where the
+ * post-stop and postpost-stop scriptlets (no time limit) run: the monitor
+ * is waited for, never killed in the middle of them. */
+static bool stop_scripts_running(const struct vs_settings *s, const struct vs_config *c, const char *name,
+				 const char *cgroot, const vs_report *rep)
+{
+	if (!vs_scripts_any(c, VS_SCRIPT_POST_STOP) && !vs_scripts_any(c, VS_SCRIPT_POSTPOST_STOP))
+		return false;
+	if (vs_guest_nprocs(s, name, cgroot) != 0)
+		return false;
+	vs_say(rep, "vserver '%s': its processes are gone; waiting for its stop scriptlets", name);
+	return true;
+}
+
 int vs_stop(const struct vs_settings *s, const char *name, int timeout, const char *cgroot_in, const vs_report *rep,
 	    vs_err *err)
 {
@@ -1724,8 +1739,7 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	 * a configuration that is not trusted.  A failing one is reported,
 	 * the stop goes on. */
 	_cleanup_free_ char *nsp = c.net.mode == VS_NET_PRIVATE ? vs_net_netns_path(s, name) : NULL;
-	struct vs_script_run sr = { .init = st.init, .netns = nsp, .out_fd = -1, .keep_going = true, .locked = true,
-				    .vdirbase = s->vdirbase };
+	struct vs_script_run sr = { .init = st.init, .netns = nsp, .out_fd = -1, .keep_going = true, .locked = true };
 	vs_err se;
 	/* (post-stop and postpost-stop: the monitor, M5) */
 	if (!untrusted && vs_scripts_run(&c, VS_SCRIPT_PRE_STOP, &sr, &se) < 0)
@@ -1780,14 +1794,8 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 		}
 		down = wait_gone(st.monitor, st.monitor_start, 10000);
 	}
-	if (!down && !untrusted &&
-	    (vs_scripts_any(&c, VS_SCRIPT_POST_STOP) || vs_scripts_any(&c, VS_SCRIPT_POSTPOST_STOP)) &&
-	    vs_guest_nprocs(s, name, cgroot) == 0) {
-		/* the guest is down; its monitor runs the post-stop and
-		 * postpost-stop scriptlets, which have no time limit */
-		vs_say(rep, "vserver '%s': its processes are gone; waiting for its stop scriptlets", name);
+	if (!down && !untrusted && stop_scripts_running(s, &c, name, cgroot, rep))
 		down = wait_gone(st.monitor, st.monitor_start, -1);
-	}
 	if (!down) {
 		vs_say(rep, "vserver '%s' did not stop within %d s; killing its processes", name, timeout);
 		struct vs_cgroup cg;
@@ -1801,6 +1809,8 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 				vs_cgroup_signal(&cg, ks, &e2);
 				int w = i + 1 < c.init.killseq.n ? atoi(c.init.killseq.v[i + 1]) : 2;
 				down = wait_gone(st.monitor, st.monitor_start, w * 1000);
+				if (!down && stop_scripts_running(s, &c, name, cgroot, rep))
+					down = wait_gone(st.monitor, st.monitor_start, -1);
 			}
 			if (!down) {
 				vs_cgroup_kill(&cg, 10000, &e2);
@@ -1808,6 +1818,8 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 			}
 			vs_cgroup_free(&cg);
 		}
+		if (!down && stop_scripts_running(s, &c, name, cgroot, rep))
+			down = wait_gone(st.monitor, st.monitor_start, -1);
 		if (!down) {
 			signal_verified(st.monitor, st.monitor_start, SIGKILL);
 			wait_gone(st.monitor, st.monitor_start, 5000);

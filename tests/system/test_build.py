@@ -386,7 +386,7 @@ def test_rsync_options_and_source_holding_the_roots(vs, tmp_path):
     (src / "etc").mkdir(parents=True)
     (src / "etc" / "hostname").write_text("oldhost\n")
     (src / "data").write_text("x" * 100)
-    roots = src / "srv" / "roots"
+    roots = src / "srv" / "roots[1]"                         # rsync wildcards in the name
     roots.mkdir(parents=True, mode=0o700)
     vs.build("other", "--rootdir", str(roots))           # a guest root inside the source
     r = vs.build("copy", "--rootdir", str(roots), method="rsync",
@@ -396,7 +396,17 @@ def test_rsync_options_and_source_holding_the_roots(vs, tmp_path):
     assert os.readlink(vs.cfg("copy") / "vdir") == str(croot)
     assert read(croot / "etc" / "hostname") == "copy\n"
     assert not (croot / "data").exists()                    # the rsync argument after --
-    assert not (croot / "srv" / "roots").exists() or not any((croot / "srv" / "roots").iterdir())
+    assert not (croot / "srv" / "roots[1]").exists()
+    # the same tree through a bind mount of it (as `mount --bind / /mnt` for a live root)
+    alias = tmp_path / "alias"
+    alias.mkdir()
+    subprocess.run(["mount", "--bind", str(src), str(alias)], check=True)
+    try:
+        vs.build("copy2", "--rootdir", str(roots), method="rsync", margs=["--source", str(alias)])
+    finally:
+        subprocess.run(["umount", str(alias)], check=True)
+    assert not (roots / "copy2" / "srv" / "roots[1]").exists()
+    assert (roots / "copy2" / "data").exists()
 
 
 def test_rsync_runs_with_the_host_read_only(vs, tmp_path):
@@ -412,6 +422,48 @@ def test_rsync_runs_with_the_host_read_only(vs, tmp_path):
     assert "rsync failed" in r.stderr and "Read-only file system" in r.stdout + r.stderr, (r.stdout, r.stderr)
     assert not log.exists() and list(tmp.iterdir()) == []
     assert_no_guest(vs, "g")
+
+
+def test_rsync_confinement_holds_against_a_hostile_rsync(vs, tmp_path):
+    """What a compromised rsync (a hostile sender exploiting the client) gets:
+    a stand-in rsync, first in PATH, probes its confinement and writes what
+    it found into the new root, the one place it may write."""
+    src = tmp_path / "server"
+    (src / "etc").mkdir(parents=True)
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    dev = tmp_path / "host-dev-null"
+    os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    probe = fake / "rsync"
+    probe.write_text(f"""#!/bin/sh
+for a; do dest=$a; done
+{{
+grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status
+v=$(cat /proc/sys/kernel/core_pattern); (printf '%s\\n' "$v" > /proc/sys/kernel/core_pattern) 2>/dev/null && echo procsys=written || echo procsys=refused
+(echo x > '{dev}') 2>/dev/null && echo hostdev=written || echo hostdev=refused
+(echo x > '{tmp_path}/outside') 2>/dev/null && echo outside=written || echo outside=refused
+mknod "$dest/nod" c 1 3 && ((echo x > "$dest/nod") 2>/dev/null && echo stagedev=written || echo stagedev=refused)
+rm -f "$dest/nod"
+echo "null=$(echo ok > /dev/null && echo ok)"
+echo "net=$(readlink /proc/self/ns/net)"
+echo "run=$(ls -A /run | wc -l)"
+}} > "$dest/confined.txt"
+exit 0
+""")
+    probe.chmod(0o755)
+    env = dict(vs.env, PATH=f"{fake}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    vs.build("g", method="rsync", margs=["--source", str(src)], env=env)
+    got = dict(ln.split("=", 1) if "=" in ln else ln.split(":\t") for ln in
+               (vs.root("g") / "confined.txt").read_text().splitlines())
+    keep = {0, 1, 2, 3, 4, 27, 31}   # CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID MKNOD SETFCAP
+    assert int(got["CapEff"], 16) == sum(1 << c for c in keep), got
+    assert int(got["CapBnd"], 16) == sum(1 << c for c in keep), got
+    assert got["NoNewPrivs"].strip() == "1"
+    assert got["procsys"] == "refused" and got["hostdev"] == "refused" and got["outside"] == "refused", got
+    assert got["stagedev"] == "refused" and got["null"] == "ok", got
+    assert got["net"] != os.readlink("/proc/self/ns/net"), got      # a local source: no network
+    assert got["run"] == "0", got                                    # host daemons' sockets out of reach
+    assert not (tmp_path / "outside").exists()
 
 
 def test_rsync_errors(vs, tmp_path):

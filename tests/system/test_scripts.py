@@ -329,12 +329,77 @@ def test_links_that_anyone_but_root_could_redirect_are_refused(vs, bbguest, tmp_
     script.unlink()
     script.symlink_to(vs.root(name) / "usr/local/sbin/hook")
     r = vs.run([name, "start"], check=2, timeout=60)
-    assert f"in {vs.vdirbase}, which guests can change" in r.stderr, r.stderr
+    assert f"is {vs.vdirbase}, whose files guests can change" in r.stderr, r.stderr
+    # the same tree through another path (a link to the vdirbase), and
+    # another guest's root wherever --rootdir put it
+    alias = tmp_path / "alias"
+    alias.symlink_to(vs.vdirbase)
+    script.unlink()
+    script.symlink_to(alias / name / "usr/local/sbin/hook")
+    r = vs.run([name, "start"], check=2, timeout=60)
+    assert "whose files guests can change" in r.stderr, r.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    vs.build("other", "--rootdir", str(elsewhere))
+    put_script(elsewhere / "other/hook", "#!/bin/sh\n")
+    script.unlink()
+    script.symlink_to(elsewhere / "other/hook")
+    r = vs.run([name, "start"], check=2, timeout=60)
+    assert f"is {elsewhere / 'other'}, whose files guests can change" in r.stderr, r.stderr
+    # /proc's links lead where readlink does not say (/proc/PID/root of a guest)
+    script.unlink()
+    script.symlink_to(f"/proc/{os.getpid()}/root{good_dir}/good")
+    r = vs.run([name, "start"], check=2, timeout=60)
+    assert "on /proc, which a scriptlet may not go through" in r.stderr, r.stderr
     # the same chain, root's alone, is fine
     script.unlink()
     script.symlink_to(f"{tmp_path}/rootbin/../rootbin/good")
     start(vs, name)
     assert log_lines(log) == ["good"]
+
+
+def test_exec_from_post_stop_does_not_wait_for_the_lock(vs, bbguest, tmp_path):
+    """post-stop runs under the lock of its monitor (or of the stop waiting
+    for it): a scriptlet's `vserver NAME exec` there says "not running" at
+    once instead of waiting for that lock."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    put_script(vs.cfg(name) / "scripts/post-stop",
+               f"#!/bin/sh\ntimeout 20 '{vs.bin}' \"$2\" exec /t pid 2>/dev/null; echo \"rc=$?\" >> '{log}'\n")
+    for how in ("stop", "poweroff"):
+        st = start(vs, name)
+        wait_guest_up(vs, name)
+        t0 = time.monotonic()
+        if how == "stop":
+            vs.run([name, "stop"], timeout=60)
+        else:
+            gx(vs, name, "/sbin/poweroff", "-f", check=None, timeout=30)
+        assert wait_until(lambda: vs.state(name) is None, 15)
+        assert time.monotonic() - t0 < 10, how
+        assert_guest_gone(vs, name, st)
+    assert log_lines(log) == ["rc=125", "rc=125"]            # could not run (not running), no timeout (124)
+
+
+def test_a_stop_that_reaches_its_kill_sequence_still_waits_for_post_stop(vs, bbguest, tmp_path):
+    """A guest process that ignores SIGTERM makes stop kill; once the guest
+    is down, its monitor in post-stop is waited for, not killed."""
+    name = bbguest
+    log = tmp_path / "scripts.log"
+    put_script(vs.cfg(name) / "scripts/post-stop", f"#!/bin/sh\nsleep 4\necho post-stop-done >> '{log}'\n")
+    put_script(vs.cfg(name) / "scripts/postpost-stop", f"#!/bin/sh\necho postpost-done >> '{log}'\n")
+    (vs.cfg(name) / "apps/init").mkdir(parents=True, exist_ok=True)
+    (vs.cfg(name) / "apps/init/killseq").write_text("9\n")
+    st = start(vs, name)
+    wait_guest_up(vs, name)
+    p = vs.popen([name, "exec", "/t", "pid1-wait"])     # a process of the guest; holds on
+    try:
+        r = vs.run([name, "stop", "--timeout", "0"], timeout=60)
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+    assert "waiting for its stop scriptlets" in r.stdout, r.stdout
+    assert log_lines(log) == ["post-stop-done", "postpost-done"]
+    assert_guest_gone(vs, name, st)
 
 
 def test_a_stop_during_the_monitors_stop_scriptlets_waits_for_them(vs, bbguest, tmp_path):

@@ -853,12 +853,23 @@ static void test_scripts(void **state)
 	done(&c, &d);
 	unlink(fifo);
 	/* VSERVER_LOCK_HOLDER: only a live holder of this guest counts */
-	_cleanup_free_ char *tok = vs_asprintf("s %d %llu", (int)getpid(), vs_proc_starttime(getpid()));
+	/* (the test's parent stands for the start or stop holding the lock) */
+	_cleanup_free_ char *tok = vs_asprintf("s %d %llu", (int)getppid(), vs_proc_starttime(getppid()));
 	setenv("VSERVER_LOCK_HOLDER", tok, 1);
 	assert_true(vs_lock_held_by_caller("s"));
 	assert_false(vs_lock_held_by_caller("t"));
-	_cleanup_free_ char *stale = vs_asprintf("s %d %llu", (int)getpid(), vs_proc_starttime(getpid()) + 1);
+	_cleanup_free_ char *stale = vs_asprintf("s %d %llu", (int)getppid(), vs_proc_starttime(getppid()) + 1);
 	setenv("VSERVER_LOCK_HOLDER", stale, 1);
+	assert_false(vs_lock_held_by_caller("s"));
+	/* a live process that is not an ancestor (this one), a missing one
+	 * (start time 0), pid 1 */
+	_cleanup_free_ char *self = vs_asprintf("s %d %llu", (int)getpid(), vs_proc_starttime(getpid()));
+	setenv("VSERVER_LOCK_HOLDER", self, 1);
+	assert_false(vs_lock_held_by_caller("s"));
+	setenv("VSERVER_LOCK_HOLDER", "s 999999 0", 1);
+	assert_false(vs_lock_held_by_caller("s"));
+	_cleanup_free_ char *one = vs_asprintf("s 1 %llu", vs_proc_starttime(1));
+	setenv("VSERVER_LOCK_HOLDER", one, 1);
 	assert_false(vs_lock_held_by_caller("s"));
 	unsetenv("VSERVER_LOCK_HOLDER");
 	assert_false(vs_lock_held_by_caller("s"));
