@@ -24,6 +24,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <seccomp.h>
 #include <linux/capability.h>
 
 const struct vs_build_method vs_build_methods[] = {
@@ -416,6 +417,23 @@ static int confine_copy(const struct confine *c, vs_err *err)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return vs_fail_errno(err, "no_new_privs");
+	/* a local copy talks to no one: no socket(2) and no connect(2) (a
+	 * host daemon's unix socket outside /run stays out of reach; rsync
+	 * uses socketpair(2) and pipes between its own processes) */
+	if (c->own_net) {
+		scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+		int r = f ? 0 : -ENOMEM;
+		if (!r)
+			r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0);
+		if (!r)
+			r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(connect), 0);
+		if (!r)
+			r = seccomp_load(f);
+		if (f)
+			seccomp_release(f);
+		if (r)
+			return vs_fail(err, VS_E_SYSTEM, -r, "its system call filter");
+	}
 	return 0;
 }
 
@@ -603,16 +621,19 @@ static int method_rsync(struct bctx *b, vs_err *err)
 		 * (a copy of this host itself, also through a bind mount of
 		 * its root): they stay out, or the copy would copy itself
 		 * and hand every guest's files to the new one */
-		const char *bases[] = { b->rootbase, b->s->vdirbase, b->s->confdir };
-		for (size_t k = 0; k < VS_ARRAY_SIZE(bases); k++) {
-			_cleanup_free_ char *base = realpath(bases[k], NULL);
+		_cleanup_strv_ vs_strv bases = { 0 };
+		vs_strv_push(&bases, b->s->confdir);
+		vs_strv_push(&bases, b->rootbase);
+		vs_config_guest_roots(b->s, &bases); /* the vdirbase and every guest's root */
+		for (size_t k = 0; k < bases.n; k++) {
+			_cleanup_free_ char *base = realpath(bases.v[k], NULL);
 			_cleanup_free_ char *rel = base ? rsync_inside(real, base) : NULL;
 			if (!rel)
 				continue;
 			if (!*rel) {
 				vs_strv_free(&argv);
 				return vs_fail(err, VS_E_INVALID, 0, "rsync source '%s' is %s", b->source,
-					       k == 2 ? "vserver's configuration directory" : "the guest roots' directory");
+					       k == 0 ? "vserver's configuration directory" : "a guest root or their directory");
 			}
 			vs_strv_push_take(&argv, vs_asprintf("--exclude=%s", rel));
 		}

@@ -1441,15 +1441,10 @@ static void add_scriptlet(struct ld *L, int dirfd, const char *nm, const char *a
 						      .is_default = is_default };
 }
 
-/* The directories no scriptlet may lead through: the vdirbase, this
- * guest's root and every other guest's (its vdir link, else
- * VDIRBASE/NAME), wherever a --rootdir put them. */
-static void script_roots(struct ld *L, vs_strv *out)
+void vs_config_guest_roots(const struct vs_settings *s, vs_strv *out)
 {
-	vs_strv_push(out, L->s->vdirbase);
-	if (L->c->vdir)
-		vs_strv_push(out, L->c->vdir);
-	int dfd = open(L->s->confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	vs_strv_push(out, s->vdirbase);
+	int dfd = open(s->confdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
 		if (dfd >= 0)
@@ -1467,7 +1462,7 @@ static void script_roots(struct ld *L, vs_strv *out)
 			link[n] = 0;
 			vs_strv_push(out, link);
 		}
-		vs_strv_push_take(out, vs_asprintf("%s/%s", L->s->vdirbase, de->d_name));
+		vs_strv_push_take(out, vs_asprintf("%s/%s", s->vdirbase, de->d_name));
 	}
 	closedir(d);
 }
@@ -1476,7 +1471,9 @@ static void check_scriptlets(struct ld *L)
 {
 	if (!L->c->n_scripts)
 		return;
-	script_roots(L, &L->c->script_roots);
+	if (L->c->vdir)
+		vs_strv_push(&L->c->script_roots, L->c->vdir);
+	vs_config_guest_roots(L->s, &L->c->script_roots);
 	const char *const *roots = (const char *const *)L->c->script_roots.v;
 	for (size_t i = 0; i < L->c->n_scripts; i++) {
 		struct vs_scriptlet *x = &L->c->scripts[i];

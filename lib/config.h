@@ -160,6 +160,11 @@ int vs_name_check(const char *name, vs_err *err);
  * labels, no leading or trailing '-'. */
 int vs_hostname_check(const char *s, vs_err *err);
 
+/* The vdirbase and every guest's root (its vdir link, else VDIRBASE/NAME),
+ * wherever a build --rootdir put it: where host-side code must not go
+ * for what the guests can change. */
+void vs_config_guest_roots(const struct vs_settings *s, vs_strv *out);
+
 /* Load /etc/vservers/NAME.  Returns -1 (err set, kind VS_E_NOGUEST) if
  * the guest does not exist, or on a system error; problems in the files
  * go to `diags` (which may be NULL: then the first problem is returned

@@ -9,9 +9,11 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include "config.h"
 #include "fstab.h"
 #include "livemount.h"
@@ -121,6 +123,63 @@ static int guest_root(vs_err *err)
 	return fd < 0 ? vs_fail_errno(err, "the guest root") : fd;
 }
 
+/* The file systems vserver's own guest mounts are (and their masks
+ * live on): nothing is mounted on them, or taken from them, here. */
+static bool kernel_fs(int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return true;
+	switch ((unsigned long)sf.f_type) {
+	case 0x9fa0:     /* proc */
+	case 0x62656572: /* sysfs */
+	case 0x1cd1:     /* devpts */
+	case 0x19800202: /* mqueue */
+	case 0x27e0eb:   /* cgroup */
+	case 0x63677270: /* cgroup2 */
+		return true;
+	}
+	return false;
+}
+
+/* `path` (absolute, normalised: the fstab rules) in the guest, by the
+ * very name the administrator gave: no link on the way is followed (the
+ * guest could have made one after the administrator looked), the last
+ * component not either.  The directory that holds it in *dirfd. */
+static int open_exact(int root, const char *path, int *dirfd, const char **base, vs_err *err)
+{
+	_cleanup_free_ char *dir = vs_strdup(path);
+	char *sl = strrchr(dir, '/');
+	*base = path + (sl - dir) + 1;
+	*sl = 0;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int d = (int)syscall(SYS_openat2, root, *dir ? dir : "/", &how, sizeof how);
+	if (d < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			return vs_fail(err, VS_E_INVALID, 0,
+				       "%s: a symbolic link on the way in the guest (give the real path, not through a link)",
+				       path);
+		return vs_fail(err, e == ENOENT || e == ENOTDIR ? VS_E_INVALID : VS_E_SYSTEM, e, "%s in the guest", path);
+	}
+	if (kernel_fs(d)) {
+		close(d);
+		return vs_fail(err, VS_E_INVALID, 0, "%s: in one of the file systems vserver sets up itself", path);
+	}
+	int t = openat(d, *base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (t < 0) {
+		int e = errno;
+		close(d);
+		if (e == ENOENT)
+			return vs_fail(err, VS_E_INVALID, ENOENT,
+				       "%s: not in the guest (make it first: vserver NAME exec mkdir -p %s)", path, path);
+		return vs_fail(err, VS_E_SYSTEM, e, "%s in the guest", path);
+	}
+	*dirfd = d;
+	return t;
+}
+
 struct attach_arg {
 	int tree;
 	const char *target;
@@ -133,13 +192,13 @@ static int attach_in_guest(void *arg, vs_err *err)
 	_cleanup_close_ int root = guest_root(err);
 	if (root < 0)
 		return -1;
-	_cleanup_close_ int t = vs_openat_in_root(root, a->target, O_PATH | O_NOFOLLOW, 0, err);
-	if (t < 0) {
-		if (err->errnum == ENOENT)
-			return vs_fail(err, VS_E_INVALID, ENOENT, "%s: not in the guest (make it first: vserver NAME exec mkdir -p %s)",
-				       a->target, a->target);
+	_cleanup_close_ int dir = -1;
+	const char *base;
+	_cleanup_close_ int t = open_exact(root, a->target, &dir, &base, err);
+	if (t < 0)
 		return -1;
-	}
+	if (kernel_fs(t))
+		return vs_fail(err, VS_E_INVALID, 0, "%s: one of the file systems vserver sets up itself", a->target);
 	struct stat st;
 	if (fstat(t, &st) < 0)
 		return vs_fail_errno(err, "%s", a->target);
@@ -177,6 +236,8 @@ int vs_live_mount(const struct vs_settings *s, const char *name, const struct vs
 		vs_fail(err, VS_E_INVALID, 0, "source %s is neither a directory nor a regular file", e.source);
 		goto out;
 	}
+	if (vs_mounts_bind_object_ok(sfd, e.source, err) < 0)
+		goto out;
 	unsigned rec = m->recursive ? VS_AT_RECURSIVE : 0;
 	if (g.c.userns) {
 		/* as for the guest's fstab binds (lib/userns.h) */
@@ -189,10 +250,11 @@ int vs_live_mount(const struct vs_settings *s, const char *name, const struct vs
 		if (tree < 0)
 			goto out;
 	} else {
-		/* PR-04, as at every start for the fstab's binds */
+		/* PR-04, as at every start for the fstab's binds (a read-only
+		 * bind is read-only here with everything below it) */
 		_cleanup_free_ char *why = NULL;
 		bool mknod = vs_config_bounding_set(&g.c) & (UINT64_C(1) << CAP_MKNOD);
-		int r = vs_mounts_bind_safe(&e, sfd, mknod, &why, err);
+		int r = m->readonly ? 1 : vs_mounts_bind_safe(&e, sfd, mknod, &why, err);
 		if (r <= 0) {
 			if (r == 0)
 				vs_fail(err, VS_E_INVALID, 0, "%s", why);
@@ -228,14 +290,14 @@ static int detach_in_guest(void *arg, vs_err *err)
 	if (root < 0)
 		return -1;
 	const char *base;
-	_cleanup_close_ int dir = vs_open_parent_in_root(root, target, false, &base, err);
-	if (dir < 0)
-		return -1;
-	_cleanup_close_ int t = openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int dir = -1;
+	_cleanup_close_ int t = open_exact(root, target, &dir, &base, err);
 	if (t < 0)
-		return vs_fail_errno(err, "%s in the guest", target);
+		return -1;
 	if (!vs_fstab_is_mount_root(t))
 		return vs_fail(err, VS_E_INVALID, 0, "%s is not a mount point in the guest", target);
+	if (kernel_fs(t))
+		return vs_fail(err, VS_E_INVALID, 0, "%s: one of the file systems vserver sets up itself", target);
 	/* by its name in the directory held open: nothing the guest
 	 * renames meanwhile takes us elsewhere */
 	if (fchdir(dir) < 0 || umount2(base, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -193,6 +194,38 @@ static int source_parent(int sfd, const struct stat *sst)
 	return pfd;
 }
 
+/* Are all the mounts below the (opened) source `sfd` mounted with the
+ * options of `want` (ST_NOSUID, ST_NODEV)?  An rbind takes them along,
+ * and nosuid on the source's own mount does not cover them. */
+static bool submounts_have(int sfd, unsigned long want)
+{
+	char link[64], real[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", sfd);
+	ssize_t n = readlink(link, real, sizeof real - 1);
+	if (n <= 0)
+		return false;
+	real[n] = 0;
+	size_t rl = strcmp(real, "/") ? (size_t)n : 0;
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char *line = NULL;
+	size_t cap = 0;
+	bool ok = true;
+	while (ok && getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX], opts[1024];
+		if (sscanf(line, "%*d %*d %*u:%*u %*s %4095s %1023s", mp, opts) != 2)
+			continue;
+		if (strncmp(mp, real, rl) || mp[rl] != '/' || !mp[rl + 1])
+			continue;
+		_cleanup_free_ char *o = vs_asprintf(",%s,", opts);
+		if (((want & ST_NOSUID) && !strstr(o, ",nosuid,")) || ((want & ST_NODEV) && !strstr(o, ",nodev,")))
+			ok = false;
+	}
+	free(line);
+	return ok;
+}
+
 /* PR-04: may host users run what guest root leaves in the bind source
  * `sfd` of `e`?  1: no (nosuid, and nodev when the guest has MKNOD, or a
  * barrier above it on its own mount), 0: yes, with the message in *why
@@ -207,10 +240,10 @@ static int bind_source_safe(const struct vs_fstab_entry *e, int sfd, bool mknod,
 	struct statvfs sv;
 	if (fstat(sfd, &st) < 0 || fstatvfs(sfd, &sv) < 0)
 		return vs_fail_errno(err, "bind source %s", e->source);
-	/* (the mounts below an rbind source are not looked at: a barrier
-	 * covers them, nosuid on the source's mount does not) */
+	/* (nosuid on the source's mount does not cover the mounts below an
+	 * rbind source: they must have it too, else a barrier is needed) */
 	unsigned long want = ST_NOSUID | (mknod ? ST_NODEV : 0);
-	if ((sv.f_flag & want) == want)
+	if ((sv.f_flag & want) == want && (!has_option(e, "rbind") || submounts_have(sfd, want)))
 		return 1;
 	_cleanup_close_ int pfd = vs_fstab_is_mount_root(sfd) ? -1 : source_parent(sfd, &st);
 	int r = pfd < 0 ? 0 : vs_fstab_behind_barrier(pfd, err);
@@ -254,6 +287,9 @@ static int mount_fstab(int rootfd, const struct vs_fstab *f, const struct vs_mou
 			sfd = open(e->source, O_PATH | O_CLOEXEC);
 			if (sfd < 0 || fstat(sfd, &st) < 0)
 				return vs_fail_errno(err, "fstab line %d: bind source %s", e->line, e->source);
+			/* what the name leads to, links and "." included */
+			if (vs_mounts_bind_object_ok(sfd, e->source, err) < 0)
+				return entry_fail(e, err);
 			dir = S_ISDIR(st.st_mode);
 			fd_path(sfd, src, sizeof src);
 			_cleanup_free_ char *why = NULL;
@@ -340,6 +376,41 @@ static void check_binds(const struct vs_fstab *f, const char *file, bool mknod, 
 		if (r <= 0)
 			vs_diags_add(d, file, e->line, "%s", r < 0 ? err.msg : why);
 	}
+}
+
+int vs_mounts_bind_object_ok(int sfd, const char *source, vs_err *err)
+{
+	char link[64], real[PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", sfd);
+	ssize_t n = readlink(link, real, sizeof real - 1);
+	struct stat st, root;
+	struct statfs sf;
+	if (n <= 0 || fstat(sfd, &st) < 0 || fstatfs(sfd, &sf) < 0 || stat("/", &root) < 0)
+		return vs_fail_errno(err, "bind source %s", source);
+	real[n] = 0;
+	if (st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+		return vs_fail(err, VS_E_INVALID, 0, "bind source %s is the host's root directory (not allowed)", source);
+	static const char *const host_fs[] = { "/proc", "/sys", "/dev" };
+	for (size_t i = 0; i < VS_ARRAY_SIZE(host_fs); i++) {
+		size_t l = strlen(host_fs[i]);
+		if (!strncmp(real, host_fs[i], l) && (real[l] == 0 || real[l] == '/'))
+			return vs_fail(err, VS_E_INVALID, 0, "bind source %s is the host's %s (%s; not allowed)", source,
+				       host_fs[i], real);
+	}
+	switch ((unsigned long)sf.f_type) {
+	case 0x9fa0:     /* proc */
+	case 0x62656572: /* sysfs */
+	case 0x1cd1:     /* devpts */
+	case 0x27e0eb:   /* cgroup */
+	case 0x63677270: /* cgroup2 */
+	case 0x73636673: /* securityfs */
+	case 0x64626720: /* debugfs */
+	case 0x74726163: /* tracefs */
+	case 0xcafe4a11: /* bpf */
+		return vs_fail(err, VS_E_INVALID, 0, "bind source %s is on a kernel file system of the host (%s; not allowed)",
+			       source, real);
+	}
+	return 0;
 }
 
 bool vs_mounts_base_target(const char *target)

@@ -41,6 +41,10 @@ int vs_mounts_extra(int rootfd, const struct vs_fstab *f, const struct vs_config
  * Problems go to `diags`, by file and line. */
 void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags);
 
+/* The rules of bind sources (not the host's /, /proc, /sys, /dev or a
+ * kernel file system) on what the opened source `sfd` really is: a name
+ * that gets there through links or "." is refused too. */
+int vs_mounts_bind_object_ok(int sfd, const char *source, vs_err *err);
 /* A mount target vserver makes itself (/proc, /dev, /run ...). */
 bool vs_mounts_base_target(const char *target);
 /* PR-04 for one bind of a privileged guest (see vs_mounts_check_host):

@@ -1666,7 +1666,7 @@ static bool stop_scripts_running(const struct vs_settings *s, const struct vs_co
 		return false;
 	if (vs_guest_nprocs(s, name, cgroot) != 0)
 		return false;
-	vs_say(rep, "vserver '%s': its processes are gone; waiting for its stop scriptlets", name);
+	vs_say(rep, "vserver '%s': its processes are gone; waiting for its stop scriptlets (no time limit)", name);
 	return true;
 }
 

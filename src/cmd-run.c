@@ -153,7 +153,9 @@ int cmd_mount(const struct vs_settings *s, const char *name, int argc, char **ar
 
 int cmd_umount(const struct vs_settings *s, const char *name, int argc, char **argv)
 {
-	if (argc != 1 || argv[0][0] == '-')
+	if (argc == 2 && !strcmp(argv[0], "--"))
+		argc--, argv++;
+	else if (argc != 1 || argv[0][0] == '-')
 		return vs_usage_error("umount: usage: vserver NAME umount TARGET");
 	vs_err err = { 0 };
 	if (vs_live_umount(s, name, argv[0], &vs_stdout_report, &err) < 0)

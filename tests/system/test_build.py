@@ -389,6 +389,8 @@ def test_rsync_options_and_source_holding_the_roots(vs, tmp_path):
     roots = src / "srv" / "roots[1]"                         # rsync wildcards in the name
     roots.mkdir(parents=True, mode=0o700)
     vs.build("other", "--rootdir", str(roots))           # a guest root inside the source
+    (src / "opt" / "g").mkdir(parents=True, mode=0o700)
+    vs.build("third", "--rootdir", str(src / "opt" / "g"))  # another, where no copy is built
     r = vs.build("copy", "--rootdir", str(roots), method="rsync",
                  margs=["--source", str(src), "-o", "-rlt", "--", "--exclude=/data"])
     assert re.search(r"built guest 'copy' with rsync in \d+\.\d s", r.stdout), r.stdout
@@ -397,6 +399,7 @@ def test_rsync_options_and_source_holding_the_roots(vs, tmp_path):
     assert read(croot / "etc" / "hostname") == "copy\n"
     assert not (croot / "data").exists()                    # the rsync argument after --
     assert not (croot / "srv" / "roots[1]").exists()
+    assert (croot / "opt" / "g").is_dir() and not (croot / "opt" / "g" / "third").exists()
     # the same tree through a bind mount of it (as `mount --bind / /mnt` for a live root)
     alias = tmp_path / "alias"
     alias.mkdir()
@@ -434,6 +437,11 @@ def test_rsync_confinement_holds_against_a_hostile_rsync(vs, tmp_path):
     fake.mkdir()
     dev = tmp_path / "host-dev-null"
     os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    import socket
+    sock = tmp_path / "daemon.sock"                              # a host daemon outside /run
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(str(sock))
+    srv.listen(1)
     probe = fake / "rsync"
     probe.write_text(f"""#!/bin/sh
 for a; do dest=$a; done
@@ -447,12 +455,16 @@ rm -f "$dest/nod"
 echo "null=$(echo ok > /dev/null && echo ok)"
 echo "net=$(readlink /proc/self/ns/net)"
 echo "run=$(ls -A /run | wc -l)"
+python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect("{sock}")' 2>/dev/null && echo sock=connected || echo sock=refused
 }} > "$dest/confined.txt"
 exit 0
 """)
     probe.chmod(0o755)
     env = dict(vs.env, PATH=f"{fake}:{os.environ.get('PATH', '/usr/bin:/bin')}")
-    vs.build("g", method="rsync", margs=["--source", str(src)], env=env)
+    try:
+        vs.build("g", method="rsync", margs=["--source", str(src)], env=env)
+    finally:
+        srv.close()
     got = dict(ln.split("=", 1) if "=" in ln else ln.split(":\t") for ln in
                (vs.root("g") / "confined.txt").read_text().splitlines())
     keep = {0, 1, 2, 3, 4, 27, 31}   # CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID MKNOD SETFCAP
@@ -463,6 +475,7 @@ exit 0
     assert got["stagedev"] == "refused" and got["null"] == "ok", got
     assert got["net"] != os.readlink("/proc/self/ns/net"), got      # a local source: no network
     assert got["run"] == "0", got                                    # host daemons' sockets out of reach
+    assert got["sock"] == "refused", got
     assert not (tmp_path / "outside").exists()
 
 
