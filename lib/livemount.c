@@ -128,18 +128,7 @@ static int guest_root(vs_err *err)
 static bool kernel_fs(int fd)
 {
 	struct statfs sf;
-	if (fstatfs(fd, &sf) < 0)
-		return true;
-	switch ((unsigned long)sf.f_type) {
-	case 0x9fa0:     /* proc */
-	case 0x62656572: /* sysfs */
-	case 0x1cd1:     /* devpts */
-	case 0x19800202: /* mqueue */
-	case 0x27e0eb:   /* cgroup */
-	case 0x63677270: /* cgroup2 */
-		return true;
-	}
-	return false;
+	return fstatfs(fd, &sf) < 0 || vs_mounts_kernel_fs((unsigned long)sf.f_type);
 }
 
 /* `path` (absolute, normalised: the fstab rules) in the guest, by the

@@ -397,20 +397,30 @@ int vs_mounts_bind_object_ok(int sfd, const char *source, vs_err *err)
 			return vs_fail(err, VS_E_INVALID, 0, "bind source %s is the host's %s (%s; not allowed)", source,
 				       host_fs[i], real);
 	}
-	switch ((unsigned long)sf.f_type) {
-	case 0x9fa0:     /* proc */
-	case 0x62656572: /* sysfs */
-	case 0x1cd1:     /* devpts */
-	case 0x27e0eb:   /* cgroup */
-	case 0x63677270: /* cgroup2 */
-	case 0x73636673: /* securityfs */
-	case 0x64626720: /* debugfs */
-	case 0x74726163: /* tracefs */
-	case 0xcafe4a11: /* bpf */
+	if (vs_mounts_kernel_fs(sf.f_type))
 		return vs_fail(err, VS_E_INVALID, 0, "bind source %s is on a kernel file system of the host (%s; not allowed)",
 			       source, real);
-	}
 	return 0;
+}
+
+bool vs_mounts_kernel_fs(unsigned long f_type)
+{
+	static const unsigned long types[] = {
+		0x9fa0,     /* proc */
+		0x62656572, /* sysfs */
+		0x1cd1,     /* devpts */
+		0x19800202, /* mqueue */
+		0x27e0eb,   /* cgroup */
+		0x63677270, /* cgroup2 */
+		0x73636673, /* securityfs */
+		0x64626720, /* debugfs */
+		0x74726163, /* tracefs */
+		0xcafe4a11, /* bpf */
+	};
+	for (size_t i = 0; i < VS_ARRAY_SIZE(types); i++)
+		if (f_type == types[i])
+			return true;
+	return false;
 }
 
 bool vs_mounts_base_target(const char *target)

@@ -45,6 +45,9 @@ void vs_mounts_check_host(const struct vs_config *c, struct vs_diags *diags);
  * kernel file system) on what the opened source `sfd` really is: a name
  * that gets there through links or "." is refused too. */
 int vs_mounts_bind_object_ok(int sfd, const char *source, vs_err *err);
+/* A kernel file system (proc, sysfs, devpts, mqueue, cgroup, securityfs,
+ * debugfs, tracefs, bpf): no bind from one, no live mount onto one. */
+bool vs_mounts_kernel_fs(unsigned long f_type);
 /* A mount target vserver makes itself (/proc, /dev, /run ...). */
 bool vs_mounts_base_target(const char *target);
 /* PR-04 for one bind of a privileged guest (see vs_mounts_check_host):
