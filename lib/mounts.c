@@ -216,10 +216,21 @@ static bool submounts_have(int sfd, unsigned long want)
 		char mp[PATH_MAX], opts[1024];
 		if (sscanf(line, "%*d %*d %*u:%*u %*s %4095s %1023s", mp, opts) != 2)
 			continue;
+		/* mountinfo escapes blanks, tabs, newlines and backslashes as \NNN */
+		char *o = mp;
+		for (const char *p = mp; *p; p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
+			    p[3] <= '7') {
+				*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+				p += 3;
+			} else
+				*o++ = *p;
+		}
+		*o = 0;
 		if (strncmp(mp, real, rl) || mp[rl] != '/' || !mp[rl + 1])
 			continue;
-		_cleanup_free_ char *o = vs_asprintf(",%s,", opts);
-		if (((want & ST_NOSUID) && !strstr(o, ",nosuid,")) || ((want & ST_NODEV) && !strstr(o, ",nodev,")))
+		_cleanup_free_ char *ol = vs_asprintf(",%s,", opts);
+		if (((want & ST_NOSUID) && !strstr(ol, ",nosuid,")) || ((want & ST_NODEV) && !strstr(ol, ",nodev,")))
 			ok = false;
 	}
 	free(line);

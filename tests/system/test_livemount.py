@@ -119,12 +119,13 @@ def test_rbind_of_a_nosuid_source_with_a_suid_mount_below_is_refused(vs, bbguest
     """PR-04 with --rbind: nosuid on the source's own mount does not cover
     a mount below it that host users can reach."""
     name = bbguest
-    src = exposed_dir / "src"
+    src = exposed_dir / "src dir"                                   # escaped in mountinfo
     src.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,size=1m", "vstest", str(src)], check=True)
     try:
-        (src / "sub").mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "vstest", str(src / "sub")], check=True)
+        sub = src / "sub"
+        sub.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "vstest", str(sub)], check=True)
         try:
             start(vs, name)
             gx(vs, name, "/t", "mkdir", "/mnt", check=None)
@@ -134,7 +135,7 @@ def test_rbind_of_a_nosuid_source_with_a_suid_mount_below_is_refused(vs, bbguest
             assert "host users could run the setuid programs" in r.stderr, r.stderr
             stop(vs, name)
         finally:
-            subprocess.run(["umount", str(src / "sub")], check=True)
+            subprocess.run(["umount", str(sub)], check=True)
     finally:
         subprocess.run(["umount", str(src)], check=True)
 
