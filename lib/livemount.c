@@ -115,14 +115,6 @@ static int in_guest_ns(struct guest *g, int (*fn)(void *arg, vs_err *e), void *a
 	return vs_fail(err, msg[0] - '0', 0, "%s", msg + 1);
 }
 
-/* In the guest's mount namespace: its root (the namespace's, after the
- * guest's pivot_root), where targets are resolved. */
-static int guest_root(vs_err *err)
-{
-	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? vs_fail_errno(err, "the guest root") : fd;
-}
-
 /* The file systems vserver's own guest mounts are (and their masks
  * live on): nothing is mounted on them, or taken from them, here. */
 static bool kernel_fs(int fd)
@@ -131,12 +123,17 @@ static bool kernel_fs(int fd)
 	return fstatfs(fd, &sf) < 0 || vs_mounts_kernel_fs((unsigned long)sf.f_type);
 }
 
-/* `path` (absolute, normalised: the fstab rules) in the guest, by the
- * very name the administrator gave: no link on the way is followed (the
- * guest could have made one after the administrator looked), the last
- * component not either.  The directory that holds it in *dirfd. */
-static int open_exact(int root, const char *path, int *dirfd, const char **base, vs_err *err)
+/* In the guest's mount namespace, `path` (absolute, normalised: the fstab
+ * rules) below its root (the namespace's, after the guest's pivot_root),
+ * by the very name the administrator gave: no link on the way is followed
+ * (the guest could have made one after the administrator looked), the
+ * last component not either, and nothing on one of the kernel file
+ * systems vserver sets up.  The directory that holds it in *dirfd. */
+static int open_exact(const char *path, int *dirfd, const char **base, vs_err *err)
 {
+	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return vs_fail_errno(err, "the guest root");
 	_cleanup_free_ char *dir = vs_strdup(path);
 	char *sl = strrchr(dir, '/');
 	*base = path + (sl - dir) + 1;
@@ -165,6 +162,11 @@ static int open_exact(int root, const char *path, int *dirfd, const char **base,
 				       "%s: not in the guest (make it first: vserver NAME exec mkdir -p %s)", path, path);
 		return vs_fail(err, VS_E_SYSTEM, e, "%s in the guest", path);
 	}
+	if (kernel_fs(t)) {
+		close(t);
+		close(d);
+		return vs_fail(err, VS_E_INVALID, 0, "%s: one of the file systems vserver sets up itself", path);
+	}
 	*dirfd = d;
 	return t;
 }
@@ -178,16 +180,11 @@ struct attach_arg {
 static int attach_in_guest(void *arg, vs_err *err)
 {
 	struct attach_arg *a = arg;
-	_cleanup_close_ int root = guest_root(err);
-	if (root < 0)
-		return -1;
 	_cleanup_close_ int dir = -1;
 	const char *base;
-	_cleanup_close_ int t = open_exact(root, a->target, &dir, &base, err);
+	_cleanup_close_ int t = open_exact(a->target, &dir, &base, err);
 	if (t < 0)
 		return -1;
-	if (kernel_fs(t))
-		return vs_fail(err, VS_E_INVALID, 0, "%s: one of the file systems vserver sets up itself", a->target);
 	struct stat st;
 	if (fstat(t, &st) < 0)
 		return vs_fail_errno(err, "%s", a->target);
@@ -275,18 +272,13 @@ out:
 static int detach_in_guest(void *arg, vs_err *err)
 {
 	const char *target = arg;
-	_cleanup_close_ int root = guest_root(err);
-	if (root < 0)
-		return -1;
 	const char *base;
 	_cleanup_close_ int dir = -1;
-	_cleanup_close_ int t = open_exact(root, target, &dir, &base, err);
+	_cleanup_close_ int t = open_exact(target, &dir, &base, err);
 	if (t < 0)
 		return -1;
 	if (!vs_fstab_is_mount_root(t))
 		return vs_fail(err, VS_E_INVALID, 0, "%s is not a mount point in the guest", target);
-	if (kernel_fs(t))
-		return vs_fail(err, VS_E_INVALID, 0, "%s: one of the file systems vserver sets up itself", target);
 	/* by its name in the directory held open: nothing the guest
 	 * renames meanwhile takes us elsewhere */
 	if (fchdir(dir) < 0 || umount2(base, UMOUNT_NOFOLLOW | MNT_DETACH) < 0)

@@ -58,14 +58,18 @@ static char *untrusted(const char *path, const struct stat *st)
 			   path, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), path, path);
 }
 
-/* Is directory st one of the roots?  Its name, else NULL. */
-static const char *is_root(const struct stat *st, const char *const *roots)
+struct root_id {
+	dev_t dev;
+	ino_t ino;
+	const char *name;
+};
+
+/* Is directory st one of the roots (ids: n of them)?  Its name, else NULL. */
+static const char *is_root(const struct stat *st, const struct root_id *ids, size_t n)
 {
-	for (; roots && *roots; roots++) {
-		struct stat rs;
-		if (stat(*roots, &rs) == 0 && rs.st_dev == st->st_dev && rs.st_ino == st->st_ino)
-			return *roots;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (ids[i].dev == st->st_dev && ids[i].ino == st->st_ino)
+			return ids[i].name;
 	return NULL;
 }
 
@@ -80,6 +84,17 @@ int vs_script_trusted(const char *path, const char *const *roots, bool *exec, ch
 	if (stat("/", &st) < 0 || !owner_ok(&st) || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))) {
 		*why = untrusted("/", &st);
 		return -1;
+	}
+	/* the roots' identities, once (a missing root is no root) */
+	size_t nroots = 0;
+	for (const char *const *r = roots; r && *r; r++)
+		nroots++;
+	_cleanup_free_ struct root_id *ids = vs_xmalloc0((nroots + 1) * sizeof *ids);
+	size_t nid = 0;
+	for (size_t i = 0; i < nroots; i++) {
+		struct stat rs;
+		if (stat(roots[i], &rs) == 0)
+			ids[nid++] = (struct root_id){ rs.st_dev, rs.st_ino, roots[i] };
 	}
 	/* cur: the directory reached (checked), "" for /; rest: what is
 	 * left to walk, links expanded in front of it */
@@ -147,7 +162,7 @@ int vs_script_trusted(const char *path, const char *const *roots, bool *exec, ch
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			const char *root = is_root(&st, roots);
+			const char *root = is_root(&st, ids, nid);
 			if (root) {
 				*why = vs_asprintf("%s: is %s, whose files guests can change (a scriptlet runs as host root)",
 						   next, root);

@@ -846,6 +846,22 @@ static void trim_working_set(void)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+/* A problem of the configuration that concerns the scriptlets: said even
+ * where the rest of the configuration's problems are not (a stop). */
+static bool script_diag(const struct vs_diag *x)
+{
+	return vs_str_startswith(x->file, "scripts") || strstr(x->file, "/scripts/");
+}
+
+/* Can the guest have scriptlets at all (its scripts/ or .defaults')?  A
+ * stat each: the configuration is read again only then. */
+static bool scripts_possible(const struct vs_settings *s, const char *name)
+{
+	_cleanup_free_ char *own = vs_asprintf("%s/%s/scripts", s->confdir, name);
+	_cleanup_free_ char *def = vs_asprintf("%s/.defaults/scripts", s->confdir);
+	return access(own, F_OK) == 0 || access(def, F_OK) == 0;
+}
+
 /* M5: the guest's processes are gone.  post-stop scriptlets, the cgroup
  * and the network removed, postpost-stop scriptlets (their output in the
  * console log), the state.  A waiting stop gets the scriptlets' failures
@@ -857,45 +873,40 @@ static void mon_teardown(struct mon *m, bool stop_waits)
 	struct vs_diags d = { 0 };
 	/* the configuration as it is now: the scriptlets of a guest that
 	 * ran for months are those of today */
-	bool scripts = vs_config_load(m->s, m->c->name, &now, &d, &err) == 0;
+	bool scripts = scripts_possible(m->s, m->c->name);
+	if (scripts && !(scripts = vs_config_load(m->s, m->c->name, &now, &d, &err) == 0))
+		mon_log(m, "the stop scriptlets are not run: %s", err.msg);
 	for (size_t i = 0; scripts && i < d.n; i++)
-		if (vs_str_startswith(d.d[i].file, "scripts") || strstr(d.d[i].file, "/scripts/"))
+		if (script_diag(&d.d[i]))
 			mon_log(m, "warning: %s: %s", d.d[i].file, d.d[i].msg);
 	vs_diags_free(&d);
-	if (!scripts)
-		mon_log(m, "the stop scriptlets are not run: %s", err.msg);
-	vs_strv failed = { 0 };
+	_cleanup_free_ char *failed = vs_strdup("");
 	_cleanup_free_ char *nsp = m->c->net.mode == VS_NET_PRIVATE ? vs_net_netns_path(m->s, m->c->name) : NULL;
 	/* locked: this monitor or the stop waiting for it holds the lock */
 	struct vs_script_run sr = { .netns = nsp, .out_fd = m->log, .keep_going = true, .locked = true };
-	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POST_STOP, &sr, &err) < 0) {
-		mon_log(m, "%s", err.msg);
-		vs_strv_push(&failed, err.msg);
-	}
-	if (vs_cgroup_destroy(m->cg, &err) < 0)
-		mon_log(m, "%s", err.msg);
-	if (vs_net_needs_helper(m->c) && vs_net_helper("down", m->c->name, NULL, &err) < 0)
-		mon_log(m, "network: %s", err.msg);
-	sr.netns = NULL;
-	if (scripts && vs_scripts_run(&now, VS_SCRIPT_POSTPOST_STOP, &sr, &err) < 0) {
-		mon_log(m, "%s", err.msg);
-		vs_strv_push(&failed, err.msg);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (vs_cgroup_destroy(m->cg, &err) < 0)
+				mon_log(m, "%s", err.msg);
+			if (vs_net_needs_helper(m->c) && vs_net_helper("down", m->c->name, NULL, &err) < 0)
+				mon_log(m, "network: %s", err.msg);
+			sr.netns = NULL;
+		}
+		if (scripts && vs_scripts_run(&now, pass ? VS_SCRIPT_POSTPOST_STOP : VS_SCRIPT_POST_STOP, &sr, &err) < 0) {
+			mon_log(m, "%s", err.msg);
+			char *t = vs_asprintf("%s%s\n", failed, err.msg);
+			free(failed);
+			failed = t;
+		}
 	}
 	if (scripts)
 		vs_config_free(&now);
-	if (stop_waits && failed.n) {
-		_cleanup_free_ char *text = NULL;
-		for (size_t i = 0; i < failed.n; i++) {
-			char *t = vs_asprintf("%s%s\n", text ? text : "", failed.v[i]);
-			free(text);
-			text = t;
-		}
+	if (stop_waits && *failed) {
 		vs_err e;
 		_cleanup_close_ int gd = vs_state_open_guest_dir(m->s, m->c->name);
 		if (gd >= 0)
-			vs_write_runtime_file_at(gd, "scripts.failed", text, strlen(text), 0600, &e);
+			vs_write_runtime_file_at(gd, "scripts.failed", failed, strlen(failed), 0600, &e);
 	}
-	vs_strv_free(&failed);
 	/* remove the state only if it is still ours */
 	struct vs_state st;
 	if (vs_state_get(m->s, m->c->name, &st, NULL, &err) >= 0 && (st.monitor == 0 || st.monitor == getpid())) {
@@ -1459,7 +1470,7 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 	made_cg = false; /* the monitor owns it now */
 	made_net = false;
 	mounted_disk = false;
-	{
+	if (vs_scripts_any(&c, VS_SCRIPT_POST_START)) {
 		vs_err e2;
 		vs_state_get(s, name, &mine, NULL, &e2);
 	}
@@ -1695,7 +1706,7 @@ int vs_stop(const struct vs_settings *s, const char *name, int timeout, const ch
 	/* a broken configuration must not prevent a stop; what makes a stop
 	 * scriptlet unusable is said, though */
 	for (size_t i = 0; i < d.n; i++)
-		if (vs_str_startswith(d.d[i].file, "scripts") || strstr(d.d[i].file, "/scripts/"))
+		if (script_diag(&d.d[i]))
 			vs_say(rep, "warning: %s: %s", d.d[i].file, d.d[i].msg);
 	vs_diags_free(&d);
 	if (timeout < 0)
