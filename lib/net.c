@@ -531,6 +531,7 @@ int vs_net_down(const struct vs_settings *s, const char *name, vs_err *err)
 			unlink(a1);
 		}
 	}
+	vs_nft_flush(); /* after the bridge: see vs_nft_flush */
 	if (rc == 0)
 		unlinkat(run, rel, 0);
 	return rc;

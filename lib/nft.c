@@ -243,19 +243,33 @@ static int check_guest(const struct vs_nft_guest *g, vs_err *err)
 
 /* ---- the ruleset ---------------------------------------------------------- */
 
+/* The guest's tables, one per family */
+enum { T_IP, T_IP6, T_NETDEV, T_N };
+static const char *const table_family[T_N] = { "ip", "ip6", "netdev" };
+
 struct fam {
 	int family;
+	int table_id;         /* T_IP, T_IP6 */
 	const char *table;    /* table family, also the address match keyword */
 	const char *loopback; /* never DNAT from here (see put_forwards) */
 };
-static const struct fam fam4 = { AF_INET, "ip", "127.0.0.0/8" };
-static const struct fam fam6 = { AF_INET6, "ip6", "::1" };
+static const struct fam fam4 = { AF_INET, T_IP, "ip", "127.0.0.0/8" };
+static const struct fam fam6 = { AF_INET6, T_IP6, "ip6", "::1" };
 
-/* "table F vserver-N\ndelete table F vserver-N\n": the guest's table of
- * family F, if any, goes away in this transaction. */
-static void put_drop_table(FILE *f, const char *family, const char *name)
+/* The guest's table of family T goes away in this transaction, if it
+ * exists.  have[] says which exist (read just before, under the guest's
+ * lock): only those are deleted.  Without have[], the text works
+ * whatever exists: "table F vserver-N" (an add, a no-op on an existing
+ * table) makes the delete after it valid.  The difference is time: a
+ * deleted table is freed by the kernel after an RCU grace period, which
+ * the closing of the nftables socket waits for (10 ms here), so a first
+ * start, which has nothing to delete, must not create one to delete it. */
+static void put_drop_table(FILE *f, const bool *have, int t, const char *name)
 {
-	fprintf(f, "table %s vserver-%s\ndelete table %s vserver-%s\n", family, name, family, name);
+	if (!have)
+		fprintf(f, "table %s vserver-%s\n", table_family[t], name);
+	if (!have || have[t])
+		fprintf(f, "delete table %s vserver-%s\n", table_family[t], name);
 }
 
 static void put_forwards(FILE *f, const struct vs_nft_guest *g, const struct fam *fm, const char *target,
@@ -298,7 +312,7 @@ static size_t n_forwards(const struct vs_nft_guest *g, int family)
 }
 
 /* table ip / ip6 vserver-NAME: port forwards and masquerade. */
-static void put_nat_table(FILE *f, const struct vs_nft_guest *g, const struct fam *fm)
+static void put_nat_table(FILE *f, const struct vs_nft_guest *g, const bool *have, const struct fam *fm)
 {
 	_cleanup_addrs_ addr_list a = { 0 }, nets = { 0 };
 	collect(g, fm->family, false, &a);
@@ -308,7 +322,7 @@ static void put_nat_table(FILE *f, const struct vs_nft_guest *g, const struct fa
 	const char *link = g->bridge ? g->bridge : g->veth;
 	bool fwd = a.n && n_forwards(g, fm->family);
 
-	put_drop_table(f, fm->table, g->name);
+	put_drop_table(f, have, fm->table_id, g->name);
 	fprintf(f, "table %s vserver-%s {\n", fm->table, g->name);
 	if (fwd) {
 		fputs("\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n", f);
@@ -388,13 +402,13 @@ static void put_nat_table(FILE *f, const struct vs_nft_guest *g, const struct fa
 
 /* table netdev vserver-NAME: anti-spoofing before the frame reaches the
  * bridge or the host's stack.  Counters on the drops show an attempt. */
-static void put_netdev_table(FILE *f, const struct vs_nft_guest *g)
+static void put_netdev_table(FILE *f, const struct vs_nft_guest *g, const bool *have)
 {
 	_cleanup_addrs_ addr_list a4 = { 0 }, a6 = { 0 };
 	collect(g, AF_INET, false, &a4);
 	collect(g, AF_INET6, false, &a6);
 
-	put_drop_table(f, "netdev", g->name);
+	put_drop_table(f, have, T_NETDEV, g->name);
 	fprintf(f, "table netdev vserver-%s {\n\tchain ingress {\n", g->name);
 	fprintf(f, "\t\ttype filter hook ingress device \"%s\" priority filter; policy drop;\n", g->veth);
 	/* veth moves a VLAN tag into the skb (meta protocol then shows the
@@ -434,7 +448,8 @@ static void put_netdev_table(FILE *f, const struct vs_nft_guest *g)
 	fputs("\t}\n}\n", f);
 }
 
-static char *ruleset(const struct vs_nft_guest *g, vs_err *err)
+/* The guest's tables as nft text; have[] as for put_drop_table. */
+static char *ruleset(const struct vs_nft_guest *g, const bool *have, vs_err *err)
 {
 	if (check_guest(g, err) < 0)
 		return NULL;
@@ -446,12 +461,12 @@ static char *ruleset(const struct vs_nft_guest *g, vs_err *err)
 		return NULL;
 	}
 	fprintf(f, "# vserver guest %s: its tables, replaced in one transaction\n", g->name);
-	put_nat_table(f, g, &fam4);
+	put_nat_table(f, g, have, &fam4);
 	if (has_family(g, AF_INET6))
-		put_nat_table(f, g, &fam6);
+		put_nat_table(f, g, have, &fam6);
 	else
-		put_drop_table(f, "ip6", g->name); /* it may have had some */
-	put_netdev_table(f, g);
+		put_drop_table(f, have, T_IP6, g->name); /* it may have had some */
+	put_netdev_table(f, g, have);
 	if (fclose(f) != 0) {
 		vs_fail_errno(err, "open_memstream");
 		free(buf);
@@ -463,7 +478,7 @@ static char *ruleset(const struct vs_nft_guest *g, vs_err *err)
 char *vs_nft_ruleset(const struct vs_nft_guest *g)
 {
 	vs_err e;
-	return ruleset(g, &e);
+	return ruleset(g, NULL, &e);
 }
 
 /* ---- libnftables ---------------------------------------------------------- */
@@ -506,10 +521,26 @@ static char *error_text(const char *buf)
 	return out;
 }
 
-/* Run nft commands; the output (if wanted) is returned malloc'd.  Output
- * and errors go to buffers: libnftables would print them otherwise. */
-static int nft_run(const char *cmds, char **out, vs_err *err)
+/* The context of the last transaction that deleted tables, still open.
+ * The kernel frees deleted tables after an RCU grace period, and the
+ * release of the nftables socket waits for that (10 ms and more here);
+ * kept open, the wait overlaps the caller's next steps (the bridge's
+ * removal, itself a few grace periods), and the close at
+ * vs_nft_flush finds the work done. */
+static struct nft_ctx *lingering;
+
+void vs_nft_flush(void)
 {
+	nft_freep(&lingering);
+	lingering = NULL;
+}
+
+/* Run nft commands; the output (if wanted) is returned malloc'd.  Output
+ * and errors go to buffers: libnftables would print them otherwise.
+ * linger: keep the context open until vs_nft_flush (see above). */
+static int nft_run(const char *cmds, char **out, bool linger, vs_err *err)
+{
+	vs_nft_flush();
 	__attribute__((cleanup(nft_freep))) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx)
 		return vs_fail(err, VS_E_SYSTEM, ENOMEM, "nftables: cannot create a context");
@@ -523,15 +554,78 @@ static int nft_run(const char *cmds, char **out, vs_err *err)
 		const char *o = nft_ctx_get_output_buffer(ctx);
 		*out = vs_strdup(o ? o : "");
 	}
+	if (linger) {
+		lingering = ctx;
+		ctx = NULL;
+	}
 	return 0;
+}
+
+/* Which of the guest's tables exist (have[T_IP], [T_IP6], [T_NETDEV]) */
+static int guest_tables(const char *name, bool have[T_N], vs_err *err)
+{
+	_cleanup_free_ char *out = NULL;
+	if (nft_run("list tables", &out, false, err) < 0)
+		return -1;
+	for (int t = 0; t < T_N; t++)
+		have[t] = false;
+	/* one "table FAMILY NAME" per line */
+	for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		for (int t = 0; t < T_N; t++) {
+			_cleanup_free_ char *want = vs_asprintf("table %s vserver-%s", table_family[t], name);
+			if (!strcmp(line, want))
+				have[t] = true;
+		}
+	return 0;
+}
+
+/* Run a transaction made for the tables that exist now; should they
+ * change in between (an administrator's nft), once more with the text
+ * that works whatever exists. */
+static int run_for_tables(const struct vs_nft_guest *g, const char *name, vs_err *err)
+{
+	bool have[T_N];
+	if (guest_tables(name, have, err) < 0)
+		return -1;
+	_cleanup_free_ char *text = NULL;
+	if (g) {
+		text = ruleset(g, have, err);
+		if (!text)
+			return -1;
+	} else {
+		if (!have[T_IP] && !have[T_IP6] && !have[T_NETDEV])
+			return 0;
+		text = vs_strdup("");
+		for (int t = 0; t < T_N; t++) {
+			char *more = have[t] ? vs_asprintf("%sdelete table %s vserver-%s\n", text, table_family[t], name)
+					     : NULL;
+			if (more) {
+				free(text);
+				text = more;
+			}
+		}
+	}
+	vs_err first;
+	if (nft_run(text, NULL, !g, &first) == 0)
+		return 0;
+	free(text);
+	if (g)
+		text = ruleset(g, NULL, err);
+	else
+		text = vs_asprintf("table ip vserver-%s\ndelete table ip vserver-%s\n"
+				   "table ip6 vserver-%s\ndelete table ip6 vserver-%s\n"
+				   "table netdev vserver-%s\ndelete table netdev vserver-%s\n",
+				   name, name, name, name, name, name);
+	if (!text)
+		return -1;
+	return nft_run(text, NULL, !g, err);
 }
 
 int vs_nft_guest_add(const struct vs_nft_guest *g, vs_err *err)
 {
-	_cleanup_free_ char *text = ruleset(g, err);
-	if (!text)
+	if (check_guest(g, err) < 0)
 		return -1;
-	if (nft_run(text, NULL, err) < 0)
+	if (run_for_tables(g, g->name, err) < 0)
 		return vs_err_prefix(err, "guest %s", g->name);
 	return 0;
 }
@@ -540,11 +634,7 @@ int vs_nft_guest_del(const char *name, vs_err *err)
 {
 	if (check_name(name, err) < 0)
 		return -1;
-	_cleanup_free_ char *text = vs_asprintf("table ip vserver-%s\ndelete table ip vserver-%s\n"
-						 "table ip6 vserver-%s\ndelete table ip6 vserver-%s\n"
-						 "table netdev vserver-%s\ndelete table netdev vserver-%s\n",
-						 name, name, name, name, name, name);
-	if (nft_run(text, NULL, err) < 0)
+	if (run_for_tables(NULL, name, err) < 0)
 		return vs_err_prefix(err, "guest %s", name);
 	return 0;
 }
@@ -553,16 +643,8 @@ int vs_nft_guest_exists(const char *name, vs_err *err)
 {
 	if (check_name(name, err) < 0)
 		return -1;
-	_cleanup_free_ char *out = NULL;
-	if (nft_run("list tables", &out, err) < 0)
+	bool have[T_N];
+	if (guest_tables(name, have, err) < 0)
 		return -1;
-	/* one "table FAMILY NAME" per line */
-	static const char *const families[] = { "ip", "ip6", "netdev" };
-	for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		for (size_t i = 0; i < VS_ARRAY_SIZE(families); i++) {
-			_cleanup_free_ char *want = vs_asprintf("table %s vserver-%s", families[i], name);
-			if (!strcmp(line, want))
-				return 1;
-		}
-	return 0;
+	return have[T_IP] || have[T_IP6] || have[T_NETDEV];
 }

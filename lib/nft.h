@@ -80,5 +80,9 @@ char *vs_nft_ruleset(const struct vs_nft_guest *g);
 int vs_nft_guest_add(const struct vs_nft_guest *g, vs_err *err);
 /* Delete the guest's tables; tables that do not exist are fine. */
 int vs_nft_guest_del(const char *name, vs_err *err);
+/* Close what vs_nft_guest_del left open: its nftables socket, whose
+ * release waits for the kernel to free the deleted tables.  Call it
+ * after the rest of a teardown (at exit the kernel does the same). */
+void vs_nft_flush(void);
 /* 1 if any table of the guest exists, 0 if none, -1 on error. */
 int vs_nft_guest_exists(const char *name, vs_err *err);
