@@ -25,6 +25,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define AF_PACKET 17
+#define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 #define SOCK_RAW 3
 
@@ -119,6 +120,17 @@ static __always_inline int dest_addr4(__u32 *a, __u32 *src)
 	return 0;
 }
 
+/* A packet from the guest's loopback goes to that loopback only.  The
+ * kernel delivers a packet with a 127/8 source to any local address, so
+ * a socket bound to 127.0.0.1 (the guest's LBACK), or a send choosing it
+ * with IP_PKTINFO, would otherwise reach a host service on the wildcard
+ * address as a 127/8 peer, which such services trust.  EINVAL, what the
+ * kernel says to a loopback source towards a non-local address. */
+static __always_inline int lback_only_to_lback(__u32 src, __u32 dst)
+{
+	return src == lback && dst != lback ? -EINVAL : 0;
+}
+
 /* A source address chosen by the process (IP_PKTINFO) or kept from its
  * bind, in place; 0 if allowed. */
 static __always_inline int src_addr4(__u32 *a)
@@ -202,12 +214,16 @@ static __always_inline int loopback_peer(void *ctx, const struct bpf_sock_addr *
 
 /* ---- socket creation ----------------------------------------------------- */
 
-/* Sockets whose traffic the sock_addr hooks cannot confine: ICMP datagram
- * ("ping") sockets (the kernel runs only their connect hook, not bind nor
- * sendmsg), raw sockets, and packet sockets (if the kernel runs this hook
- * for them at all: see lib/netbpf.h).  Ping: EACCES, what the kernel says
- * to a group outside net.ipv4.ping_group_range; raw and packet: EPERM,
- * what it says without CAP_NET_RAW (checked before this hook). */
+/* Only the protocols whose every way of choosing an address the hooks
+ * below see: TCP, MPTCP and UDP.  The kernel runs the connect hooks from
+ * a protocol's pre_connect, which UDP-Lite, for one, does not have (its
+ * connect went unchecked, to host addresses and the host's loopback); a
+ * protocol added to the kernel later is refused until it is looked at.
+ * ICMP datagram ("ping") sockets: EACCES, what the kernel says to a group
+ * outside net.ipv4.ping_group_range; raw and packet sockets (if the
+ * kernel runs this hook for them at all: see lib/netbpf.h): EPERM, what
+ * it says without CAP_NET_RAW; any other: EPROTONOSUPPORT, as for a
+ * protocol the kernel lacks. */
 SEC("cgroup/sock_create")
 int vs_sock_create(struct bpf_sock *sk)
 {
@@ -215,7 +231,10 @@ int vs_sock_create(struct bpf_sock *sk)
 		return refuse(-EPERM);
 	if (sk->type == SOCK_DGRAM && (sk->protocol == IPPROTO_ICMP || sk->protocol == IPPROTO_ICMPV6))
 		return refuse(-EACCES);
-	return 1;
+	if ((sk->type == SOCK_STREAM && (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP)) ||
+	    (sk->type == SOCK_DGRAM && sk->protocol == IPPROTO_UDP))
+		return 1;
+	return refuse(-EPROTONOSUPPORT);
 }
 
 /* ---- bind ---------------------------------------------------------------- */
@@ -276,6 +295,9 @@ int vs_connect4(struct bpf_sock_addr *ctx)
 	int r = dest_addr4(&a, &src);
 	if (r < 0)
 		return refuse(r);
+	r = lback_only_to_lback(sk->src_ip4 ? sk->src_ip4 : src, a);
+	if (r < 0)
+		return refuse(r);
 	if (a == lback) {
 		r = loopback_peer(ctx, ctx, sk->src_ip4 ? sk->src_ip4 : src, (__u16)ctx->user_port);
 		if (r < 0)
@@ -324,6 +346,11 @@ int vs_connect6(struct bpf_sock_addr *ctx)
 		s[2] = addr6[0][2];
 		s[3] = addr6[0][3];
 	}
+	if (is_mapped(a)) {
+		r = lback_only_to_lback(sk->src_ip4 ? sk->src_ip4 : s[3], a[3]);
+		if (r < 0)
+			return refuse(r);
+	}
 	/* the guest's loopback is IPv4 (v4-mapped): the kernel delivers to
 	 * the IPv4 socket lookup's result */
 	if (is_mapped(a) && a[3] == lback) {
@@ -347,17 +374,26 @@ int vs_connect6(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int vs_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	__u32 a = ctx->user_ip4, src = 0, msrc = ctx->msg_src_ip4;
+	struct bpf_sock *sk = ctx->sk;
+	__u32 a, src = 0, msrc = ctx->msg_src_ip4;
 	int r;
-	/* Also run (user_ip4 0) for a connected socket sending with
-	 * ancillary data and no address; the rewrite then goes nowhere,
-	 * and its source is bound already (connect4).  An explicit AF_UNSPEC
-	 * address counts as AF_INET for UDP: checked like one. */
-	r = dest_addr4(&a, &src);
-	if (r < 0)
-		return refuse(r);
-	if (a != ctx->user_ip4)
-		ctx->user_ip4 = a;
+	if (ctx->user_port == 0) {
+		/* No address (port 0 never gets here otherwise: the kernel
+		 * refuses it first): a connected socket sending with
+		 * ancillary data (IP_PKTINFO ...).  Its destination was
+		 * checked by connect4, which bound its source. */
+		a = sk->dst_ip4;
+		src = sk->src_ip4;
+	} else {
+		/* An explicit AF_UNSPEC address counts as AF_INET for UDP:
+		 * checked like one. */
+		a = ctx->user_ip4;
+		r = dest_addr4(&a, &src);
+		if (r < 0)
+			return refuse(r);
+		if (a != ctx->user_ip4)
+			ctx->user_ip4 = a;
+	}
 	/* msg_src_ip4: the socket's bound address or the one the process
 	 * chose with IP_PKTINFO; 0 leaves the choice to the route (a host
 	 * address) */
@@ -373,8 +409,9 @@ int vs_sendmsg4(struct bpf_sock_addr *ctx)
 		if (r < 0)
 			return refuse(r);
 	}
-	/* Port 0: no address given (the connected socket's destination,
-	 * checked by connect4), or one the kernel refuses (EINVAL). */
+	r = lback_only_to_lback(msrc, a);
+	if (r < 0)
+		return refuse(r);
 	if (a == lback && ctx->user_port != 0) {
 		r = loopback_peer(ctx, ctx, msrc, (__u16)ctx->user_port);
 		if (r < 0)

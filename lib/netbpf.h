@@ -22,7 +22,12 @@
  *    port comes with the connect), unconnected UDP gets it per datagram.
  *    A source chosen with IP_PKTINFO / IPV6_PKTINFO must be the guest's
  *    (127.0.0.1: LBACK), else EADDRNOTAVAIL.  A family the guest has no
- *    address of: ENETUNREACH.
+ *    address of: ENETUNREACH.  A connected UDP socket sending with
+ *    ancillary data and no address keeps the source connect gave it.
+ *  - LBACK as a source (a socket bound to 127.0.0.1, or IP_PKTINFO) goes
+ *    to LBACK only, else EINVAL: the kernel delivers a 127/8 source to
+ *    any local address, so a host service on the wildcard address would
+ *    see (and trust) a loopback peer.
  *  - The guest's loopback reaches the guest's services only: LBACK is a
  *    host address, so a host service bound to the wildcard address
  *    (0.0.0.0, or [::] dual-stack) would take a connection to LBACK, with
@@ -30,9 +35,8 @@
  *    a connect or sendmsg to LBACK:PORT looks up the socket the kernel
  *    would deliver to (bpf_sk_lookup_tcp / _udp, the IPv4 tables: also
  *    for a v6 socket's ::1 or ::ffff:127.0.0.1) and goes on only if that
- *    socket is bound to LBACK itself (or ::ffff:LBACK); no such socket, a
- *    wildcard one, or a protocol other than TCP and UDP (SCTP, UDP-Lite):
- *    ECONNREFUSED.  The guest cannot have a wildcard socket (its wildcard
+ *    socket is bound to LBACK itself (or ::ffff:LBACK); no such socket, or
+ *    a wildcard one: ECONNREFUSED.  The guest cannot have a wildcard socket (its wildcard
  *    binds become its addresses), and the kernel prefers a socket bound
  *    to the address to a wildcard one, so a guest service on 127.0.0.1:P
  *    is reached even with a host service on 0.0.0.0:P beside it (UDP with
@@ -46,11 +50,14 @@
  *    as 127.0.0.1 (::ffff:127.0.0.1 on an IPv6 socket, also for a socket
  *    bound or connected to ::1), so the guest's loopback looks like any
  *    loopback.
- *  - socket(): ICMP datagram ("ping") sockets are refused with EACCES
- *    (what the kernel says outside net.ipv4.ping_group_range), raw
- *    sockets with EPERM (what it says without CAP_NET_RAW), whatever the
- *    guest's capabilities: the sock_addr hooks cannot confine them (see
- *    below).  So ping does not work in isolated mode; use private mode.
+ *  - socket(): INET sockets are TCP, MPTCP and UDP only.  ICMP datagram
+ *    ("ping") sockets are refused with EACCES (what the kernel says outside
+ *    net.ipv4.ping_group_range), raw sockets with EPERM (what it says
+ *    without CAP_NET_RAW), whatever the guest's capabilities: the
+ *    sock_addr hooks cannot confine them (see below).  Any other protocol
+ *    (UDP-Lite, SCTP, L2TP/IP ...): EPROTONOSUPPORT; the kernel runs the
+ *    connect hooks from a protocol's pre_connect, which UDP-Lite lacks, so
+ *    its connect would go unchecked.  So ping does not work in isolated mode; use private mode.
  *    (Confining ping sockets instead, e.g. with a cgroup_skb egress program
  *    checking the source address of echo requests, would still leave
  *    their bind unchecked and the errors late: not done.)

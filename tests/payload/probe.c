@@ -957,6 +957,78 @@ static int cmd_udp_send(CMD_ARGS)
 	return 0;
 }
 
+/* tcp-connect-from SRC ADDR PORT: bind SRC (port 0) first, then connect;
+ * "OK LOCAL PEER LINE" or the errno (of the bind or the connect) */
+static int cmd_tcp_connect_from(CMD_ARGS)
+{
+	struct sockaddr_storage src, ss;
+	socklen_t slen, len;
+	int fam = parse_sa(argv[2], argv[3], &ss, &len);
+	if (parse_sa(argv[1], "0", &src, &slen) != fam)
+		usage_fail("SRC and ADDR must be of one family");
+	int s = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&src, slen) < 0)
+		return res_e(errno);
+	struct timeval tv = { .tv_sec = 3 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(s, (struct sockaddr *)&ss, len) < 0)
+		return res_e(errno == EINPROGRESS ? ETIMEDOUT : errno);
+	char me[80], peer[80], line[256] = "";
+	sock_name(s, false, me, sizeof me);
+	sock_name(s, true, peer, sizeof peer);
+	ssize_t n = read(s, line, sizeof line - 1);
+	line[n > 0 ? n : 0] = 0;
+	line[strcspn(line, "\n")] = 0;
+	printf("OK %s %s %s\n", me, peer, line);
+	return 0;
+}
+
+/* udp-pktinfo SPEC ADDR PORT TEXT [connect]: send TEXT with an IP_PKTINFO
+ * whose ipi_spec_dst (the source asked for) is SPEC; with "connect", from
+ * a socket connected to ADDR:PORT, by sendmsg without an address.  Waits
+ * for the answer: "OK LOCAL REPLY-FROM REPLY", or the errno. */
+static int cmd_udp_pktinfo(CMD_ARGS)
+{
+	struct sockaddr_storage ss, from;
+	socklen_t len, fl = sizeof from;
+	if (parse_sa(argv[2], argv[3], &ss, &len) != AF_INET)
+		usage_fail("IPv4 only");
+	bool conn = argc > 5 && !strcmp(argv[5], "connect");
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || (conn && connect(s, (struct sockaddr *)&ss, len) < 0))
+		return res_e(errno);
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct iovec iov = { .iov_base = argv[4], .iov_len = strlen(argv[4]) };
+	struct msghdr m = { .msg_name = conn ? NULL : &ss, .msg_namelen = conn ? 0 : len, .msg_iov = &iov,
+			    .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	struct in_pktinfo pi = { 0 };
+	if (inet_pton(AF_INET, argv[1], &pi.ipi_spec_dst) != 1)
+		usage_fail("not an IPv4 address: %s", argv[1]);
+	memcpy(CMSG_DATA(c), &pi, sizeof pi);
+	if (sendmsg(s, &m, 0) < 0)
+		return res_e(errno);
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	if (poll(&pfd, 1, 3000) <= 0)
+		return res_e(ETIMEDOUT);
+	char buf[256], me[80], f[80];
+	ssize_t n = recvfrom(s, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
+	if (n < 0)
+		return res_e(errno);
+	buf[n] = 0;
+	sock_name(s, false, me, sizeof me);
+	printf("OK %s %s %s\n", me, fmt_sa(&from, f, sizeof f), buf);
+	return 0;
+}
+
 /* tcp-rate ADDR PORT SECONDS: connect, read to EOF, close, as often as
  * possible for SECONDS; prints "OK N PER-SECOND" (bench/net.sh) */
 static int cmd_tcp_rate(CMD_ARGS)
@@ -1711,6 +1783,8 @@ static const struct cmd {
 	{ "udp-serve", cmd_udp_serve, 3, 3, "ADDR PORT SECONDS" },
 	{ "tcp-rate", cmd_tcp_rate, 3, 3, "ADDR PORT SECONDS" },
 	{ "udp-send", cmd_udp_send, 3, 4, "ADDR PORT TEXT [SECONDS]" },
+	{ "tcp-connect-from", cmd_tcp_connect_from, 3, 3, "SRC ADDR PORT" },
+	{ "udp-pktinfo", cmd_udp_pktinfo, 4, 5, "SPEC ADDR PORT TEXT [connect]" },
 	{ "abstract-listen", cmd_abstract_listen, 2, 2, "NAME SECONDS" },
 	{ "abstract-connect", cmd_abstract_connect, 1, 1, "NAME" },
 	{ "notify", cmd_notify, 2, 2, "PATH MESSAGE" },

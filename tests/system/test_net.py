@@ -269,6 +269,51 @@ def test_isolated_loopback_is_the_guests_own(shared):
         gsrv.close()
 
 
+def test_isolated_loopback_source_reaches_only_the_guests_loopback(shared):
+    """A host service on the wildcard address trusts 127/8 peers: the
+    guest's loopback address (its 127.0.0.1) must never be the source of
+    anything that reaches the host."""
+    vs, net = shared, shared.net
+    hsrv = hserve(net, "tcp-serve", "0.0.0.0", "7779", "10")
+    usrv = hserve(net, "udp-serve", "0.0.0.0", "5354", "10")
+    try:
+        assert hsrv.first == "LISTEN 0.0.0.0:7779" and usrv.first == "LISTEN 0.0.0.0:5354"
+        # TCP bound to 127.0.0.1, then connected to the host's address
+        assert gprobe(vs, "a", "tcp-connect-from", "127.0.0.1", "203.0.113.1", "7779") == "EINVAL"
+        # what the guest may do: its own address as source
+        r = gprobe(vs, "a", "tcp-connect-from", "203.0.113.10", "203.0.113.1", "7779")
+        assert r.startswith("OK 203.0.113.10:") and "PEER=203.0.113.10:" in r, r
+        # UDP choosing 127.0.0.1 with IP_PKTINFO, unconnected and connected
+        assert gprobe(vs, "a", "udp-pktinfo", "127.0.0.1", "203.0.113.1", "5354", "x") == "EINVAL"
+        assert gprobe(vs, "a", "udp-pktinfo", "127.0.0.1", "203.0.113.1", "5354", "x", "connect") == "EINVAL"
+        # a connected socket sending with ancillary data and no source
+        # keeps the guest's address (it was given the loopback one)
+        r = gprobe(vs, "a", "udp-pktinfo", "0.0.0.0", "203.0.113.1", "5354", "y", "connect")
+        assert r.startswith("OK 203.0.113.10:") and r.endswith("203.0.113.1:5354 ACK"), r
+        out = usrv.rest()[0].strip()
+        assert out.startswith("FROM 203.0.113.10:") and out.endswith(" y"), out
+    finally:
+        hsrv.close()
+        usrv.close()
+
+
+def test_isolated_only_tcp_mptcp_udp_sockets(shared):
+    """UDP-Lite has no pre_connect, so the connect hooks never see it:
+    refused at socket(), like every protocol the hooks do not cover."""
+    vs = shared
+    # AF_INET 2, AF_INET6 10; SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5
+    assert gprobe(vs, "a", "socket", "2", "1", "0") == "OK"       # TCP
+    assert gprobe(vs, "a", "socket", "10", "2", "0") == "OK"      # UDP
+    assert gprobe(vs, "a", "socket", "2", "1", "262") in ("OK", "EPROTONOSUPPORT")   # MPTCP if built
+    for fam in ("2", "10"):
+        assert gprobe(vs, "a", "socket", fam, "2", "136") == "EPROTONOSUPPORT"       # UDP-Lite
+        # SCTP (ESOCKTNOSUPPORT from the kernel before the hook when not built)
+        assert gprobe(vs, "a", "socket", fam, "5", "132") in ("EPROTONOSUPPORT", "ESOCKTNOSUPPORT")
+    # the same socket outside isolated mode is the kernel's business
+    r = shared.net.run(PROBE, "socket", "2", "2", "136", check=False).stdout.strip()
+    assert r == "OK", r
+
+
 def test_isolated_host_abstract_socket_is_unreachable(shared):
     vs, net = shared, shared.net
     h = hserve(net, "abstract-listen", "vs-test-host", "8")
