@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -347,7 +348,13 @@ static int up_private(const struct vs_settings *s, const struct vs_config *c, vs
 		return -1;
 	unsigned mtu = veth_mtu(c, nl, err), out4 = outside_mtu(c, AF_INET, nl, err),
 		 out6 = out4 ? outside_mtu(c, AF_INET6, nl, err) : 0;
-	if (!mtu || !out4 || !out6 || vs_nl_veth_add(nl, veth, "eth0", gns, mtu, err) < 0)
+	/* the guest's MAC address, pinned by its netdev table (N7): random,
+	 * locally administered, unicast (a bridge may have the LAN on it) */
+	uint8_t mac[6];
+	if (getrandom(mac, sizeof mac, 0) != (ssize_t)sizeof mac)
+		return vs_fail_errno(err, "getrandom");
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+	if (!mtu || !out4 || !out6 || vs_nl_veth_add(nl, veth, "eth0", gns, mtu, mac, err) < 0)
 		return -1;
 	int h = vs_nl_ifindex(nl, veth, err);
 	if (h <= 0)
@@ -446,7 +453,7 @@ static int up_private(const struct vs_settings *s, const struct vs_config *c, vs
 		hp[nh++] = (struct vs_nft_port){ .proto = c->net.host_ports[i].proto,
 						 .port = c->net.host_ports[i].host_port };
 	struct vs_nft_guest g = { .name = c->name, .veth = veth, .bridge = c->net.routed ? NULL : c->net.bridge,
-				  .addrs = addrs, .n_addrs = n, .masquerade = !c->net.nomasquerade, .fwd = fw,
+				  .mac = mac, .addrs = addrs, .n_addrs = n, .masquerade = !c->net.nomasquerade, .fwd = fw,
 				  .n_fwd = nf, .host_ports = hp, .n_host_ports = nh };
 	return vs_nft_guest_add(&g, err);
 }

@@ -485,7 +485,7 @@ int vs_nl_bridge_add(struct vs_nl *nl, const char *name, vs_err *err)
 }
 
 int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu,
-		   vs_err *err)
+		   const uint8_t *peer_mac, vs_err *err)
 {
 	if (vs_ifname_check(host_name, err) < 0 || vs_ifname_check(peer_name, err) < 0)
 		return vs_err_prefix(err, "creating veth pair");
@@ -510,6 +510,8 @@ int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_nam
 		mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	if (peer_netns_fd >= 0)
 		mnl_attr_put_u32(h, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	if (peer_mac)
+		mnl_attr_put(h, IFLA_ADDRESS, 6, peer_mac);
 	mnl_attr_nest_end(h, peer);
 	mnl_attr_nest_end(h, data);
 	mnl_attr_nest_end(h, li);

@@ -62,9 +62,10 @@ int vs_nl_link_set_up(struct vs_nl *nl, int ifindex, bool up, vs_err *err);
 int vs_nl_bridge_add(struct vs_nl *nl, const char *name, vs_err *err);
 /* Create a veth pair: `host_name` in this namespace, `peer_name` created
  * directly in the namespace of `peer_netns_fd` (an nsfs fd; -1: here);
- * both ends with MTU `mtu` (0: the kernel's default, 1500). */
+ * both ends with MTU `mtu` (0: the kernel's default, 1500); the peer with
+ * MAC address `peer_mac` (6 bytes; NULL: a random one of the kernel's). */
 int vs_nl_veth_add(struct vs_nl *nl, const char *host_name, const char *peer_name, int peer_netns_fd, unsigned mtu,
-		   vs_err *err);
+		   const uint8_t *peer_mac, vs_err *err);
 /* Enslave to a bridge (master_ifindex 0: release; one that does not exist:
  * EINVAL, the kernel's answer). */
 int vs_nl_link_set_master(struct vs_nl *nl, int ifindex, int master_ifindex, vs_err *err);

@@ -190,6 +190,8 @@ static int check_guest(const struct vs_nft_guest *g, vs_err *err)
 		return vs_fail(err, VS_E_INVALID, 0, "nftables: no guest");
 	if (check_name(g->name, err) < 0 || check_dev("veth", g->veth, err) < 0)
 		return -1;
+	if (!g->mac)
+		return vs_fail(err, VS_E_INVALID, 0, "nftables: guest %s: no MAC address", g->name);
 	if (g->bridge && check_dev("bridge", g->bridge, err) < 0)
 		return -1;
 	if ((g->n_addrs && !g->addrs) || (g->n_fwd && !g->fwd) || (g->n_host_ports && !g->host_ports))
@@ -400,13 +402,46 @@ static void put_nat_table(FILE *f, const struct vs_nft_guest *g, const bool *hav
 	fputs("}\n", f);
 }
 
+/* The guest's link-local address: fe80::/64 with the EUI-64 interface
+ * identifier of its MAC address, what the kernel gives eth0 by default
+ * (addr_gen_mode eui64). */
+static void mac_linklocal(const uint8_t mac[6], struct vs_ipaddr *ll)
+{
+	*ll = (struct vs_ipaddr){ .family = AF_INET6, .prefix = -1,
+				  .addr = { 0xfe, 0x80, [8] = mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4],
+					    mac[5] } };
+}
+
+/* An IPv6 address as a 128-bit nft constant (for a raw payload match) */
+static void put_hex6(FILE *f, const uint8_t a[16])
+{
+	fputs("0x", f);
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%02x", a[i]);
+}
+
 /* table netdev vserver-NAME: anti-spoofing before the frame reaches the
- * bridge or the host's stack.  Counters on the drops show an attempt. */
+ * bridge or the host's stack.  Counters on the drops show an attempt.
+ * Guest root has NET_ADMIN in its namespace: it can change its MAC
+ * address and send whatever it likes.  So the frame's source MAC must
+ * be the one vserver gave eth0 (a guest taking another's would draw its
+ * traffic on the bridge), ARP must speak for the guest's own MAC and
+ * addresses, and IPv6 neighbour discovery likewise: link-local source
+ * only its own (a neighbour solicitation updates the receivers' cache
+ * for its source address), neighbour advertisements only for its own
+ * addresses, no router advertisements or redirects. */
 static void put_netdev_table(FILE *f, const struct vs_nft_guest *g, const bool *have)
 {
 	_cleanup_addrs_ addr_list a4 = { 0 }, a6 = { 0 };
 	collect(g, AF_INET, false, &a4);
 	collect(g, AF_INET6, false, &a6);
+	char mac[18], ll[ADDR_TEXT_LEN], own[ADDR_TEXT_LEN + 8];
+	snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0], g->mac[1], g->mac[2], g->mac[3],
+		 g->mac[4], g->mac[5]);
+	struct vs_ipaddr lla;
+	mac_linklocal(g->mac, &lla);
+	addr_text(&lla, ll, sizeof ll);
+	snprintf(own, sizeof own, "%s, ::", ll);
 
 	put_drop_table(f, have, T_NETDEV, g->name);
 	fprintf(f, "table netdev vserver-%s {\n\tchain ingress {\n", g->name);
@@ -415,6 +450,7 @@ static void put_netdev_table(FILE *f, const struct vs_nft_guest *g, const bool *
 	 * inner protocol); "ether type" sees the tag either way.  Tagged
 	 * frames would bypass a bridge without VLAN filtering. */
 	fputs("\t\tether type { 8021q, 8021ad } counter drop comment \"VLAN-tagged\"\n", f);
+	fprintf(f, "\t\tether saddr != %s counter drop comment \"foreign MAC address\"\n", mac);
 	if (a4.n) {
 		fputs("\t\tmeta protocol ip ip saddr ", f);
 		put_set(f, &a4, NULL);
@@ -424,24 +460,43 @@ static void put_netdev_table(FILE *f, const struct vs_nft_guest *g, const bool *
 	if (a4.n) {
 		/* "arp saddr ip" reads a fixed offset: only Ethernet/IPv4
 		 * ARP has the sender address there */
-		fputs("\t\tmeta protocol arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ip ", f);
+		fprintf(f, "\t\tmeta protocol arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether %s arp saddr ip ",
+			mac);
 		put_set(f, &a4, NULL);
 		fputs(" accept\n", f);
 	}
 	fputs("\t\tmeta protocol arp counter drop comment \"ARP for a foreign address\"\n", f);
-	/* Link-local and unspecified sources are every guest's, and the
-	 * host's input filter (put_nat_table) cannot tell them apart on a
-	 * bridge (nor does an IPv4-only guest have an ip6 table): past ICMPv6
-	 * they would reach any host service on the bridge's fe80:: address.
-	 * What the kernel itself sends from them is ICMPv6 (ND, MLD). */
-	fputs("\t\tmeta protocol ip6 ip6 saddr { fe80::/10, :: } meta l4proto != ipv6-icmp counter drop comment "
-	      "\"IPv6 link-local other than ICMPv6\"\n",
+	fputs("\t\tmeta protocol ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop comment "
+	      "\"router advertisement or redirect\"\n",
 	      f);
-	/* link-local: every interface has one (neighbour discovery, router
-	 * solicitation); the unspecified address: duplicate address
-	 * detection before the address is usable */
+	/* the target of an advertisement (nft 1.0.6 has no name for it: it
+	 * follows type, code, checksum and flags) */
+	fputs("\t\tmeta protocol ip6 icmpv6 type nd-neighbor-advert @th,64,128 != { ", f);
+	put_hex6(f, lla.addr);
+	for (size_t i = 0; i < g->n_addrs; i++) {
+		const struct vs_ipaddr *a = &g->addrs[i];
+		bool dup = a->family != AF_INET6 || is_linklocal(a);
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = g->addrs[j].family == AF_INET6 && !memcmp(g->addrs[j].addr, a->addr, 16);
+		if (!dup) {
+			fputs(", ", f);
+			put_hex6(f, a->addr);
+		}
+	}
+	fputs(" } counter drop comment \"neighbour advertisement for a foreign address\"\n", f);
+	/* Link-local and unspecified sources: the host's input filter
+	 * (put_nat_table) does not cover them (nor does an IPv4-only guest
+	 * have an ip6 table): past ICMPv6 they would reach any host service
+	 * on the bridge's fe80:: address.  What the kernel itself sends from
+	 * them is ICMPv6 (ND, MLD). */
+	fprintf(f,
+		"\t\tmeta protocol ip6 ip6 saddr { %s } meta l4proto != ipv6-icmp counter drop comment "
+		"\"IPv6 link-local other than ICMPv6\"\n",
+		own);
+	/* its link-local address: neighbour discovery, router solicitation;
+	 * the unspecified address: duplicate address detection */
 	fputs("\t\tmeta protocol ip6 ip6 saddr ", f);
-	put_set(f, &a6, "fe80::/10, ::");
+	put_set(f, &a6, own);
 	fputs(" accept\n", f);
 	fputs("\t\tmeta protocol ip6 counter drop comment \"IPv6 from a foreign address\"\n", f);
 	fputs("\t\tcounter drop comment \"other protocols\"\n", f);

@@ -55,6 +55,8 @@ struct vs_nft_guest {
 	const char *name;            /* guest name; tables are "vserver-NAME" */
 	const char *veth;            /* host end of the guest's veth */
 	const char *bridge;          /* the bridge it is on, NULL: routed veth */
+	const uint8_t *mac;          /* 6 bytes: the MAC address of the guest's end;
+				      * frames from any other are dropped */
 	const struct vs_ipaddr *addrs; /* the guest's addresses (both families); with
 					* their prefix length: the guest's networks */
 	size_t n_addrs;

@@ -137,7 +137,7 @@ static void contains(const char *hay, const char *needle)
 
 static void veth_up(const char *a, const char *b)
 {
-	OK(vs_nl_veth_add(nl, a, b, -1, 0, &err));
+	OK(vs_nl_veth_add(nl, a, b, -1, 0, NULL, &err));
 	OK(vs_nl_link_set_up(nl, ifindex(a), true, &err));
 	OK(vs_nl_link_set_up(nl, ifindex(b), true, &err));
 }
@@ -230,7 +230,7 @@ static void test_veth_peer_netns(void **state)
 	(void)state;
 	NEED_ROOT();
 	_cleanup_close_ int ns2 = second_netns();
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, 0, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, 0, NULL, &err));
 	_cleanup_nl_ struct vs_nl *nl2 = nl_in(ns2);
 
 	/* the host end here, the peer there and only there */
@@ -247,13 +247,13 @@ static void test_veth_peer_netns(void **state)
 	assert_string_equal(l.name, "vsp0");
 
 	/* the peer's name is taken in that namespace: EEXIST, named */
-	assert_int_equal(vs_nl_veth_add(nl, "vsv1", "vsp0", ns2, 0, &err), -1);
+	assert_int_equal(vs_nl_veth_add(nl, "vsv1", "vsp0", ns2, 0, NULL, &err), -1);
 	assert_int_equal(err.errnum, EEXIST);
 	contains(err.msg, "vsv1/vsp0");
 	assert_int_equal(ifindex("vsv1"), 0);
 
 	/* both ends in this namespace */
-	OK(vs_nl_veth_add(nl, "vsv2", "vsp2", -1, 0, &err));
+	OK(vs_nl_veth_add(nl, "vsv2", "vsp2", -1, 0, NULL, &err));
 	assert_true(ifindex("vsv2") > 0);
 	assert_true(ifindex("vsp2") > 0);
 }
@@ -263,7 +263,7 @@ static void test_master_up(void **state)
 	(void)state;
 	NEED_ROOT();
 	OK(vs_nl_bridge_add(nl, "vsbr0", &err));
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 65535, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 65535, NULL, &err));
 	int b = ifindex("vsbr0"), h = ifindex("vsv0");
 	OK(vs_nl_link_set_master(nl, h, b, &err));
 	OK(vs_nl_link_set_up(nl, h, true, &err));
@@ -581,7 +581,7 @@ static void test_extack(void **state)
 	(void)state;
 	NEED_ROOT();
 	/* a route out of a link that is down: the kernel says why */
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 0, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 0, NULL, &err));
 	uint8_t host[4] = { 10, 9, 9, 9 };
 	assert_int_equal(vs_nl_route_add(nl, AF_INET, host, 32, NULL, ifindex("vsv0"), false, 0, &err), -1);
 	assert_int_equal(err.errnum, ENETDOWN);
@@ -596,7 +596,7 @@ static void test_link_del(void **state)
 	NEED_ROOT();
 	_cleanup_close_ int ns2 = second_netns();
 	_cleanup_nl_ struct vs_nl *nl2 = nl_in(ns2);
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, 0, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", ns2, 0, NULL, &err));
 	assert_true(vs_nl_ifindex(nl2, "vsp0", &err) > 0);
 	OK(vs_nl_link_del(nl, ifindex("vsv0"), &err));
 	assert_int_equal(ifindex("vsv0"), 0);
@@ -613,7 +613,7 @@ static void test_rename(void **state)
 {
 	(void)state;
 	NEED_ROOT();
-	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 0, &err));
+	OK(vs_nl_veth_add(nl, "vsv0", "vsp0", -1, 0, NULL, &err));
 	int h = ifindex("vsv0");
 	OK(vs_nl_link_rename(nl, h, "vsv9", &err));
 	assert_int_equal(ifindex("vsv9"), h);

@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -101,16 +102,25 @@ static bool may_call_nft(void)
 
 /* ---- ruleset text ------------------------------------------------------- */
 
-#define NETDEV(name, dev, v4accept, arpaccept, v6set)                                                          \
+/* every test guest's MAC address, and its EUI-64 link-local address */
+static const uint8_t TMAC[6] = { 0x02, 0x00, 0x5e, 0x10, 0x20, 0x30 };
+#define TLL "fe80::5eff:fe10:2030"
+#define TLLHEX "0xfe8000000000000000005efffe102030"
+#define NETDEV(name, dev, v4accept, arpaccept, nahex, v6set)                                                   \
 	"table netdev vserver-" name "\n"                                                                      \
 	"delete table netdev vserver-" name "\n"                                                               \
 	"table netdev vserver-" name " {\n"                                                                    \
 	"\tchain ingress {\n"                                                                                  \
 	"\t\ttype filter hook ingress device \"" dev "\" priority filter; policy drop;\n"                      \
-	"\t\tether type { 8021q, 8021ad } counter drop comment \"VLAN-tagged\"\n" v4accept                     \
+	"\t\tether type { 8021q, 8021ad } counter drop comment \"VLAN-tagged\"\n"                              \
+	"\t\tether saddr != 02:00:5e:10:20:30 counter drop comment \"foreign MAC address\"\n" v4accept          \
 	"\t\tmeta protocol ip counter drop comment \"IPv4 from a foreign address\"\n" arpaccept                \
 	"\t\tmeta protocol arp counter drop comment \"ARP for a foreign address\"\n"                           \
-	"\t\tmeta protocol ip6 ip6 saddr { fe80::/10, :: } meta l4proto != ipv6-icmp counter drop comment "         \
+	"\t\tmeta protocol ip6 icmpv6 type { nd-router-advert, nd-redirect } counter drop comment "             \
+	"\"router advertisement or redirect\"\n"                                                                 \
+	"\t\tmeta protocol ip6 icmpv6 type nd-neighbor-advert @th,64,128 != { " TLLHEX nahex " } counter drop "  \
+	"comment \"neighbour advertisement for a foreign address\"\n"                                            \
+	"\t\tmeta protocol ip6 ip6 saddr { " TLL ", :: } meta l4proto != ipv6-icmp counter drop comment "        \
 	"\"IPv6 link-local other than ICMPv6\"\n"                                                                \
 	"\t\tmeta protocol ip6 ip6 saddr " v6set " accept\n"                                                   \
 	"\t\tmeta protocol ip6 counter drop comment \"IPv6 from a foreign address\"\n"                         \
@@ -119,7 +129,8 @@ static bool may_call_nft(void)
 	"}\n"
 #define V4ACCEPT(set) "\t\tmeta protocol ip ip saddr " set " accept\n"
 #define ARPACCEPT(set)                                                                                         \
-	"\t\tmeta protocol arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ip " set " accept\n"
+	"\t\tmeta protocol arp arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether 02:00:5e:10:20:30 " \
+	"arp saddr ip " set " accept\n"
 /* the host input filter and the link-local forward filter of table ip
  * (ip6): replies and echo (IPv6: and neighbour discovery) pass, then the
  * ports of net/host-ports (ports: lines "\t\tip saddr SET tcp dport N
@@ -153,7 +164,7 @@ static void test_ruleset_routed_v4(void **state)
 	(void)state;
 	struct vs_ipaddr a[] = { ip("10.88.0.2/24") };
 	struct vs_nft_forward f[] = { fwd(IPPROTO_TCP, 10022, 22, NULL), fwd(IPPROTO_UDP, 10053, 53, "203.0.113.1") };
-	struct vs_nft_guest g = { .name = "web", .veth = "vs-web", .addrs = a, .n_addrs = 1, .fwd = f, .n_fwd = 2 };
+	struct vs_nft_guest g = { .name = "web", .veth = "vs-web", .mac = TMAC, .addrs = a, .n_addrs = 1, .fwd = f, .n_fwd = 2 };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
 	expect_text(t, "# vserver guest web: its tables, replaced in one transaction\n"
 		       "table ip vserver-web\n"
@@ -177,7 +188,7 @@ static void test_ruleset_routed_v4(void **state)
 		       "}\n"
 		       "table ip6 vserver-web\n"
 		       "delete table ip6 vserver-web\n"
-		       NETDEV("web", "vs-web", V4ACCEPT("10.88.0.2"), ARPACCEPT("10.88.0.2"), "{ fe80::/10, :: }"));
+		       NETDEV("web", "vs-web", V4ACCEPT("10.88.0.2"), ARPACCEPT("10.88.0.2"), "", "{ " TLL ", :: }"));
 }
 
 static void test_ruleset_bridge_v4v6(void **state)
@@ -191,7 +202,7 @@ static void test_ruleset_bridge_v4v6(void **state)
 				      fwd(IPPROTO_TCP, 8443, 443, "2001:db8::1") };
 	/* host services in both families (the guest's addresses of each) */
 	struct vs_nft_port hp[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 53 }, { IPPROTO_TCP, 65535 } };
-	struct vs_nft_guest g = { .name = "db-1.x", .veth = "vs-db", .bridge = "vsbr0", .addrs = a, .n_addrs = 5,
+	struct vs_nft_guest g = { .name = "db-1.x", .veth = "vs-db", .mac = TMAC, .bridge = "vsbr0", .addrs = a, .n_addrs = 5,
 				  .masquerade = true, .fwd = f, .n_fwd = 3, .host_ports = hp, .n_host_ports = 3 };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
 #define HP4                                                                                                    \
@@ -246,14 +257,15 @@ static void test_ruleset_bridge_v4v6(void **state)
 		       "\t}\n"
 		       "}\n"
 		       NETDEV("db-1.x", "vs-db", V4ACCEPT("{ 10.88.0.2, 10.88.0.3 }"),
-			      ARPACCEPT("{ 10.88.0.2, 10.88.0.3 }"), "{ fd00:88::2, fe80::/10, :: }"));
+			      ARPACCEPT("{ 10.88.0.2, 10.88.0.3 }"), ", 0xfd000088000000000000000000000002",
+			      "{ fd00:88::2, " TLL ", :: }"));
 }
 
 static void test_ruleset_masquerade_only(void **state)
 {
 	(void)state;
 	struct vs_ipaddr a[] = { ip("10.88.0.7/24") };
-	struct vs_nft_guest g = { .name = "m", .veth = "vs-m", .bridge = "vsbr0", .addrs = a, .n_addrs = 1,
+	struct vs_nft_guest g = { .name = "m", .veth = "vs-m", .mac = TMAC, .bridge = "vsbr0", .addrs = a, .n_addrs = 1,
 				  .masquerade = true };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
 	expect_text(t, "# vserver guest m: its tables, replaced in one transaction\n"
@@ -268,14 +280,14 @@ static void test_ruleset_masquerade_only(void **state)
 		       "}\n"
 		       "table ip6 vserver-m\n"
 		       "delete table ip6 vserver-m\n"
-		       NETDEV("m", "vs-m", V4ACCEPT("10.88.0.7"), ARPACCEPT("10.88.0.7"), "{ fe80::/10, :: }"));
+		       NETDEV("m", "vs-m", V4ACCEPT("10.88.0.7"), ARPACCEPT("10.88.0.7"), "", "{ " TLL ", :: }"));
 }
 
 static void test_ruleset_no_nat(void **state)
 {
 	(void)state;
 	struct vs_ipaddr a[] = { ip("192.0.2.5/24") };
-	struct vs_nft_guest g = { .name = "plain", .veth = "vs-plain", .addrs = a, .n_addrs = 1 };
+	struct vs_nft_guest g = { .name = "plain", .veth = "vs-plain", .mac = TMAC, .addrs = a, .n_addrs = 1 };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
 	expect_text(t, "# vserver guest plain: its tables, replaced in one transaction\n"
 		       "table ip vserver-plain\n"
@@ -285,7 +297,7 @@ static void test_ruleset_no_nat(void **state)
 		       "}\n"
 		       "table ip6 vserver-plain\n"
 		       "delete table ip6 vserver-plain\n"
-		       NETDEV("plain", "vs-plain", V4ACCEPT("192.0.2.5"), ARPACCEPT("192.0.2.5"), "{ fe80::/10, :: }"));
+		       NETDEV("plain", "vs-plain", V4ACCEPT("192.0.2.5"), ARPACCEPT("192.0.2.5"), "", "{ " TLL ", :: }"));
 }
 
 static void test_ruleset_v6_only(void **state)
@@ -294,7 +306,7 @@ static void test_ruleset_v6_only(void **state)
 	struct vs_ipaddr a[] = { ip("2001:db8:1::5/64") };
 	struct vs_nft_forward f[] = { fwd(IPPROTO_UDP, 5353, 53, NULL) };
 	struct vs_nft_port hp[] = { { IPPROTO_TCP, 22 } };
-	struct vs_nft_guest g = { .name = "six", .veth = "vs-six", .addrs = a, .n_addrs = 1, .masquerade = true,
+	struct vs_nft_guest g = { .name = "six", .veth = "vs-six", .mac = TMAC, .addrs = a, .n_addrs = 1, .masquerade = true,
 				  .fwd = f, .n_fwd = 1, .host_ports = hp, .n_host_ports = 1 };
 	_cleanup_free_ char *t = vs_nft_ruleset(&g);
 #define HP6SIX "\t\tip6 saddr 2001:db8:1::5 tcp dport 22 accept\n"
@@ -323,7 +335,8 @@ static void test_ruleset_v6_only(void **state)
 		       "\t\tct status dnat ip6 daddr 2001:db8:1::5 ip6 saddr 2001:db8:1::/64 masquerade\n"
 		       "\t}\n"
 		       "}\n"
-		       NETDEV("six", "vs-six", "", "", "{ 2001:db8:1::5, fe80::/10, :: }"));
+		       NETDEV("six", "vs-six", "", "", ", 0x20010db8000100000000000000000005",
+			      "{ 2001:db8:1::5, " TLL ", :: }"));
 }
 
 /* add / del / exists must refuse what vs_nft_ruleset refuses, before
@@ -364,7 +377,7 @@ static void test_name_injection(void **state)
 	};
 	struct vs_ipaddr a[] = { ip("10.88.0.2/24") };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
-		struct vs_nft_guest g = { .name = bad[i], .veth = "vs-ok", .addrs = a, .n_addrs = 1 };
+		struct vs_nft_guest g = { .name = bad[i], .veth = "vs-ok", .mac = TMAC, .addrs = a, .n_addrs = 1 };
 		expect_invalid(&g);
 		g.name = "ok";
 		g.veth = bad[i];
@@ -381,7 +394,7 @@ static void test_name_injection(void **state)
 		}
 	}
 	/* device names longer than an interface name */
-	struct vs_nft_guest g = { .name = "ok", .veth = "vs-0123456789abc", .addrs = a, .n_addrs = 1 };
+	struct vs_nft_guest g = { .name = "ok", .veth = "vs-0123456789abc", .mac = TMAC, .addrs = a, .n_addrs = 1 };
 	expect_invalid(&g);
 	/* NULL names */
 	g.veth = NULL;
@@ -400,7 +413,7 @@ static void test_invalid_input(void **state)
 	(void)state;
 	struct vs_ipaddr a4[] = { ip("10.88.0.2/24") };
 	struct vs_nft_forward f = fwd(IPPROTO_TCP, 80, 8080, NULL);
-	struct vs_nft_guest g = { .name = "g", .veth = "vs-g", .addrs = a4, .n_addrs = 1, .fwd = &f, .n_fwd = 1 };
+	struct vs_nft_guest g = { .name = "g", .veth = "vs-g", .mac = TMAC, .addrs = a4, .n_addrs = 1, .fwd = &f, .n_fwd = 1 };
 	_cleanup_free_ char *ok = vs_nft_ruleset(&g);
 	assert_non_null(ok);
 
@@ -690,7 +703,7 @@ static struct vs_nft_guest t_guest(struct vs_nft_forward *f, size_t n_fwd, size_
 {
 	t_addrs[0] = ip("10.88.0.2/24");
 	t_addrs[1] = ip("fd00:88::2/64");
-	return (struct vs_nft_guest){ .name = "t1", .veth = "vs-t1", .bridge = "vsbr-t", .addrs = t_addrs,
+	return (struct vs_nft_guest){ .name = "t1", .veth = "vs-t1", .mac = TMAC, .bridge = "vsbr-t", .addrs = t_addrs,
 				      .n_addrs = n_addrs, .masquerade = true, .fwd = f, .n_fwd = n_fwd };
 }
 
@@ -773,13 +786,13 @@ static void test_real_variants(void **state)
 				      fwd(IPPROTO_TCP, 8443, 443, "2001:db8::1") };
 	struct vs_nft_port hp[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 65535 } };
 	struct vs_nft_guest v[] = {
-		{ .name = "r", .veth = "vs-r", .addrs = a, .n_addrs = 1, .fwd = f, .n_fwd = 2 },
-		{ .name = "b", .veth = "vs-b", .bridge = "br0", .addrs = a, .n_addrs = 4, .masquerade = true,
+		{ .name = "r", .veth = "vs-r", .mac = TMAC, .addrs = a, .n_addrs = 1, .fwd = f, .n_fwd = 2 },
+		{ .name = "b", .veth = "vs-b", .mac = TMAC, .bridge = "br0", .addrs = a, .n_addrs = 4, .masquerade = true,
 		  .fwd = f, .n_fwd = 3, .host_ports = hp, .n_host_ports = 2 },
-		{ .name = "p", .veth = "vs-p", .addrs = a, .n_addrs = 1 },
-		{ .name = "s", .veth = "vs-s", .addrs = a6, .n_addrs = 1, .masquerade = true, .fwd = f, .n_fwd = 1,
+		{ .name = "p", .veth = "vs-p", .mac = TMAC, .addrs = a, .n_addrs = 1 },
+		{ .name = "s", .veth = "vs-s", .mac = TMAC, .addrs = a6, .n_addrs = 1, .masquerade = true, .fwd = f, .n_fwd = 1,
 		  .host_ports = hp, .n_host_ports = 1 },
-		{ .name = "n", .veth = "vs-n" },
+		{ .name = "n", .veth = "vs-n", .mac = TMAC },
 	};
 	vs_err e = { 0 };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(v); i++)
@@ -934,7 +947,10 @@ static int listen6_in(int ns, int port)
 	return s;
 }
 
-static const char *connect6_via(int ns, const char *dst, const char *dev, int port, int l, int ms)
+/* connect6_via from source address src (link-local on dev), NULL: the
+ * kernel's choice */
+static const char *connect6_from_via(int ns, const char *src, const char *dst, const char *dev, int port, int l,
+				     int ms)
 {
 	static char peer[INET6_ADDRSTRLEN];
 	struct sockaddr_in6 d = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
@@ -944,6 +960,12 @@ static const char *connect6_via(int ns, const char *dst, const char *dev, int po
 	int c = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	join(host_ns);
 	assert_true(c >= 0 && d.sin6_scope_id);
+	if (src) {
+		struct sockaddr_in6 b = { .sin6_family = AF_INET6, .sin6_scope_id = d.sin6_scope_id };
+		assert_int_equal(inet_pton(AF_INET6, src, &b.sin6_addr), 1);
+		if (bind(c, (struct sockaddr *)&b, sizeof b) < 0)
+			fail_msg("bind [%s%%%s]: %s", src, dev, strerror(errno));
+	}
 	if (connect(c, (struct sockaddr *)&d, sizeof d) < 0 && errno != EINPROGRESS)
 		fail_msg("connect [%s%%%s]:%d: %s", dst, dev, port, strerror(errno));
 	peer[0] = 0;
@@ -958,6 +980,33 @@ static const char *connect6_via(int ns, const char *dst, const char *dev, int po
 	}
 	close(c);
 	return peer;
+}
+
+static const char *connect6_via(int ns, const char *dst, const char *dev, int port, int l, int ms)
+{
+	return connect6_from_via(ns, NULL, dst, dev, port, l, ms);
+}
+
+/* An unsolicited neighbour advertisement (override) for `target`, from
+ * namespace ns to all nodes on its eth0 */
+static void send_na(int ns, const char *target)
+{
+	join(ns);
+	int s = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	unsigned idx = if_nametoindex("eth0");
+	join(host_ns);
+	if (s < 0 || !idx)
+		fail_msg("raw ICMPv6 socket or eth0: %s", strerror(errno));
+	int hops = 255;
+	assert_int_equal(setsockopt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops), 0);
+	struct nd_neighbor_advert na = { .nd_na_type = ND_NEIGHBOR_ADVERT,
+					 .nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE };
+	assert_int_equal(inet_pton(AF_INET6, target, &na.nd_na_target), 1);
+	struct sockaddr_in6 d = { .sin6_family = AF_INET6, .sin6_scope_id = idx };
+	assert_int_equal(inet_pton(AF_INET6, "ff02::1", &d.sin6_addr), 1);
+	assert_int_equal(sendto(s, &na, sizeof na, 0, (struct sockaddr *)&d, sizeof d), (ssize_t)sizeof na);
+	close(s);
+	usleep(100 * 1000);
 }
 
 /* An ICMP echo from namespace ns to dst (a ping socket): answered within ms? */
@@ -993,7 +1042,8 @@ static void test_real_packets(void **state)
 	SH(-1, "echo 1 > /proc/sys/net/ipv4/ip_forward");
 	SH(-1, "ip link set lo up && ip link add vsbr-t type bridge forward_delay 0 && "
 	       "ip addr add 10.88.0.1/24 dev vsbr-t && ip link set vsbr-t up");
-	SH(-1, "ip link add vs-t1 type veth peer name eth0 netns %s && ip link set vs-t1 master vsbr-t up", gp);
+	SH(-1, "ip link add vs-t1 type veth peer name eth0 address 02:00:5e:10:20:30 netns %s && "
+	       "ip link set vs-t1 master vsbr-t up", gp);
 	SH(-1, "ip link add vs-t2 type veth peer name eth0 netns %s && ip link set vs-t2 master vsbr-t up", g2p);
 	SH(-1, "ip link add vs-tinet type veth peer name eth0 netns %s && "
 	       "ip addr add 203.0.113.1/24 dev vs-tinet && ip link set vs-tinet up", inp);
@@ -1007,7 +1057,7 @@ static void test_real_packets(void **state)
 
 	struct vs_ipaddr a[] = { ip("10.88.0.2/24") };
 	struct vs_nft_forward f[] = { fwd(IPPROTO_TCP, 10022, 22, NULL) };
-	struct vs_nft_guest g = { .name = "t1", .veth = "vs-t1", .bridge = "vsbr-t", .addrs = a, .n_addrs = 1,
+	struct vs_nft_guest g = { .name = "t1", .veth = "vs-t1", .mac = TMAC, .bridge = "vsbr-t", .addrs = a, .n_addrs = 1,
 				  .masquerade = true, .fwd = f, .n_fwd = 1 };
 	vs_err e = { 0 };
 	if (vs_nft_guest_add(&g, &e) < 0)
@@ -1113,7 +1163,8 @@ static void test_real_packets(void **state)
 	 * neighbour discovery works: the second guest's connection needed
 	 * the same). */
 	SH(-1, "ip -6 addr add fe80::1/64 dev vsbr-t nodad");
-	SH(guest, "ip -6 addr add fe80::2/64 dev eth0 nodad");
+	/* the guest's own: EUI-64 of its MAC, as the kernel makes it */
+	SH(guest, "ip -6 addr replace " TLL "/64 dev eth0 nodad");
 	SH(guest2, "ip -6 addr add fe80::3/64 dev eth0 nodad");
 	int host6 = listen6_in(host_ns, 7002);
 	assert_true(vs_str_startswith(connect6_via(guest2, "fe80::1", "eth0", 7002, host6, 3000), "fe80::"));
@@ -1123,6 +1174,36 @@ static void test_real_packets(void **state)
 	print_message("guest link-local TCP dropped: %lld packets\n", (long long)(l61 - l60));
 	assert_true(l61 > l60);
 	SH(guest, "ip -6 neigh show fe80::1 dev eth0 | grep -Eq 'REACHABLE|STALE|DELAY|PROBE'");
+	/* another link-local address than its own: dropped, TCP or not */
+	SH(guest, "ip -6 addr add fe80::2/64 dev eth0 nodad");
+	int64_t f60 = drop_count("netdev", "t1", "IPv6 from a foreign address");
+	assert_string_equal(connect6_from_via(guest, "fe80::2", "fe80::1", "eth0", 7002, host6, 1000), "");
+	send_na(guest, "fe80::2");
+	int64_t f61 = drop_count("netdev", "t1", "IPv6 from a foreign address");
+	print_message("guest foreign link-local dropped: %lld packets\n", (long long)(f61 - f60));
+	assert_true(f61 > f60);
+	SH(guest, "ip -6 addr del fe80::2/64 dev eth0");
+	/* neighbour advertisements: for its own address only (one for the
+	 * second guest's would draw its traffic) */
+	int64_t na0 = drop_count("netdev", "t1", "neighbour advertisement for a foreign address");
+	send_na(guest, TLL);
+	int64_t na1 = drop_count("netdev", "t1", "neighbour advertisement for a foreign address");
+	send_na(guest, "fe80::3");
+	send_na(guest, "fe80::1");
+	int64_t na2 = drop_count("netdev", "t1", "neighbour advertisement for a foreign address");
+	print_message("foreign neighbour advertisements dropped: %lld\n", (long long)(na2 - na1));
+	assert_true(na1 == na0 && na2 == na1 + 2);
+	/* its MAC address is the one it was given: with another one (guest
+	 * root has NET_ADMIN in its namespace), nothing gets through, and
+	 * ARP for its own address from there neither */
+	int64_t m0 = drop_count("netdev", "t1", "foreign MAC address");
+	SH(guest, "ip link set eth0 address 02:00:5e:99:99:99");
+	assert_string_equal(connect_via(guest, NULL, "203.0.113.2", 8080, web, 1000), "");
+	int64_t m1 = drop_count("netdev", "t1", "foreign MAC address");
+	print_message("frames from a foreign MAC dropped: %lld\n", (long long)(m1 - m0));
+	assert_true(m1 > m0);
+	SH(guest, "ip link set eth0 address 02:00:5e:10:20:30");
+	assert_string_equal(connect_via(guest, NULL, "203.0.113.2", 8080, web, 3000), "203.0.113.1");
 
 	/* without the rules, no forward and no masquerade */
 	assert_int_equal(vs_nft_guest_del("t1", &e), 0);
