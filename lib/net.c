@@ -305,6 +305,13 @@ static int configure_inside(const struct vs_config *c, unsigned mtu4, unsigned m
 			return -1;
 		*(a.family == AF_INET ? &v4 : &v6) = true;
 	}
+	/* its link-local address is the one its netdev table lets through
+	 * (nft.h), whatever the namespace's default */
+	vs_err e6;
+	if (vs_nl_link_set_addrgen_eui64(nl, eth, &e6) < 0 && e6.errnum != EAFNOSUPPORT) { /* no IPv6 */
+		*err = e6;
+		return -1;
+	}
 	if (vs_nl_link_set_up(nl, eth, true, err) < 0)
 		return -1;
 	if (c->net.routed) {

@@ -467,6 +467,20 @@ int vs_nl_link_set_up(struct vs_nl *nl, int ifindex, bool up, vs_err *err)
 	return link_change(nl, ifindex, up ? "bringing up" : "bringing down", err);
 }
 
+int vs_nl_link_set_addrgen_eui64(struct vs_nl *nl, int ifindex, vs_err *err)
+{
+	struct nlmsghdr *h = nl_msg(nl, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	struct nlattr *af = mnl_attr_nest_start(h, IFLA_AF_SPEC);
+	struct nlattr *in6 = mnl_attr_nest_start(h, AF_INET6);
+	mnl_attr_put_u8(h, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_EUI64);
+	mnl_attr_nest_end(h, in6);
+	mnl_attr_nest_end(h, af);
+	return link_change(nl, ifindex, "setting the IPv6 address generation mode of", err);
+}
+
 int vs_nl_bridge_add(struct vs_nl *nl, const char *name, vs_err *err)
 {
 	if (vs_ifname_check(name, err) < 0)

@@ -58,6 +58,9 @@ int vs_nl_addr_add(struct vs_nl *nl, int ifindex, const struct vs_ipaddr *ip, co
 int vs_nl_addr_del(struct vs_nl *nl, int ifindex, const struct vs_ipaddr *ip, vs_err *err);
 
 int vs_nl_link_set_up(struct vs_nl *nl, int ifindex, bool up, vs_err *err);
+/* IPv6 link-local address from the MAC address (EUI-64), whatever the
+ * namespace's default: set before the link is up. */
+int vs_nl_link_set_addrgen_eui64(struct vs_nl *nl, int ifindex, vs_err *err);
 /* Create a bridge (fails with EEXIST if the name is taken). */
 int vs_nl_bridge_add(struct vs_nl *nl, const char *name, vs_err *err);
 /* Create a veth pair: `host_name` in this namespace, `peer_name` created
