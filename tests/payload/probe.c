@@ -867,6 +867,29 @@ static int cmd_tcp_serve(CMD_ARGS)
 	}
 }
 
+/* A connected TCP socket: "OK LOCAL PEER LINE", LINE the first line the
+ * server sent within t seconds */
+static int connected_report(int s, double t)
+{
+	char me[80], peer[80], line[256] = "";
+	sock_name(s, false, me, sizeof me);
+	sock_name(s, true, peer, sizeof peer);
+	size_t n = 0;
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	while (n < sizeof line - 1 && poll(&pfd, 1, (int)(t * 1000)) > 0) {
+		ssize_t r = read(s, line + n, sizeof line - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(line, '\n', n))
+			break;
+	}
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
+	printf("OK %s %s %s\n", me, peer, line);
+	return 0;
+}
+
 /* tcp-connect ADDR PORT [SECONDS]: "OK LOCAL PEER LINE" (the first line the
  * server sent) or the errno (ETIMEDOUT after SECONDS, default 3) */
 static int cmd_tcp_connect(CMD_ARGS)
@@ -890,23 +913,7 @@ static int cmd_tcp_connect(CMD_ARGS)
 		if (e)
 			return res_e(e);
 	}
-	char me[80], peer[80], line[256] = "";
-	sock_name(s, false, me, sizeof me);
-	sock_name(s, true, peer, sizeof peer);
-	size_t n = 0;
-	struct pollfd pfd = { .fd = s, .events = POLLIN };
-	while (n < sizeof line - 1 && poll(&pfd, 1, (int)(t * 1000)) > 0) {
-		ssize_t r = read(s, line + n, sizeof line - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (memchr(line, '\n', n))
-			break;
-	}
-	line[n] = 0;
-	line[strcspn(line, "\n")] = 0;
-	printf("OK %s %s %s\n", me, peer, line);
-	return 0;
+	return connected_report(s, t);
 }
 
 /* udp-serve ADDR PORT SECONDS: print "LISTEN LOCAL", wait for one datagram,
@@ -934,18 +941,14 @@ static int cmd_udp_serve(CMD_ARGS)
 	return 0;
 }
 
-/* udp-send ADDR PORT TEXT [SECONDS]: from an unbound socket; waits for the
- * answer: "OK LOCAL REPLY-FROM REPLY" or the errno */
-static int cmd_udp_send(CMD_ARGS)
+/* The answer to a datagram sent from s, within t seconds: "OK LOCAL
+ * REPLY-FROM REPLY", or the errno */
+static int udp_reply(int s, double t)
 {
-	struct sockaddr_storage ss, from;
-	socklen_t len, fl = sizeof from;
-	int fam = parse_sa(argv[1], argv[2], &ss, &len);
-	int s = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || sendto(s, argv[3], strlen(argv[3]), 0, (struct sockaddr *)&ss, len) < 0)
-		return res_e(errno);
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof from;
 	struct pollfd pfd = { .fd = s, .events = POLLIN };
-	if (poll(&pfd, 1, (int)((argc > 4 ? parse_seconds(argv[4]) : 3) * 1000)) <= 0)
+	if (poll(&pfd, 1, (int)(t * 1000)) <= 0)
 		return res_e(ETIMEDOUT);
 	char buf[256], me[80], f[80];
 	ssize_t n = recvfrom(s, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
@@ -955,6 +958,19 @@ static int cmd_udp_send(CMD_ARGS)
 	sock_name(s, false, me, sizeof me);
 	printf("OK %s %s %s\n", me, fmt_sa(&from, f, sizeof f), buf);
 	return 0;
+}
+
+/* udp-send ADDR PORT TEXT [SECONDS]: from an unbound socket; waits for the
+ * answer: "OK LOCAL REPLY-FROM REPLY" or the errno */
+static int cmd_udp_send(CMD_ARGS)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fam = parse_sa(argv[1], argv[2], &ss, &len);
+	int s = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || sendto(s, argv[3], strlen(argv[3]), 0, (struct sockaddr *)&ss, len) < 0)
+		return res_e(errno);
+	return udp_reply(s, argc > 4 ? parse_seconds(argv[4]) : 3);
 }
 
 /* tcp-connect-from SRC ADDR PORT: bind SRC (port 0) first, then connect;
@@ -974,14 +990,7 @@ static int cmd_tcp_connect_from(CMD_ARGS)
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (connect(s, (struct sockaddr *)&ss, len) < 0)
 		return res_e(errno == EINPROGRESS ? ETIMEDOUT : errno);
-	char me[80], peer[80], line[256] = "";
-	sock_name(s, false, me, sizeof me);
-	sock_name(s, true, peer, sizeof peer);
-	ssize_t n = read(s, line, sizeof line - 1);
-	line[n > 0 ? n : 0] = 0;
-	line[strcspn(line, "\n")] = 0;
-	printf("OK %s %s %s\n", me, peer, line);
-	return 0;
+	return connected_report(s, 3);
 }
 
 /* udp-pktinfo SPEC ADDR PORT TEXT [connect]: send TEXT with an IP_PKTINFO
@@ -990,8 +999,8 @@ static int cmd_tcp_connect_from(CMD_ARGS)
  * for the answer: "OK LOCAL REPLY-FROM REPLY", or the errno. */
 static int cmd_udp_pktinfo(CMD_ARGS)
 {
-	struct sockaddr_storage ss, from;
-	socklen_t len, fl = sizeof from;
+	struct sockaddr_storage ss;
+	socklen_t len;
 	if (parse_sa(argv[2], argv[3], &ss, &len) != AF_INET)
 		usage_fail("IPv4 only");
 	bool conn = argc > 5 && !strcmp(argv[5], "connect");
@@ -1016,17 +1025,7 @@ static int cmd_udp_pktinfo(CMD_ARGS)
 	memcpy(CMSG_DATA(c), &pi, sizeof pi);
 	if (sendmsg(s, &m, 0) < 0)
 		return res_e(errno);
-	struct pollfd pfd = { .fd = s, .events = POLLIN };
-	if (poll(&pfd, 1, 3000) <= 0)
-		return res_e(ETIMEDOUT);
-	char buf[256], me[80], f[80];
-	ssize_t n = recvfrom(s, buf, sizeof buf - 1, 0, (struct sockaddr *)&from, &fl);
-	if (n < 0)
-		return res_e(errno);
-	buf[n] = 0;
-	sock_name(s, false, me, sizeof me);
-	printf("OK %s %s %s\n", me, fmt_sa(&from, f, sizeof f), buf);
-	return 0;
+	return udp_reply(s, 3);
 }
 
 /* tcp-rate ADDR PORT SECONDS: connect, read to EOF, close, as often as
