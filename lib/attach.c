@@ -11,6 +11,7 @@
 #include "sysfilter.h"
 #include "state.h"
 #include "userns.h"
+#include "execshim.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -75,7 +76,10 @@ static int lookup_user(const char *user, struct guser *u, vs_err *err)
 			if (n < 7)
 				continue;
 			uint64_t uid, gid;
-			if (vs_parse_u64(f[2], &uid) < 0 || vs_parse_u64(f[3], &gid) < 0)
+			/* (uid_t is 32 bits: 4294967296 would be root, and -1
+			 * means "unchanged" to the set*id calls) */
+			if (vs_parse_u64(f[2], &uid) < 0 || vs_parse_u64(f[3], &gid) < 0 || uid > 4294967294ULL ||
+			    gid > 4294967294ULL)
 				continue;
 			if (numeric ? uid != num : strcmp(f[0], user))
 				continue;
@@ -138,6 +142,8 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+static bool write_all(int fd, const char *b, size_t n);
+
 static void fail_to(int fd, const vs_err *e)
 {
 	if (write(fd, e->msg, strlen(e->msg)) < 0) {
@@ -147,7 +153,7 @@ static void fail_to(int fd, const vs_err *e)
 
 /* In the guest, as the new process: everything from the pty to exec. */
 static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o, bool pty, int sock, int errfd,
-		       const char *term, const int stdio[3])
+		       int shim, const char *term, const int stdio[3])
 {
 	vs_err e = { 0 };
 	setsid();
@@ -199,10 +205,6 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 		vs_fail_errno(&e, "personality");
 		fail_to(errfd, &e);
 	}
-	if (c->nice_set && setpriority(PRIO_PROCESS, 0, c->nice) < 0) {
-		vs_fail_errno(&e, "nice %d", c->nice);
-		fail_to(errfd, &e);
-	}
 	struct guser u = { .uid = 0, .gid = 0, .home = "/root", .name = "root" };
 	if (o->user && lookup_user(o->user, &u, &e) < 0)
 		fail_to(errfd, &e);
@@ -217,7 +219,8 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 	/* the capability set and the filter were set before the fork */
 	if (u.uid != 0 || u.gid != 0) {
 		if (setgroups(1, &u.gid) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 || setresuid(u.uid, u.uid, u.uid) < 0) {
-			vs_fail_errno(&e, "switching to user %s", u.name);
+			_cleanup_free_ char *name = vs_escape(u.name); /* the guest's passwd */
+			vs_fail_errno(&e, "switching to user %s", name);
 			fail_to(errfd, &e);
 		}
 	} else if (setgroups(0, NULL) < 0) {
@@ -238,8 +241,9 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 		_exit(127);
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (o->argv) {
-		vs_exec_path(o->argv, env.v);
-		vs_fail_errno(&e, "cannot run %s in the guest", o->argv[0]);
+		vs_exec_shim_run(shim, errfd, strchr(o->argv[0], '/') ? "" : vs_exec_shim_path(env.v), o->argv[0],
+				 o->argv, env.v);
+		vs_fail_errno(&e, "cannot run the exec shim in the guest");
 		fail_to(errfd, &e);
 	}
 	/* the login shell: `shell` file, the user's shell, bash, sh */
@@ -251,13 +255,20 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 		_cleanup_free_ char *a0 = vs_asprintf("-%s", b ? b + 1 : cands[i]);
 		vs_strv_push_take(&env, vs_asprintf("SHELL=%s", cands[i]));
 		char *argv[] = { a0, NULL };
-		execve(cands[i], argv, env.v);
+		vs_exec_shim_run(shim, errfd, "", cands[i], argv, env.v);
+		vs_fail_errno(&e, "cannot run the exec shim in the guest");
+		fail_to(errfd, &e);
 	}
 	vs_fail(&e, VS_E_SYSTEM, ENOENT, "no shell found in the guest (tried the shell file, /bin/bash, /bin/sh)");
 	fail_to(errfd, &e);
 }
 
-static volatile sig_atomic_t fwd_pid;
+/* Signals for the command go to it through a pidfd: once it is reaped,
+ * never to another process that got its pid.  A signal that finds it
+ * gone (fwd_gone) ends the proxying: what is left is a background job's
+ * output, and the caller wants to stop. */
+static volatile sig_atomic_t fwd_pidfd = -1;
+static volatile sig_atomic_t fwd_gone;
 static volatile sig_atomic_t winch;
 
 static void forward(int sig)
@@ -266,8 +277,17 @@ static void forward(int sig)
 		winch = 1;
 		return;
 	}
-	if (fwd_pid > 0)
-		kill(fwd_pid, sig);
+	int e = errno;
+	if (fwd_pidfd < 0 || syscall(SYS_pidfd_send_signal, (int)fwd_pidfd, sig, NULL, 0) < 0)
+		fwd_gone = 1;
+	errno = e;
+}
+
+/* forward() to pid from now on (a child of ours, not yet reaped) */
+static void forward_to(pid_t pid)
+{
+	fwd_gone = 0;
+	fwd_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* The caller's terminal in raw mode while it is proxied (false if stdin
@@ -282,8 +302,24 @@ static bool term_raw(struct termios *saved)
 	return true;
 }
 
-static bool write_all(int fd, const char *b, size_t n);
+/* End of input for the guest's side of the pty, into b: its VEOF (^D) in
+ * canonical mode, twice after a partial line (the first one only hands
+ * the line over); returns the length */
+static size_t eof_bytes(int master, bool line_open, char b[2])
+{
+	struct termios t;
+	char eof = 4;
+	bool canon = tcgetattr(master, &t) == 0 && (t.c_lflag & ICANON);
+	if (canon && t.c_cc[VEOF])
+		eof = (char)t.c_cc[VEOF];
+	b[0] = b[1] = eof;
+	return canon && line_open ? 2 : 1;
+}
 
+/* The caller's terminal <-> the pty's master.  The master is non-blocking
+ * and input waits in a buffer until the guest's side takes it, so that a
+ * guest program that does not read never blocks us (the rest of the loop:
+ * its output, its exit, a signal). */
 static int proxy(int master, pid_t child, int *wstatus)
 {
 	struct termios saved;
@@ -291,7 +327,10 @@ static int proxy(int master, pid_t child, int *wstatus)
 	struct winsize ws;
 	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);
-	bool in_open = true;
+	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+	bool in_open = true, line_open = false;
+	char inbuf[8192];
+	size_t inlen = 0, inoff = 0;
 	int rc = -1;
 	for (;;) {
 		if (winch) {
@@ -299,7 +338,10 @@ static int proxy(int master, pid_t child, int *wstatus)
 			if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 				ioctl(master, TIOCSWINSZ, &ws);
 		}
-		struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = in_open ? 0 : -1, .events = POLLIN } };
+		struct pollfd p[2] = {
+			{ .fd = master, .events = POLLIN | (inlen > inoff ? POLLOUT : 0) },
+			{ .fd = in_open && inlen == inoff ? 0 : -1, .events = POLLIN },
+		};
 		int n = poll(p, 2, 200);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -307,25 +349,27 @@ static int proxy(int master, pid_t child, int *wstatus)
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t r = read(master, buf, sizeof buf);
 			if (r > 0) {
-				for (ssize_t off = 0; off < r;) {
-					ssize_t w = write(1, buf + off, (size_t)(r - off));
-					if (w <= 0)
-						break;
-					off += w;
+				if (!write_all(1, buf, (size_t)r)) {
 				}
 			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
 				break; /* EIO: the last slave fd closed */
 		}
-		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
-			ssize_t r = read(0, buf, sizeof buf);
+		if (inlen > inoff && (p[0].revents & POLLOUT)) {
+			ssize_t w = write(master, inbuf + inoff, inlen - inoff);
+			if (w > 0) {
+				line_open = inbuf[inoff + (size_t)w - 1] != '\n';
+				inoff += (size_t)w;
+			}
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			ssize_t r = read(0, inbuf, sizeof inbuf);
 			if (r > 0) {
-				if (write(master, buf, (size_t)r) < 0) {
-				}
-			} else if (r == 0) {
-				in_open = false;
-				char eof = 4; /* ^D: end of input for the guest side */
-				if (write(master, &eof, 1) < 0) {
-				}
+				inlen = (size_t)r;
+				inoff = 0;
+			} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+				in_open = false; /* the end goes out like input */
+				inlen = eof_bytes(master, line_open, inbuf);
+				inoff = 0;
 			}
 		}
 		int st;
@@ -337,10 +381,9 @@ static int proxy(int master, pid_t child, int *wstatus)
 			 * command has ended.  The pty hands the last output over
 			 * in a kernel work item, so wait for a quiet 50 ms (at
 			 * most 1 s) rather than stopping at the first empty read. */
-			fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 			double until = vs_now() + 1.0;
 			struct pollfd d = { .fd = master, .events = POLLIN };
-			while (vs_now() < until && poll(&d, 1, 50) > 0) {
+			while (vs_now() < until && !fwd_gone && poll(&d, 1, 50) > 0) {
 				ssize_t r = read(master, buf, sizeof buf);
 				if (r <= 0 || !write_all(1, buf, (size_t)r))
 					break;
@@ -442,7 +485,7 @@ static void pipe_proxy(int in_w, int out_r, int err_r, pid_t child, int *wstatus
 				exited = true;
 				*wstatus = st;
 			}
-		} else if (!data && ++quiet >= 3) {
+		} else if ((!data && ++quiet >= 3) || fwd_gone) {
 			break;
 		}
 		if (data)
@@ -471,7 +514,8 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		return -1;
 	}
 	vs_diags_free(&d);
-	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1, userns = -1;
+	int rc = -1, lock = -1, pidfd = -1, sv[2] = { -1, -1 }, ep[2] = { -1, -1 }, master = -1, userns = -1,
+	    shim = -1;
 	int io[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } }, child_stdio[3] = { -1, -1, -1 };
 	struct vs_cgroup cg = { 0 };
 	struct vs_seccomp_prog filter = { 0 };
@@ -520,6 +564,9 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	if (rundir >= 0)
 		close(rundir);
 	if (r < 0)
+		goto out;
+	shim = vs_exec_shim_fd(err);
+	if (shim < 0)
 		goto out;
 	bool pty = o->tty == 1 || (o->tty < 0 && isatty(0));
 	const char *term = getenv("TERM");
@@ -606,6 +653,12 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		if (in_userns && vs_userns_enter(userns, &e) < 0)
 			fail_to(ep[1], &e);
 		close(userns);
+		/* the guest's niceness while CAP_SYS_NICE is still there (a
+		 * negative one, or a caller running niced) */
+		if (c.nice_set && setpriority(PRIO_PROCESS, 0, c.nice) < 0) {
+			vs_fail_errno(&e, "nice %d", c.nice);
+			fail_to(ep[1], &e);
+		}
 		if (vs_seccomp_load(&filter, &e) < 0)
 			fail_to(ep[1], &e);
 		if (vs_caps_apply(vs_config_bounding_set(&c), &e) < 0)
@@ -624,14 +677,14 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		}
 		if (g == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			grandchild(&c, o, pty, sv[1], ep[1], term, child_stdio);
+			grandchild(&c, o, pty, sv[1], ep[1], shim, term, child_stdio);
 			_exit(127);
 		}
 		close(sv[1]);
 		close(ep[1]);
 		for (int i = 0; i < 3 && !pty; i++)
 			close(child_stdio[i]); /* only the command holds them now */
-		fwd_pid = g;
+		forward_to(g);
 		struct sigaction sa = { .sa_handler = forward };
 		sigemptyset(&sa.sa_mask);
 		int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -659,7 +712,7 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 		close(lock); /* joined or failed: the lock has done its job */
 		lock = -1;
 	}
-	fwd_pid = child;
+	forward_to(child);
 	struct sigaction sa = { .sa_handler = forward }, old[7];
 	sigemptyset(&sa.sa_mask);
 	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -683,7 +736,14 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	ssize_t n = read(ep[0], msg, sizeof msg - 1);
 	if (n > 0) {
 		msg[n] = 0;
-		vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
+		int e = vs_exec_shim_errno(msg);
+		if (e) {
+			if (o->argv)
+				vs_fail(err, VS_E_SYSTEM, e, "cannot run %s in the guest: %s", o->argv[0], strerror(e));
+			else
+				vs_fail(err, VS_E_SYSTEM, e, "cannot run the login shell in the guest: %s", strerror(e));
+		} else
+			vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
 		goto out;
 	}
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
@@ -700,6 +760,8 @@ out:
 	}
 	if (master >= 0)
 		close(master);
+	if (shim >= 0)
+		close(shim);
 	if (pidfd >= 0)
 		close(pidfd);
 	if (userns >= 0)

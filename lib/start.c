@@ -65,11 +65,15 @@
  *   C6  session and controlling terminal (the console), fds 0-2 only
  *   C7  isolated network: the Landlock domain scoping abstract unix
  *       sockets; ulimits/ and ionice/ (lib/reslimits.h, while a hard
- *       limit may still be raised); system call filter (C1's program,
- *       no_new_privs if configured, lib/sysfilter.h), then
- *       capabilities: bounding set, inheritable, ambient, permitted
- *   C8  nice, clean environment, cwd /, exec the init of the style */
+ *       limit may still be raised); the exec shim's sealed memfd
+ *       (lib/execshim.h; not for vserver-init, its own sealed copy);
+ *       nice; system call filter (C1's program, no_new_privs if
+ *       configured, lib/sysfilter.h), then capabilities: bounding set,
+ *       inheritable, ambient, permitted
+ *   C8  clean environment, cwd /, exec the init of the style (through
+ *       the shim) */
 #include "start.h"
+#include "execshim.h"
 #include "disk.h"
 #include "attach.h"
 #include "caps.h"
@@ -433,13 +437,24 @@ static void guest_child(struct child_args *a)
 	 * (the filter and the bounding set apply there) */
 	if (a->userns_fd >= 0 && enter_userns(a, &e) < 0)
 		child_fail(a->err_fd, &e);
-	if (vs_seccomp_load(&filter, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
-		child_fail(a->err_fd, &e);
-	/* C8 */
+	/* the init (but vserver-init, which is its own sealed copy) and the
+	 * rescue command are executed through the exec shim: never from the
+	 * monitor's image (execshim.h) */
+	int shim = -1;
+	if (a->o->rescue || a->style != VS_INIT_SYSV) {
+		shim = vs_exec_shim_fd(&e);
+		if (shim < 0)
+			child_fail(a->err_fd, &e);
+	}
+	/* the guest's niceness while CAP_SYS_NICE is still there (a negative
+	 * one; or the monitor running niced) */
 	if (c->nice_set && setpriority(PRIO_PROCESS, 0, c->nice) < 0) {
 		vs_fail_errno(&e, "nice %d", c->nice);
 		child_fail(a->err_fd, &e);
 	}
+	if (vs_seccomp_load(&filter, &e) < 0 || vs_caps_apply(vs_config_bounding_set(c), &e) < 0)
+		child_fail(a->err_fd, &e);
+	/* C8 */
 	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (chdir("/") < 0)
 		_exit(127);
@@ -447,8 +462,8 @@ static void guest_child(struct child_args *a)
 	if (a->o->rescue) {
 		char *sh[] = { "/bin/sh", NULL };
 		char **argv = a->o->rescue_argv && a->o->rescue_argv[0] ? a->o->rescue_argv : sh;
-		vs_exec_path(argv, env);
-		vs_fail_errno(&e, "cannot run the rescue command %s in the guest", argv[0]);
+		vs_exec_shim_run(shim, a->err_fd, strchr(argv[0], '/') ? "" : vs_exec_shim_path(env), argv[0], argv, env);
+		vs_fail_errno(&e, "cannot run the exec shim in the guest");
 		child_fail(a->err_fd, &e);
 	}
 	if (a->style == VS_INIT_SYSV) {
@@ -481,8 +496,8 @@ static void guest_child(struct child_args *a)
 		child_fail(a->err_fd, &e);
 	}
 	char *const *argv = c->init.cmd_start.n ? c->init.cmd_start.v : (char *const *)style_table[a->style].default_start;
-	execve(argv[0], argv, env);
-	vs_fail_errno(&e, "cannot run the guest's init %s", argv[0]);
+	vs_exec_shim_run(shim, a->err_fd, "", argv[0], argv, env);
+	vs_fail_errno(&e, "cannot run the exec shim in the guest");
 	child_fail(a->err_fd, &e);
 }
 
@@ -616,7 +631,18 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 	close(ep[0]);
 	if (rc == 0 && n > 0) {
 		msg[n] = 0;
-		rc = vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
+		int e = vs_exec_shim_errno(msg);
+		if (!e)
+			rc = vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
+		else if (m->o->rescue) {
+			char *const *rv = m->o->rescue_argv && m->o->rescue_argv[0] ? m->o->rescue_argv : NULL;
+			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the rescue command %s in the guest: %s",
+				     rv ? rv[0] : "/bin/sh", strerror(e));
+		} else {
+			const char *init = m->c->init.cmd_start.n ? m->c->init.cmd_start.v[0]
+								 : style_table[m->style].default_start[0];
+			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the guest's init %s: %s", init, strerror(e));
+		}
 	}
 	if (rc < 0) {
 		kill(pid, SIGKILL);

@@ -193,35 +193,6 @@ void vs_say(const vs_report *r, const char *fmt, ...)
 	free(m);
 }
 
-int vs_exec_path(char *const argv[], char *const envp[])
-{
-	if (!argv[0][0]) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (strchr(argv[0], '/'))
-		return execve(argv[0], argv, envp);
-	const char *path = VS_DEFAULT_PATH;
-	for (size_t i = 0; envp[i]; i++)
-		if (vs_str_startswith(envp[i], "PATH="))
-			path = envp[i] + 5;
-	bool denied = false;
-	_cleanup_free_ char *copy = vs_strdup(path);
-	char *save = NULL;
-	/* strtok_r skips empty entries: unlike execvp(3), never the current
-	 * directory */
-	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *p = vs_asprintf("%s/%s", d, argv[0]);
-		execve(p, argv, envp);
-		if (errno == EACCES)
-			denied = true;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			return -1; /* found, but it cannot run (ENOEXEC, ELOOP...): that error */
-	}
-	errno = denied ? EACCES : ENOENT;
-	return -1;
-}
-
 int vs_run_host(const char *bin, char *const argv[], char *const envp[], char *msg, size_t len, vs_err *err)
 {
 	int pfd[2];

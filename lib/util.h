@@ -71,15 +71,6 @@ void vs_say(const vs_report *r, const char *fmt, ...) __attribute__((format(prin
 /* The PATH a guest gets without apps/init/environment. */
 #define VS_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* execve(2) of argv[0], searched like execvp(3) when it has no '/': in
- * the PATH of envp (its "PATH=" entry, else VS_DEFAULT_PATH).  In the
- * guest, as its PID 1 or an exec'd command.  Empty PATH entries are
- * skipped (never the current directory).  Returns only on failure, -1
- * with errno: ENOENT when no directory has it, EACCES when one had it but
- * none could run it, or the error of a file found that cannot run
- * (ENOEXEC...). */
-int vs_exec_path(char *const argv[], char *const envp[]);
-
 /* Run the host program BIN (never anything from a guest tree) with
  * argv and envp (NULL: the caller's environment), stdin and stdout on
  * /dev/null and stderr into msg: at most len - 1 bytes kept (the rest is

@@ -524,6 +524,91 @@ def test_exec_exit_codes_signals_and_streams(vs, bb):
     assert r.returncode == 125 and "/nonexistent" in r.stderr, r
 
 
+def test_no_guest_command_runs_the_host_binary(vs, bb, bbguest):
+    """CVE-2019-5736 class: a command that leads to /proc/self/exe (a guest
+    link, a "#!" line) must never run the host program that executes it:
+    guest root could hold that binary through /proc/PID/exe and rewrite
+    it.  The exec shim, a sealed copy, runs instead (and gives up, 127)."""
+    root = vs.root(bb)
+    os.symlink("/proc/self/exe", root / "bin" / "evil")
+    (root / "bin" / "evil.sh").write_text("#!/proc/self/exe\n")
+    os.chmod(root / "bin" / "evil.sh", 0o755)
+    for cmd in (["/bin/evil", "--version"], ["evil", "--version"], ["/bin/evil.sh"]):
+        r = gx(vs, bb, *cmd, check=None)
+        assert r.returncode == 127 and "vserver" not in r.stdout + r.stderr, (cmd, r)
+    # what the guest sees of an exec'd process: never a host file
+    r = gx(vs, bb, "/bin/sh", "-c", "readlink /proc/$$/exe", check=0)
+    assert r.stdout.strip() == "/bin/busybox", r
+    # enter's login shell too (the user's shell from the guest's passwd)
+    passwd = (root / "etc" / "passwd").read_text()
+    (root / "etc" / "passwd").write_text(passwd.replace(":/root:/bin/sh", ":/root:/bin/evil"))
+    try:
+        r = vs.run([bb, "enter"], check=None, timeout=30, stdin=subprocess.DEVNULL)
+        assert "vserver" not in r.stdout, r
+    finally:
+        (root / "etc" / "passwd").write_text(passwd)
+    # and the init of a guest: started through the shim, not from the monitor
+    stop(vs, bb)
+    write_cfg(vs, bb, "apps/init/style", "plain\n")
+    write_cfg(vs, bb, "apps/init/cmd.start", "/bin/evil\n--version\n")
+    r = vs.run([bb, "start"], check=None, timeout=60)
+    assert wait_until(lambda: vs.run([bb, "running"], check=None).returncode != 0, timeout=20)
+    log = vs.rundir / bb / "console.log"
+    text = (log.read_text() if log.exists() else "") + r.stdout + r.stderr
+    # the shim's "cannot": 127; the monitor's binary would have said 2
+    assert "PID 1 exited with status 127" in text, text
+
+
+def test_exec_pty_input_the_guest_does_not_read_and_eof(vs, bb):
+    """exec -t: input the command never reads does not block vserver once
+    the command is gone; input ending without a newline still ends."""
+    t0 = time.monotonic()
+    r = gx(vs, bb, "-t", "sleep", "1", input="y\n" * 500000, check=None, timeout=30)
+    assert r.returncode == 0 and time.monotonic() - t0 < 15, (r.returncode, time.monotonic() - t0)
+    r = gx(vs, bb, "-t", "cat", input="abc", check=None, timeout=15)
+    assert r.returncode == 0 and "abc" in r.stdout, r
+
+
+def test_exec_signal_after_the_command_ended_stops_vserver(vs, bb):
+    """Once the command has exited, a background job may still write; a
+    signal then ends vserver (it used to go to the reaped pid, or to
+    whatever process got it next)."""
+    p = vs.popen([bb, "exec", "/bin/sh", "-c", "(while :; do echo x; sleep 0.1; done) & exit 0"])
+    try:
+        assert p.stdout.readline().strip() == "x"
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    gx(vs, bb, "/bin/sh", "-c", "kill $(pidof sleep) 2>/dev/null; kill -9 $(ps -o pid,args | "
+       "awk '/while/ && !/awk/ {print $1}') 2>/dev/null; true", check=None)
+
+
+def test_suexec_refuses_a_uid_beyond_32_bits(vs, bb):
+    root = vs.root(bb)
+    passwd = (root / "etc" / "passwd").read_text()
+    (root / "etc" / "passwd").write_text(passwd + "big:x:4294967296:4294967296::/:/bin/sh\n")
+    try:
+        r = vs.run([bb, "suexec", "big", "/t", "id"], check=None, timeout=30)
+        assert r.returncode != 0 and "uid=0" not in r.stdout and "big" in r.stderr, r
+    finally:
+        (root / "etc" / "passwd").write_text(passwd)
+
+
+def test_nice_applies_to_exec_whatever_the_callers(vs, bb):
+    """nice is set while vserver can still lower it: negative, or back to
+    0 for a caller running niced."""
+    for level in ("-3", "0"):
+        write_cfg(vs, bb, "nice", level + "\n")
+        r = subprocess.run(["nice", "-n", "5", *vs.cmd([bb, "exec", "/bin/sh", "-c",
+                                                         "cut -d' ' -f19 /proc/self/stat"])],
+                           env=vs.env, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and r.stdout.strip() == level, (level, r)
+
+
 def test_suexec(vs, bb):
     assert probe_user(vs, bb, "user", "id") == "uid=1000 euid=1000 gid=1000 egid=1000"
     assert probe_user(vs, bb, "1000", "id") == "uid=1000 euid=1000 gid=1000 egid=1000"

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "execshim.h"
+#include "exec-shim.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int vs_exec_shim_fd(vs_err *err)
+{
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+#ifdef MFD_EXEC
+	/* executable even where vm.memfd_noexec makes memfds noexec by
+	 * default (kernels before 6.3 refuse the flag) */
+	int fd = memfd_create("vserver-exec", flags | MFD_EXEC);
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("vserver-exec", flags);
+#else
+	int fd = memfd_create("vserver-exec", flags);
+#endif
+	if (fd < 0)
+		return vs_fail_errno(err, "memfd_create (the exec shim)");
+	for (size_t off = 0; off < vs_exec_shim_len;) {
+		ssize_t w = write(fd, vs_exec_shim + off, vs_exec_shim_len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			close(fd);
+			return vs_fail(err, VS_E_SYSTEM, e, "writing the exec shim");
+		}
+		off += (size_t)w;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		int e = errno;
+		close(fd);
+		return vs_fail(err, VS_E_SYSTEM, e, "sealing the exec shim");
+	}
+	return fd;
+}
+
+void vs_exec_shim_run(int shim, int errfd, const char *path, const char *file, char *const argv[],
+		      char *const envp[])
+{
+	/* errfd stays open across the shim's execve (the shim closes it on
+	 * its own); the shim's memfd is close-on-exec, which an ELF program
+	 * run through execveat does not mind */
+	if (fcntl(errfd, F_SETFD, 0) < 0)
+		return;
+	vs_strv av = { 0 };
+	vs_strv_push(&av, "vserver-exec");
+	vs_strv_push_take(&av, vs_asprintf("%d", errfd));
+	vs_strv_push(&av, path);
+	vs_strv_push(&av, file);
+	for (size_t i = 0; argv[i]; i++)
+		vs_strv_push(&av, argv[i]);
+	syscall(SYS_execveat, shim, "", av.v, envp, AT_EMPTY_PATH);
+	int e = errno;
+	fcntl(errfd, F_SETFD, FD_CLOEXEC);
+	vs_strv_free(&av);
+	errno = e;
+}
+
+const char *vs_exec_shim_path(char *const envp[])
+{
+	for (size_t i = 0; envp[i]; i++)
+		if (vs_str_startswith(envp[i], "PATH="))
+			return envp[i] + 5;
+	return VS_DEFAULT_PATH;
+}
+
+int vs_exec_shim_errno(const char *msg)
+{
+	if (msg[0] != '\001' || msg[1] < '0' || msg[1] > '9')
+		return 0;
+	int e = atoi(msg + 1);
+	return e > 0 ? e : EIO;
+}
