@@ -151,6 +151,35 @@ static void fail_to(int fd, const vs_err *e)
 	_exit(127);
 }
 
+/* A login shell candidate (in the guest, as the new process): executable,
+ * and a script's interpreter too, so that a broken one (say, the root
+ * shell's "#!" pointing at a removed program) is passed over for the
+ * next, as the shell's own exec would fail in the shim. */
+static bool shell_usable(const char *path)
+{
+	if (access(path, X_OK) < 0)
+		return false;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* execute-only: the kernel will say */
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	char head[256];
+	ssize_t n = read(fd, head, sizeof head - 1);
+	close(fd);
+	if (n < 2 || head[0] != '#' || head[1] != '!')
+		return true; /* a binary (or unreadable: the kernel will say) */
+	head[n] = 0;
+	char *p = head + 2;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	p[strcspn(p, " \t\n")] = 0;
+	return *p && access(p, X_OK) == 0;
+}
+
 /* In the guest, as the new process: everything from the pty to exec. */
 static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o, bool pty, int sock, int errfd,
 		       int shim, const char *term, const int stdio[3])
@@ -249,7 +278,7 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
 	/* the login shell: `shell` file, the user's shell, bash, sh */
 	const char *cands[] = { c->shell, u.shell[0] ? u.shell : NULL, "/bin/bash", "/bin/sh" };
 	for (size_t i = 0; i < VS_ARRAY_SIZE(cands); i++) {
-		if (!cands[i] || access(cands[i], X_OK) < 0)
+		if (!cands[i] || !shell_usable(cands[i]))
 			continue;
 		const char *b = strrchr(cands[i], '/');
 		_cleanup_free_ char *a0 = vs_asprintf("-%s", b ? b + 1 : cands[i]);
@@ -268,6 +297,7 @@ static void grandchild(const struct vs_config *c, const struct vs_attach_opts *o
  * gone (fwd_gone) ends the proxying: what is left is a background job's
  * output, and the caller wants to stop. */
 static volatile sig_atomic_t fwd_pidfd = -1;
+static volatile sig_atomic_t fwd_pid;
 static volatile sig_atomic_t fwd_gone;
 static volatile sig_atomic_t winch;
 
@@ -278,16 +308,28 @@ static void forward(int sig)
 		return;
 	}
 	int e = errno;
-	if (fwd_pidfd < 0 || syscall(SYS_pidfd_send_signal, (int)fwd_pidfd, sig, NULL, 0) < 0)
-		fwd_gone = 1;
+	if (fwd_pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, (int)fwd_pidfd, sig, NULL, 0) < 0)
+			fwd_gone = errno == ESRCH;
+	} else if (fwd_pid > 0) /* no pidfd (the guest's filter may deny it) */
+		kill(fwd_pid, sig);
 	errno = e;
 }
 
-/* forward() to pid from now on (a child of ours, not yet reaped) */
+/* forward() to pid from now on (a child of ours, not yet reaped); -1:
+ * nowhere */
 static void forward_to(pid_t pid)
 {
+	int old = fwd_pidfd;
+	fwd_pidfd = -1;
+	fwd_pid = 0;
+	if (old >= 0)
+		close(old);
 	fwd_gone = 0;
-	fwd_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pid > 0) {
+		fwd_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		fwd_pid = pid;
+	}
 }
 
 /* The caller's terminal in raw mode while it is proxied (false if stdin
@@ -357,7 +399,8 @@ static int proxy(int master, pid_t child, int *wstatus)
 		if (inlen > inoff && (p[0].revents & POLLOUT)) {
 			ssize_t w = write(master, inbuf + inoff, inlen - inoff);
 			if (w > 0) {
-				line_open = inbuf[inoff + (size_t)w - 1] != '\n';
+				char last = inbuf[inoff + (size_t)w - 1];
+				line_open = last != '\n' && last != '\r';
 				inoff += (size_t)w;
 			}
 		}
@@ -732,18 +775,24 @@ int vs_attach(const struct vs_settings *s, const char *name, const struct vs_att
 	}
 	for (size_t i = 0; i < VS_ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &old[i], NULL);
+	forward_to(-1);
+	/* never waiting here: a guest process may have got hold of the
+	 * pipe's other end */
 	char msg[2048];
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
 	ssize_t n = read(ep[0], msg, sizeof msg - 1);
 	if (n > 0) {
 		msg[n] = 0;
 		int e = vs_exec_shim_errno(msg);
-		if (e) {
-			if (o->argv)
-				vs_fail(err, VS_E_SYSTEM, e, "cannot run %s in the guest: %s", o->argv[0], strerror(e));
-			else
-				vs_fail(err, VS_E_SYSTEM, e, "cannot run the login shell in the guest: %s", strerror(e));
-		} else
-			vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
+		if (e && o->argv) {
+			_cleanup_free_ char *cmd = vs_escape(o->argv[0]);
+			vs_fail(err, VS_E_SYSTEM, e, "cannot run %s in the guest", cmd);
+		} else if (e)
+			vs_fail(err, VS_E_SYSTEM, e, "cannot run the login shell in the guest");
+		else { /* ours; escaped all the same, in case a guest process got hold of the pipe */
+			_cleanup_free_ char *text = vs_escape(msg);
+			vs_fail(err, VS_E_SYSTEM, 0, "%s", text);
+		}
 		goto out;
 	}
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);

@@ -1961,6 +1961,18 @@ int vs_config_load_at(const struct vs_settings *s, const char *name, const char 
 	finish(&L);
 	c->userns = c->userns_flag >= 0 ? c->userns_flag == 1 : s->userns[0] == '1';
 	check_scriptlets(&L);
+	/* SYS_PTRACE in the host's user namespace reaches non-dumpable
+	 * processes too: guest root could trace the vserver process that
+	 * joins the guest for exec/enter (it appears in the guest's PID
+	 * namespace before it executes the command) and hold the host's
+	 * binary through /proc/PID/exe (CVE-2019-5736).  A user-namespace
+	 * guest's SYS_PTRACE is its own namespace's, which that process's
+	 * memory does not belong to. */
+	if (!c->userns && (c->caps_add & (UINT64_C(1) << CAP_SYS_PTRACE)))
+		vs_diags_add(L.diags, "bcapabilities", 0,
+			     "SYS_PTRACE can only be granted to a user-namespace guest (the flag userns): in the "
+			     "host's user namespace it would let guest root trace vserver's own process while it "
+			     "joins the guest, and reach the host's vserver binary");
 	if (c->userns && c->net.tun && c->net.mode == VS_NET_PRIVATE)
 		vs_diags_add(L.diags, "net/tun", 0,
 			     "a user-namespace guest cannot make tun devices: its network namespace is the host's "

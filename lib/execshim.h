@@ -11,6 +11,10 @@
 #pragma once
 #include "error.h"
 
+/* An empty memfd that can be sealed and executed (also under
+ * vm.memfd_noexec=1), close-on-exec; -1 on error. */
+int vs_exec_memfd(const char *name, vs_err *err);
+
 /* A sealed memfd holding the shim (close-on-exec); -1 on error. */
 int vs_exec_shim_fd(vs_err *err);
 

@@ -496,7 +496,9 @@ static void guest_child(struct child_args *a)
 		child_fail(a->err_fd, &e);
 	}
 	char *const *argv = c->init.cmd_start.n ? c->init.cmd_start.v : (char *const *)style_table[a->style].default_start;
-	vs_exec_shim_run(shim, a->err_fd, "", argv[0], argv, env);
+	/* (a name without '/' is relative to the cwd, /, as execve(2) takes it) */
+	_cleanup_free_ char *file = strchr(argv[0], '/') ? vs_strdup(argv[0]) : vs_asprintf("/%s", argv[0]);
+	vs_exec_shim_run(shim, a->err_fd, "", file, argv, env);
 	vs_fail_errno(&e, "cannot run the exec shim in the guest");
 	child_fail(a->err_fd, &e);
 }
@@ -636,12 +638,12 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 			rc = vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
 		else if (m->o->rescue) {
 			char *const *rv = m->o->rescue_argv && m->o->rescue_argv[0] ? m->o->rescue_argv : NULL;
-			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the rescue command %s in the guest: %s",
-				     rv ? rv[0] : "/bin/sh", strerror(e));
+			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the rescue command %s in the guest",
+				     rv ? rv[0] : "/bin/sh");
 		} else {
 			const char *init = m->c->init.cmd_start.n ? m->c->init.cmd_start.v[0]
 								 : style_table[m->style].default_start[0];
-			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the guest's init %s: %s", init, strerror(e));
+			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the guest's init %s", init);
 		}
 	}
 	if (rc < 0) {
@@ -1128,9 +1130,9 @@ static int init_memfd(const char *path, vs_err *err)
 	_cleanup_close_ int in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return vs_fail_errno(err, "%s (vserver-init)", path);
-	int fd = memfd_create("vserver-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = vs_exec_memfd("vserver-init", err);
 	if (fd < 0)
-		return vs_fail_errno(err, "memfd_create");
+		return -1;
 	/* in the kernel (sendfile), not through a user buffer: the copy is
 	 * on every start */
 	struct stat st;

@@ -28,12 +28,12 @@
  * Elsewhere it is an ordinary static program. */
 #include <asm/unistd.h>
 #include <linux/errno.h>
-#include <linux/fcntl.h>
 
 #define MAX_PATH 4096
 
 #if defined(__x86_64__) || defined(__aarch64__)
 #define SHIM_FREESTANDING 1
+#include <linux/fcntl.h>
 static long sys3(long n, long a, long b, long c)
 {
 	long r;
@@ -122,7 +122,9 @@ static int shim(int argc, char **argv, char **envp)
 		while (*end && *end != ':')
 			end++;
 		unsigned long dl = (unsigned long)(end - d);
-		if (dl && dl + 1 + fl < sizeof buf) {
+		if (dl && dl + 1 + fl >= sizeof buf)
+			fail(errfd, ENAMETOOLONG); /* what execve would say */
+		if (dl) {
 			for (unsigned long i = 0; i < dl; i++)
 				buf[i] = d[i];
 			buf[dl] = '/';

@@ -123,6 +123,8 @@ CASES = [
                              "MAC_ADMIN"])],
     *[Case(f"bcaps-forbidden-catalogue-{v}", "bcapabilities", v + "\n", 1, "cannot be granted")
       for v in ("SYS_TIME", "SYSLOG")],
+    # SYS_PTRACE in the host's user namespace reaches vserver's joining process
+    Case("bcaps-ptrace-without-userns", "bcapabilities", "SYS_PTRACE\n", None, "user-namespace guest"),
     # ---- fstab ----------------------------------------------------------------
     *[Case(f"fstab-{i}", "fstab", "# comment\n\n" + v + "\n", 3, exp) for i, (v, exp) in enumerate([
         ("none /tmp", "2 fields"),

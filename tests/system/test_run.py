@@ -559,6 +559,21 @@ def test_no_guest_command_runs_the_host_binary(vs, bb, bbguest):
     assert "PID 1 exited with status 127" in text, text
 
 
+def test_enter_passes_over_a_broken_login_shell(vs, bb):
+    """root's shell is a script whose interpreter is gone: enter falls back
+    to /bin/sh, as it did when it executed the candidates itself."""
+    root = vs.root(bb)
+    (root / "bin" / "brokensh").write_text("#!/nonexistent\n")
+    os.chmod(root / "bin" / "brokensh", 0o755)
+    passwd = (root / "etc" / "passwd").read_text()
+    (root / "etc" / "passwd").write_text(passwd.replace(":/root:/bin/sh", ":/root:/bin/brokensh"))
+    try:
+        r = vs.run([bb, "enter"], input="echo ok-$((1+1))\nexit 0\n", check=None, timeout=30)
+        assert r.returncode == 0 and "ok-2" in r.stdout, r
+    finally:
+        (root / "etc" / "passwd").write_text(passwd)
+
+
 def test_exec_pty_input_the_guest_does_not_read_and_eof(vs, bb):
     """exec -t: input the command never reads does not block vserver once
     the command is gone; input ending without a newline still ends."""
