@@ -142,8 +142,6 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-static bool write_all(int fd, const char *b, size_t n);
-
 static void fail_to(int fd, const vs_err *e)
 {
 	if (write(fd, e->msg, strlen(e->msg)) < 0) {
@@ -391,8 +389,7 @@ static int proxy(int master, pid_t child, int *wstatus)
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t r = read(master, buf, sizeof buf);
 			if (r > 0) {
-				if (!write_all(1, buf, (size_t)r)) {
-				}
+				vs_write_all(1, buf, (size_t)r);
 			} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
 				break; /* EIO: the last slave fd closed */
 		}
@@ -428,7 +425,7 @@ static int proxy(int master, pid_t child, int *wstatus)
 			struct pollfd d = { .fd = master, .events = POLLIN };
 			while (vs_now() < until && !fwd_gone && poll(&d, 1, 50) > 0) {
 				ssize_t r = read(master, buf, sizeof buf);
-				if (r <= 0 || !write_all(1, buf, (size_t)r))
+				if (r <= 0 || !vs_write_all(1, buf, (size_t)r))
 					break;
 			}
 			break;
@@ -442,26 +439,6 @@ static int proxy(int master, pid_t child, int *wstatus)
 		rc = 0;
 	}
 	return rc;
-}
-
-static bool write_all(int fd, const char *b, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, b, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				struct pollfd p = { .fd = fd, .events = POLLOUT };
-				poll(&p, 1, 1000);
-				continue;
-			}
-			return false;
-		}
-		b += w;
-		n -= (size_t)w;
-	}
-	return true;
 }
 
 /* Without a terminal: our stdin -> the command's stdin pipe, its stdout and
@@ -495,7 +472,7 @@ static void pipe_proxy(int in_w, int out_r, int err_r, pid_t child, int *wstatus
 			ssize_t r = read(*fd, buf, sizeof buf);
 			if (r > 0) {
 				data = true;
-				write_all(k == 0 ? 1 : 2, buf, (size_t)r);
+				vs_write_all(k == 0 ? 1 : 2, buf, (size_t)r);
 			} else if (r == 0 || errno != EINTR) {
 				close(*fd);
 				*fd = -1;

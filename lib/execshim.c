@@ -37,16 +37,10 @@ int vs_exec_shim_fd(vs_err *err)
 	int fd = vs_exec_memfd("vserver-exec", err);
 	if (fd < 0)
 		return -1;
-	for (size_t off = 0; off < vs_exec_shim_len;) {
-		ssize_t w = write(fd, vs_exec_shim + off, vs_exec_shim_len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : EIO;
-			close(fd);
-			return vs_fail(err, VS_E_SYSTEM, e, "writing the exec shim");
-		}
-		off += (size_t)w;
+	if (!vs_write_all(fd, vs_exec_shim, vs_exec_shim_len)) {
+		int e = errno;
+		close(fd);
+		return vs_fail(err, VS_E_SYSTEM, e, "writing the exec shim");
 	}
 	/* execute-only: run by a process without DAC_OVERRIDE and
 	 * DAC_READ_SEARCH in its effective set (vs_exec_shim_run drops them

@@ -503,10 +503,12 @@ static void put_netdev_table(FILE *f, const struct vs_nft_guest *g, const bool *
 	fputs("\t}\n}\n", f);
 }
 
-/* The guest's tables as nft text; have[] as for put_drop_table. */
-static char *ruleset(const struct vs_nft_guest *g, const bool *have, vs_err *err)
+/* The guest's tables as nft text, g's (g NULL: the tables of guest
+ * `name` deleted, "" when there is nothing to delete); have[] as for
+ * put_drop_table. */
+static char *ruleset(const struct vs_nft_guest *g, const char *name, const bool *have, vs_err *err)
 {
-	if (check_guest(g, err) < 0)
+	if (g && check_guest(g, err) < 0)
 		return NULL;
 	char *buf = NULL;
 	size_t len = 0;
@@ -515,13 +517,17 @@ static char *ruleset(const struct vs_nft_guest *g, const bool *have, vs_err *err
 		vs_fail_errno(err, "open_memstream");
 		return NULL;
 	}
-	fprintf(f, "# vserver guest %s: its tables, replaced in one transaction\n", g->name);
-	put_nat_table(f, g, have, &fam4);
-	if (has_family(g, AF_INET6))
-		put_nat_table(f, g, have, &fam6);
-	else
-		put_drop_table(f, have, T_IP6, g->name); /* it may have had some */
-	put_netdev_table(f, g, have);
+	if (g) {
+		fprintf(f, "# vserver guest %s: its tables, replaced in one transaction\n", g->name);
+		put_nat_table(f, g, have, &fam4);
+		if (has_family(g, AF_INET6))
+			put_nat_table(f, g, have, &fam6);
+		else
+			put_drop_table(f, have, T_IP6, g->name); /* it may have had some */
+		put_netdev_table(f, g, have);
+	} else
+		for (int t = 0; t < T_N; t++)
+			put_drop_table(f, have, t, name);
 	if (fclose(f) != 0) {
 		vs_fail_errno(err, "open_memstream");
 		free(buf);
@@ -533,7 +539,7 @@ static char *ruleset(const struct vs_nft_guest *g, const bool *have, vs_err *err
 char *vs_nft_ruleset(const struct vs_nft_guest *g)
 {
 	vs_err e;
-	return ruleset(g, NULL, &e);
+	return g ? ruleset(g, NULL, NULL, &e) : NULL;
 }
 
 /* ---- libnftables ---------------------------------------------------------- */
@@ -622,58 +628,45 @@ static int guest_tables(const char *name, bool have[T_N], vs_err *err)
 	_cleanup_free_ char *out = NULL;
 	if (nft_run("list tables", &out, false, err) < 0)
 		return -1;
-	for (int t = 0; t < T_N; t++)
+	char *want[T_N];
+	for (int t = 0; t < T_N; t++) {
 		have[t] = false;
+		want[t] = vs_asprintf("table %s vserver-%s", table_family[t], name);
+	}
 	/* one "table FAMILY NAME" per line */
 	for (char *save = NULL, *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		for (int t = 0; t < T_N; t++) {
-			_cleanup_free_ char *want = vs_asprintf("table %s vserver-%s", table_family[t], name);
-			if (!strcmp(line, want))
-				have[t] = true;
-		}
+		for (int t = 0; t < T_N; t++)
+			have[t] |= !strcmp(line, want[t]);
+	for (int t = 0; t < T_N; t++)
+		free(want[t]);
 	return 0;
 }
 
-/* Run a transaction made for the tables that exist now; should they
- * change in between (an administrator's nft), once more with the text
- * that works whatever exists. */
+/* The guest's tables replaced by g's (g NULL: deleted), as a transaction
+ * made for the tables that exist now; should they change in between (an
+ * administrator's nft), once more with the text that works whatever
+ * exists.  A deletion keeps its socket open (vs_nft_flush). */
 static int run_for_tables(const struct vs_nft_guest *g, const char *name, vs_err *err)
 {
 	bool have[T_N];
 	if (guest_tables(name, have, err) < 0)
 		return -1;
-	_cleanup_free_ char *text = NULL;
-	if (g) {
-		text = ruleset(g, have, err);
+	for (int pass = 0; pass < 2; pass++) {
+		const bool *h = pass == 0 ? have : NULL;
+		_cleanup_free_ char *text = ruleset(g, name, h, err);
 		if (!text)
 			return -1;
-	} else {
-		if (!have[T_IP] && !have[T_IP6] && !have[T_NETDEV])
+		if (!*text)
+			return 0; /* nothing to delete */
+		vs_err e;
+		if (nft_run(text, NULL, !g, &e) == 0)
 			return 0;
-		text = vs_strdup("");
-		for (int t = 0; t < T_N; t++) {
-			char *more = have[t] ? vs_asprintf("%sdelete table %s vserver-%s\n", text, table_family[t], name)
-					     : NULL;
-			if (more) {
-				free(text);
-				text = more;
-			}
+		if (pass == 1) {
+			*err = e;
+			return -1;
 		}
 	}
-	vs_err first;
-	if (nft_run(text, NULL, !g, &first) == 0)
-		return 0;
-	free(text);
-	if (g)
-		text = ruleset(g, NULL, err);
-	else
-		text = vs_asprintf("table ip vserver-%s\ndelete table ip vserver-%s\n"
-				   "table ip6 vserver-%s\ndelete table ip6 vserver-%s\n"
-				   "table netdev vserver-%s\ndelete table netdev vserver-%s\n",
-				   name, name, name, name, name, name);
-	if (!text)
-		return -1;
-	return nft_run(text, NULL, !g, err);
+	return -1;
 }
 
 int vs_nft_guest_add(const struct vs_nft_guest *g, vs_err *err)

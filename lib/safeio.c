@@ -127,18 +127,8 @@ static int write_replace(int dirfd, const char *name, const void *data, size_t l
 	}
 	if (fd < 0)
 		return vs_fail(err, VS_E_SYSTEM, EEXIST, "%s: cannot create temporary file", name);
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
+	if (!vs_write_all(fd, data, len))
+		goto fail;
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)
 		goto fail;
 	if (fchmod(fd, mode) < 0 || (durable && fsync(fd) < 0))

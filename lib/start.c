@@ -234,6 +234,16 @@ static void child_fail(int fd, const vs_err *e)
 	_exit(127);
 }
 
+/* What PID 1 executes but vserver-init: the rescue command (default
+ * /bin/sh), else apps/init/cmd.start, else the style's default */
+static char *const rescue_sh[] = { "/bin/sh", NULL };
+static char *const *pid1_argv(const struct vs_config *c, const struct vs_start_opts *o, int style)
+{
+	if (o->rescue)
+		return o->rescue_argv && o->rescue_argv[0] ? o->rescue_argv : rescue_sh;
+	return c->init.cmd_start.n ? c->init.cmd_start.v : (char *const *)style_table[style].default_start;
+}
+
 static char **build_env(const struct vs_config *c, int style, bool notify)
 {
 	vs_strv env = { 0 };
@@ -459,9 +469,8 @@ static void guest_child(struct child_args *a)
 	if (chdir("/") < 0)
 		_exit(127);
 	char **env = build_env(c, a->style, a->notify_fd >= 0);
+	char *const *argv = pid1_argv(c, a->o, a->style);
 	if (a->o->rescue) {
-		char *sh[] = { "/bin/sh", NULL };
-		char **argv = a->o->rescue_argv && a->o->rescue_argv[0] ? a->o->rescue_argv : sh;
 		vs_exec_shim_run(shim, a->err_fd, strchr(argv[0], '/') ? "" : vs_exec_shim_path(env), argv[0], argv, env);
 		vs_fail_errno(&e, "cannot run the exec shim in the guest");
 		child_fail(a->err_fd, &e);
@@ -495,7 +504,6 @@ static void guest_child(struct child_args *a)
 		vs_fail_errno(&e, "cannot start vserver-init");
 		child_fail(a->err_fd, &e);
 	}
-	char *const *argv = c->init.cmd_start.n ? c->init.cmd_start.v : (char *const *)style_table[a->style].default_start;
 	/* (a name without '/' is relative to the cwd, /, as execve(2) takes it) */
 	_cleanup_free_ char *file = strchr(argv[0], '/') ? vs_strdup(argv[0]) : vs_asprintf("/%s", argv[0]);
 	vs_exec_shim_run(shim, a->err_fd, "", file, argv, env);
@@ -634,17 +642,11 @@ static pid_t spawn_guest(struct mon *m, vs_err *err)
 	if (rc == 0 && n > 0) {
 		msg[n] = 0;
 		int e = vs_exec_shim_errno(msg);
-		if (!e)
+		if (e)
+			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the %s %s in the guest",
+				     m->o->rescue ? "rescue command" : "guest's init", pid1_argv(m->c, m->o, m->style)[0]);
+		else
 			rc = vs_fail(err, VS_E_SYSTEM, 0, "%s", msg);
-		else if (m->o->rescue) {
-			char *const *rv = m->o->rescue_argv && m->o->rescue_argv[0] ? m->o->rescue_argv : NULL;
-			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the rescue command %s in the guest",
-				     rv ? rv[0] : "/bin/sh");
-		} else {
-			const char *init = m->c->init.cmd_start.n ? m->c->init.cmd_start.v[0]
-								 : style_table[m->style].default_start[0];
-			rc = vs_fail(err, VS_E_SYSTEM, e, "cannot run the guest's init %s", init);
-		}
 	}
 	if (rc < 0) {
 		kill(pid, SIGKILL);
@@ -1463,11 +1465,9 @@ int vs_start(const struct vs_settings *s, const char *name, const struct vs_star
 			vs_strv_push_take(&av, vs_asprintf("%d", fds[i]));
 		vs_strv_push(&av, m.console);
 		vs_strv_push(&av, cgroot);
-		if (o->rescue) {
-			char *sh[] = { "/bin/sh", NULL };
-			for (char **a = o->rescue_argv && o->rescue_argv[0] ? o->rescue_argv : sh; *a; a++)
+		if (o->rescue)
+			for (char *const *a = pid1_argv(&c, o, VS_INIT_SYSV); *a; a++)
 				vs_strv_push(&av, *a);
-		}
 		extern char **environ;
 		execve(mb, av.v, environ);
 		/* no static monitor installed: run it from this process */

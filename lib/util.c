@@ -2,11 +2,13 @@
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(void)
 {
@@ -250,4 +252,25 @@ int vs_run_host(const char *bin, char *const argv[], char *const envp[], char *m
 		if (errno != EINTR)
 			return vs_fail_errno(err, "waitpid");
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+bool vs_write_all(int fd, const void *b, size_t n)
+{
+	const char *p = b;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pf = { .fd = fd, .events = POLLOUT };
+				poll(&pf, 1, 1000);
+				continue;
+			}
+			return false;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
 }

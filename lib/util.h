@@ -68,6 +68,10 @@ typedef struct vs_report {
 } vs_report;
 void vs_say(const vs_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* write(2) all of b[0..n), through EINTR, short writes and (on a
+ * non-blocking fd) EAGAIN; false with errno on another error. */
+bool vs_write_all(int fd, const void *b, size_t n);
+
 /* The PATH a guest gets without apps/init/environment. */
 #define VS_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
